@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* The hub: a context on its own small stack that decides what runs. Every
+ * switch goes green -> hub -> green, so the hub is where stack bytes are
+ * copied (never on the region being copied). It runs the run queue; when it
+ * is empty it runs the private libev loop until an fd or timer makes a
+ * thread runnable. Between long bursts of runnable threads it polls libev
+ * without blocking, so I/O waiters are not starved by busy threads.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hub/internal.h"
+
+#define HUB_STACK_SIZE (256 * 1024)
+#define POLL_EVERY 64               /* dispatches between libev polls */
+
+static struct {
+    struct green__ctx ctx;
+    struct green__stack stack;
+} hub;
+
+static void run(struct green__thread *t)
+{
+    green__stack_prepare(&t->stack);
+    t->state = GREEN__RUNNING;
+    green__sched.current = t;
+    green__sched.switches++;
+    green__switch(&hub.ctx, &t->ctx);
+    green__sched.current = NULL;
+    green__sched_switched_out(t);
+}
+
+__attribute__((noreturn))
+static void hub_main(void *unused)
+{
+    (void)unused;
+    unsigned since_poll = 0;
+    for (;;) {
+        struct green__thread *t = green__sched_next();
+        if (t != NULL) {
+            run(t);
+            if (++since_poll >= POLL_EVERY) {
+                since_poll = 0;
+                green__loop_run(false);
+            }
+            continue;
+        }
+        since_poll = 0;
+        if (green__loop_run(true) == 0 && green__sched_idle()) {
+            /* Every thread waits on a mutex, condition or join that no one
+             * can release: the program is deadlocked. Natively it would
+             * sleep forever; so do we (signals still get through). */
+            for (;;) {
+                syscall(SYS_pause);
+            }
+        }
+    }
+}
+
+int green__hub_init(void)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    void *map = mmap(NULL, HUB_STACK_SIZE + page, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED) {
+        return -ENOMEM;
+    }
+    if (mprotect(map, page, PROT_NONE) != 0) {
+        munmap(map, HUB_STACK_SIZE + page);
+        return -ENOMEM;
+    }
+    return green__stack_create(&hub.stack, &hub.ctx, GREEN__STACK_FOREIGN,
+                               NULL, 0, (char *)map + page, HUB_STACK_SIZE,
+                               hub_main, NULL);
+}
+
+void green__hub_enter(struct green__thread *self)
+{
+    green__switch(&self->ctx, &hub.ctx);
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/* Declarations shared inside hub/ and with wrappers/: the green thread
+ * object, the scheduler (hub/sched.c), the hub (hub/hub.c), parking
+ * (hub/park.c), the parking lot (hub/lot.c) and the libev adapter
+ * (hub/loop.c, the only file that sees <ev.h>).
+ *
+ * One kernel thread runs every green thread. Nothing here is locked: only
+ * that kernel thread ever touches this state (green__on_green_kthread).
+ */
+#ifndef GREEN_HUB_INTERNAL_H
+#define GREEN_HUB_INTERNAL_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "preload/preload.h"
+#include "switch/switch.h"
+
+/* ---- loop.c: libev behind a small interface ------------------------ */
+
+/* Storage for one libev watcher, opaque outside loop.c (which checks that
+ * ev_io and ev_timer fit). Lives in a thread object, never on a stack. */
+struct green__watcher {
+    _Alignas(16) unsigned char opaque[64];
+};
+
+#define GREEN__READ  1      /* same values as EV_READ and EV_WRITE */
+#define GREEN__WRITE 2
+
+/* dlopen libev (RTLD_LOCAL: its symbols never reach the program) and make
+ * a private loop. Returns 0 or -ENOSYS with a message on stderr. Once. */
+int green__loop_open(void);
+
+/* Watch `fd` for GREEN__READ/GREEN__WRITE; when ready, call
+ * green__park_fire(data). Green thread or hub. */
+void green__loop_io_start(struct green__watcher *w, int fd, int events,
+                          void *data);
+void green__loop_io_stop(struct green__watcher *w);
+
+/* Call green__park_fire(data) at `deadline` (CLOCK_MONOTONIC ns). */
+void green__loop_timer_start(struct green__watcher *w, int64_t deadline,
+                             void *data);
+void green__loop_timer_stop(struct green__watcher *w);
+
+/* Run one loop iteration, waiting for events only if `block`. Returns the
+ * number of active watchers left (0: nothing can ever wake anyone). Hub. */
+int green__loop_run(bool block);
+
+/* ---- the green thread ---------------------------------------------- */
+
+enum green__state {
+    GREEN__RUNNING,         /* the one running now */
+    GREEN__RUNNABLE,        /* on the run queue */
+    GREEN__PARKED,          /* waiting for green__park_fire/lot wake */
+    GREEN__EXITED,          /* finished; waiting to be joined or freed */
+};
+
+/* Why a parked thread woke. */
+enum green__wake { GREEN__WOKE_EVENT, GREEN__WOKE_TIMEOUT, GREEN__WOKE_LOT };
+
+#define GREEN__THREAD_MAGIC 0x677265656e746872ULL   /* "greenthr" */
+
+struct green__thread {
+    struct green__ctx ctx;          /* registers while switched out */
+    uint64_t magic;                 /* tells our pthread_t from glibc's */
+    int id;                         /* stored in mutexes' __owner field */
+    enum green__state state;
+    bool detached;
+    bool joined;                    /* a pthread_join has collected it */
+    bool is_main;                   /* main(), on the process stack */
+    int saved_errno;                /* errno while switched out */
+    void *(*start)(void *);
+    void *arg;
+    void *retval;
+    struct green__thread *runq_next;
+
+    /* Parking: everything the hub points at lives here, never on a stack. */
+    enum green__wake woke;
+    struct green__watcher io;       /* single fd */
+    struct green__watcher timer;    /* deadline */
+    struct green__watcher *ios;     /* poll(): one per fd, heap */
+    unsigned nios;
+    bool io_armed, timer_armed;
+    const void *lot_key;            /* non-NULL while in a lot queue */
+    struct green__thread *lot_next, *lot_prev;
+
+    struct green__stack stack;
+};
+
+/* ---- sched.c: lifecycle and run queue ------------------------------ */
+
+struct green__sched {
+    struct green__thread *current;  /* NULL while the hub runs */
+    unsigned live;                  /* threads not yet exited, incl. main */
+    bool active;                    /* hub started by a pthread_create */
+    bool main_exited;               /* main called pthread_exit */
+    uint64_t created, switches, parks;
+};
+
+extern struct green__sched green__sched;
+
+/* True when the caller is a green thread of the running runtime (not the
+ * hub, not another kernel thread): the runtime's own primitives apply. */
+static inline bool green__in_green_thread(void)
+{
+    return green__sched.current != NULL && green__on_green_kthread();
+}
+
+/* True when the calling green thread may park: we are on the green kernel
+ * thread, in a green thread (not the hub), and another thread exists that
+ * could run meanwhile. Otherwise wrappers pass straight through. */
+static inline bool green__may_park(void)
+{
+    return green__sched.live > 1 && green__sched.current != NULL
+        && green__on_green_kthread();
+}
+
+/* Start the runtime: libev loop, hub, stack region, main's thread object.
+ * Returns 0 or -errno (then threads stay native). Green kernel thread. */
+int green__sched_activate(void);
+
+/* Create a green thread running start(arg). `stack`/`stack_size`: the
+ * program's own stack (pthread_attr_setstack) or NULL; `size_hint`: the
+ * attr's stack size for separate mode. Returns 0 or -EAGAIN. Green only. */
+int green__sched_spawn(struct green__thread **out, void *(*start)(void *),
+                       void *arg, bool detached, void *stack,
+                       size_t stack_size, size_t size_hint);
+
+/* Put `t` on the run queue. Any context on the green kernel thread. */
+void green__sched_ready(struct green__thread *t);
+
+/* Switch the running thread out to the hub until someone makes it ready
+ * again; errno is kept. Green thread only. */
+void green__sched_block(void);
+
+/* Let every other runnable thread run once, then continue. Green only. */
+void green__sched_yield(void);
+
+/* End the running thread with `retval`. Never returns. Green only. */
+__attribute__((noreturn)) void green__sched_exit(void *retval);
+
+/* Main called pthread_exit(retval) while other threads live: wait until
+ * the last one ends, then exit(0) as glibc does. Never returns. Main only. */
+__attribute__((noreturn)) void green__sched_exit_main(void *retval);
+
+/* True once `t` has ended (for main: called pthread_exit). Any. */
+bool green__sched_finished(const struct green__thread *t);
+
+/* True when no thread is runnable. Hub only. */
+bool green__sched_idle(void);
+
+/* The thread object behind a pthread_t, or NULL if it is not ours. */
+struct green__thread *green__sched_lookup(pthread_t th);
+
+/* The pthread_t the program sees for `t`. */
+pthread_t green__sched_handle(struct green__thread *t);
+
+/* A joiner has collected `t` or it was detached: free it when possible. */
+void green__sched_release(struct green__thread *t);
+
+/* Next runnable thread or NULL. Hub only. */
+struct green__thread *green__sched_next(void);
+
+/* The hub has switched back from `t`: account for its stack, reap it if it
+ * exited. Hub only. */
+void green__sched_switched_out(struct green__thread *t);
+
+/* Print counters to stderr (LIBGREEN_STATS). Any. */
+void green__sched_report(void);
+
+/* ---- hub.c --------------------------------------------------------- */
+
+/* Allocate the hub's stack and context. Returns 0 or -ENOMEM. Once. */
+int green__hub_init(void);
+
+/* Switch from thread `self` to the hub. Green thread only. */
+void green__hub_enter(struct green__thread *self);
+
+/* ---- park.c: the one blocking primitive ---------------------------- */
+
+/* Monotonic now in ns (CLOCK_MONOTONIC). */
+int64_t green__now(void);
+
+/* Park until `fd` is ready for `events` or `deadline` (CLOCK_MONOTONIC ns,
+ * -1: none) passes. Returns 0 (ready: the caller retries its call) or
+ * -ETIMEDOUT. Green thread only, with green__may_park(). */
+int green__park_fd(int fd, int events, int64_t deadline);
+
+/* Park until one of `fds` (poll(2) semantics; negative fds ignored) may be
+ * ready or `deadline` passes. Returns 0, -ETIMEDOUT or -ENOMEM. Green. */
+int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline);
+
+/* Park until `deadline`. Returns 0 once it has passed. Green only. */
+int green__park_until(int64_t deadline);
+
+/* Hub callback: an event or deadline for parked `t` fired; disarm the
+ * thread's watchers and make it runnable. Hub only (called from loop.c). */
+void green__park_fire(void *t, bool timeout);
+
+/* Stop every watcher and lot entry of `t`. Any (green kernel thread). */
+void green__park_disarm(struct green__thread *t);
+
+/* ---- lot.c: wait queues keyed by address --------------------------- */
+
+/* Park the running thread on `key` until green__lot_wake or `deadline`.
+ * Returns 0 (woken) or -ETIMEDOUT. Green thread only. */
+int green__lot_wait(const void *key, int64_t deadline);
+
+/* Wake up to `n` threads waiting on `key`, oldest first. Returns how many.
+ * Any (green kernel thread). */
+unsigned green__lot_wake(const void *key, unsigned n);
+
+/* Remove `t` from the queue it waits in. Hub/park only. */
+void green__lot_unlink(struct green__thread *t);
+
+#endif

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* The only file that sees <ev.h>: libev from Debian's package, loaded with
+ * dlopen(RTLD_LOCAL) the first time a program makes a thread, so a program
+ * that never does pays nothing, and libev's symbols never enter the
+ * program's namespace (a program using libev itself is unaffected). One
+ * private loop (ev_loop_new, never the default loop), epoll backend.
+ *
+ * libev calls libc by name (epoll_wait, read, ...); it runs only on the hub,
+ * where every wrapper passes straight through.
+ */
+#include "config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <ev.h>
+
+#include "hub/internal.h"
+
+_Static_assert(sizeof(ev_io) <= sizeof(struct green__watcher), "ev_io fits");
+_Static_assert(sizeof(ev_timer) <= sizeof(struct green__watcher),
+               "ev_timer fits");
+_Static_assert(GREEN__READ == EV_READ && GREEN__WRITE == EV_WRITE,
+               "event bits match libev's");
+
+static struct {
+    struct ev_loop *loop;
+    __typeof__(ev_loop_new) *loop_new;
+    __typeof__(ev_run) *run;
+    __typeof__(ev_now_update) *now_update;
+    __typeof__(ev_io_start) *io_start;
+    __typeof__(ev_io_stop) *io_stop;
+    __typeof__(ev_timer_start) *timer_start;
+    __typeof__(ev_timer_stop) *timer_stop;
+} ev;
+
+int green__loop_open(void)
+{
+    void *lib = dlopen(GREEN_LIBEV_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        green__log("cannot load %s (%s); threads stay native\n",
+                   GREEN_LIBEV_SONAME, dlerror());
+        return -ENOSYS;
+    }
+#define LOAD(field, name)                                                  \
+    if ((ev.field = (__typeof__(ev.field))dlsym(lib, #name)) == NULL) {   \
+        green__log("%s has no %s; threads stay native\n",                  \
+                   GREEN_LIBEV_SONAME, #name);                             \
+        return -ENOSYS;                                                    \
+    }
+    LOAD(loop_new, ev_loop_new)
+    LOAD(run, ev_run)
+    LOAD(now_update, ev_now_update)
+    LOAD(io_start, ev_io_start)
+    LOAD(io_stop, ev_io_stop)
+    LOAD(timer_start, ev_timer_start)
+    LOAD(timer_stop, ev_timer_stop)
+#undef LOAD
+    const unsigned flags = EVFLAG_NOENV | EVFLAG_NOSIGMASK;
+    ev.loop = ev.loop_new(EVBACKEND_EPOLL | flags);
+    if (ev.loop == NULL) {
+        ev.loop = ev.loop_new(EVFLAG_AUTO | flags);
+    }
+    if (ev.loop == NULL) {
+        green__log("libev could not create a loop; threads stay native\n");
+        return -ENOSYS;
+    }
+    return 0;
+}
+
+static void io_fired(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)revents;      /* EV_ERROR too: the thread retries and sees it */
+    green__park_fire(w->data, false);
+}
+
+static void timer_fired(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    green__park_fire(w->data, true);
+}
+
+void green__loop_io_start(struct green__watcher *gw, int fd, int events,
+                          void *data)
+{
+    ev_io *w = (ev_io *)gw->opaque;
+    ev_io_init(w, io_fired, fd, events);
+    w->data = data;
+    ev.io_start(ev.loop, w);
+}
+
+void green__loop_io_stop(struct green__watcher *gw)
+{
+    ev.io_stop(ev.loop, (ev_io *)gw->opaque);
+}
+
+void green__loop_timer_start(struct green__watcher *gw, int64_t deadline,
+                             void *data)
+{
+    ev_timer *w = (ev_timer *)gw->opaque;
+    /* libev times timers from its cached loop time: refresh it so that
+     * "after" is measured from now, not from the last iteration. */
+    ev.now_update(ev.loop);
+    int64_t after = deadline - green__now();
+    if (after < 0) {
+        after = 0;
+    }
+    ev_timer_init(w, timer_fired, (ev_tstamp)after / 1e9, 0.);
+    w->data = data;
+    ev.timer_start(ev.loop, w);
+}
+
+void green__loop_timer_stop(struct green__watcher *gw)
+{
+    ev.timer_stop(ev.loop, (ev_timer *)gw->opaque);
+}
+
+int green__loop_run(bool block)
+{
+    return ev.run(ev.loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* The parking lot: FIFO wait queues keyed by address — a green futex.
+ * Mutexes, condition variables and join wait here. A key is only compared,
+ * never dereferenced, and the queue nodes live in the thread objects, so the
+ * program may zero, copy or free the object a key points at.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "hub/internal.h"
+
+#define BUCKETS 4096
+
+struct bucket {
+    struct green__thread *head, *tail;
+};
+
+static struct bucket buckets[BUCKETS];
+
+static struct bucket *bucket_of(const void *key)
+{
+    uintptr_t k = (uintptr_t)key;
+    k ^= k >> 17;
+    k *= 0x9e3779b97f4a7c15ULL;
+    return &buckets[(k >> 40) % BUCKETS];
+}
+
+void green__lot_unlink(struct green__thread *t)
+{
+    struct bucket *b = bucket_of(t->lot_key);
+    if (t->lot_prev) {
+        t->lot_prev->lot_next = t->lot_next;
+    } else {
+        b->head = t->lot_next;
+    }
+    if (t->lot_next) {
+        t->lot_next->lot_prev = t->lot_prev;
+    } else {
+        b->tail = t->lot_prev;
+    }
+    t->lot_next = t->lot_prev = NULL;
+    t->lot_key = NULL;
+}
+
+int green__lot_wait(const void *key, int64_t deadline)
+{
+    struct green__thread *self = green__sched.current;
+    if (deadline >= 0 && green__now() >= deadline) {
+        return -ETIMEDOUT;
+    }
+    struct bucket *b = bucket_of(key);
+    self->lot_key = key;
+    self->lot_next = NULL;
+    self->lot_prev = b->tail;
+    if (b->tail) {
+        b->tail->lot_next = self;
+    } else {
+        b->head = self;
+    }
+    b->tail = self;
+    if (deadline >= 0) {
+        green__loop_timer_start(&self->timer, deadline, self);
+        self->timer_armed = true;
+    }
+    self->state = GREEN__PARKED;
+    green__sched.parks++;
+    green__sched_block();
+    return self->woke == GREEN__WOKE_TIMEOUT ? -ETIMEDOUT : 0;
+}
+
+unsigned green__lot_wake(const void *key, unsigned n)
+{
+    struct bucket *b = bucket_of(key);
+    unsigned woken = 0;
+    struct green__thread *t = b->head;
+    while (t != NULL && woken < n) {
+        struct green__thread *next = t->lot_next;
+        if (t->lot_key == key) {
+            t->woke = GREEN__WOKE_LOT;
+            green__park_disarm(t);
+            green__sched_ready(t);
+            woken++;
+        }
+        t = next;
+    }
+    return woken;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* Parking: the single way a green thread waits for something outside the
+ * run queue — an fd to become ready, a set of fds (poll), a deadline — and
+ * the hub-side callback that ends the wait. Every watcher lives in the
+ * thread object (or a heap array it owns), never on the thread's stack,
+ * which copy mode moves around. Parking reports why it woke; retrying the
+ * real call is the wrapper's job.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "hub/internal.h"
+
+int64_t green__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void green__park_disarm(struct green__thread *t)
+{
+    if (t->io_armed) {
+        green__loop_io_stop(&t->io);
+        t->io_armed = false;
+    }
+    for (unsigned i = 0; i < t->nios; i++) {
+        green__loop_io_stop(&t->ios[i]);
+    }
+    t->nios = 0;
+    if (t->timer_armed) {
+        green__loop_timer_stop(&t->timer);
+        t->timer_armed = false;
+    }
+    if (t->lot_key != NULL) {
+        green__lot_unlink(t);
+    }
+}
+
+void green__park_fire(void *data, bool timeout)
+{
+    struct green__thread *t = data;
+    if (t->state != GREEN__PARKED) {
+        return;
+    }
+    t->woke = timeout ? GREEN__WOKE_TIMEOUT : GREEN__WOKE_EVENT;
+    green__park_disarm(t);
+    green__sched_ready(t);
+}
+
+/* Arm the deadline (if any), block, and say why we woke. */
+static int block_until(struct green__thread *self, int64_t deadline)
+{
+    if (deadline >= 0) {
+        green__loop_timer_start(&self->timer, deadline, self);
+        self->timer_armed = true;
+    }
+    self->state = GREEN__PARKED;
+    green__sched.parks++;
+    green__sched_block();
+    return self->woke == GREEN__WOKE_TIMEOUT ? -ETIMEDOUT : 0;
+}
+
+int green__park_fd(int fd, int events, int64_t deadline)
+{
+    struct green__thread *self = green__sched.current;
+    if (deadline >= 0 && green__now() >= deadline) {
+        return -ETIMEDOUT;
+    }
+    green__loop_io_start(&self->io, fd, events, self);
+    self->io_armed = true;
+    return block_until(self, deadline);
+}
+
+int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline)
+{
+    struct green__thread *self = green__sched.current;
+    if (deadline >= 0 && green__now() >= deadline) {
+        return -ETIMEDOUT;
+    }
+    free(self->ios);
+    self->ios = NULL;
+    if (nfds > 0) {
+        self->ios = malloc(nfds * sizeof *self->ios);
+        if (self->ios == NULL) {
+            return -ENOMEM;
+        }
+    }
+    unsigned n = 0;
+    for (nfds_t i = 0; i < nfds; i++) {
+        int events = 0;
+        if (fds[i].events & (POLLIN | POLLPRI | POLLRDNORM | POLLRDBAND
+                             | POLLRDHUP)) {
+            events |= GREEN__READ;
+        }
+        if (fds[i].events & (POLLOUT | POLLWRNORM | POLLWRBAND)) {
+            events |= GREEN__WRITE;
+        }
+        /* An fd polled for nothing can still report POLLHUP/POLLERR;
+         * both also make it readable for epoll. */
+        if (fds[i].fd >= 0) {
+            green__loop_io_start(&self->ios[n++], fds[i].fd,
+                                 events ? events : GREEN__READ, self);
+        }
+    }
+    self->nios = n;
+    int r = block_until(self, deadline);
+    free(self->ios);
+    self->ios = NULL;
+    return r;
+}
+
+int green__park_until(int64_t deadline)
+{
+    struct green__thread *self = green__sched.current;
+    while (green__now() < deadline) {
+        block_until(self, deadline);
+    }
+    return 0;
+}

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/* Green-thread lifecycle and the run queue: starting the runtime on the
+ * first pthread_create, creating threads, making them runnable, blocking,
+ * yielding, exiting, and freeing them once joined or detached. The hub
+ * (hub/hub.c) decides what runs; switch/ moves registers and stack bytes.
+ *
+ * main() keeps running on the process stack as the thread object
+ * `main_thread`; its pthread_t stays glibc's, and its id (written into
+ * mutexes' __owner field) is its kernel tid, exactly what glibc writes, so
+ * a mutex locked before the first thread existed unlocks correctly after.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hub/internal.h"
+#include "preload/real.h"
+
+struct green__sched green__sched;
+
+static struct green__thread main_thread;
+static pthread_t main_handle;
+static int next_id = 0x40000000;    /* above every kernel tid (pid_max) */
+
+static struct {
+    struct green__thread *head, *tail;
+} runq;
+
+int green__sched_activate(void)
+{
+    if (green__sched.active) {
+        return 0;
+    }
+    int r = green__loop_open();
+    if (r < 0) {
+        return r;
+    }
+    r = green__hub_init();
+    if (r < 0) {
+        return r;
+    }
+    if (green__config.stack_mode == GREEN__MODE_COPY) {
+        const size_t size = green__config.stack_size_set
+            ? green__config.stack_size : (size_t)64 << 20;
+        r = green__stack_region_init(size);
+        if (r < 0) {
+            green__log("cannot reserve the shared stack region; "
+                       "threads stay native\n");
+            return r;
+        }
+    }
+    main_thread.magic = GREEN__THREAD_MAGIC;
+    main_thread.id = (int)syscall(SYS_gettid);
+    main_thread.state = GREEN__RUNNING;
+    main_thread.is_main = true;
+    main_thread.stack.kind = GREEN__STACK_FOREIGN;
+    main_thread.stack.live = true;
+    main_handle = green__real.pthread_self();
+    green__sched.current = &main_thread;
+    green__sched.live = 1;
+    green__sched.active = true;
+    return 0;
+}
+
+/* First function of every green thread, on its own stack. */
+static void thread_main(void *arg)
+{
+    struct green__thread *self = arg;
+    errno = 0;
+    green__sched_exit(self->start(self->arg));
+}
+
+int green__sched_spawn(struct green__thread **out, void *(*start)(void *),
+                       void *arg, bool detached, void *stack,
+                       size_t stack_size, size_t size_hint)
+{
+    struct green__thread *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        return -EAGAIN;
+    }
+    t->magic = GREEN__THREAD_MAGIC;
+    t->id = next_id++;
+    if (next_id == INT_MAX) {
+        next_id = 0x40000000;
+    }
+    t->start = start;
+    t->arg = arg;
+    t->detached = detached;
+    enum green__stack_kind kind = GREEN__STACK_COPIED;
+    size_t size = stack_size;
+    if (stack != NULL) {
+        kind = GREEN__STACK_FOREIGN;
+    } else if (green__config.stack_mode == GREEN__MODE_SEPARATE) {
+        kind = GREEN__STACK_MAPPED;
+        size = size_hint;
+    }
+    /* Everything the creator has live lies above this frame. */
+    const uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    const int r = green__stack_create(&t->stack, &t->ctx, kind,
+                                      &green__sched.current->stack, sp,
+                                      stack, size, thread_main, t);
+    if (r < 0) {
+        free(t);
+        return r;
+    }
+    green__sched.live++;
+    green__sched.created++;
+    green__sched_ready(t);
+    *out = t;
+    return 0;
+}
+
+void green__sched_ready(struct green__thread *t)
+{
+    t->state = GREEN__RUNNABLE;
+    t->runq_next = NULL;
+    if (runq.tail) {
+        runq.tail->runq_next = t;
+    } else {
+        runq.head = t;
+    }
+    runq.tail = t;
+}
+
+struct green__thread *green__sched_next(void)
+{
+    struct green__thread *t = runq.head;
+    if (t) {
+        runq.head = t->runq_next;
+        if (runq.head == NULL) {
+            runq.tail = NULL;
+        }
+    }
+    return t;
+}
+
+bool green__sched_idle(void)
+{
+    return runq.head == NULL;
+}
+
+void green__sched_block(void)
+{
+    struct green__thread *self = green__sched.current;
+    self->saved_errno = errno;
+    green__hub_enter(self);
+    errno = self->saved_errno;
+}
+
+void green__sched_yield(void)
+{
+    green__sched_ready(green__sched.current);
+    green__sched_block();
+}
+
+void green__sched_exit(void *retval)
+{
+    struct green__thread *self = green__sched.current;
+    self->retval = retval;
+    self->state = GREEN__EXITED;
+    green__sched.live--;
+    green__lot_wake(self, UINT_MAX);
+    if (green__sched.live == 0 && green__sched.main_exited) {
+        green__sched_ready(&main_thread);
+    }
+    green__hub_enter(self);
+    GREEN_ASSERT(false, "an exited green thread was resumed");
+    __builtin_unreachable();
+}
+
+void green__sched_exit_main(void *retval)
+{
+    main_thread.retval = retval;
+    green__sched.main_exited = true;
+    green__sched.live--;
+    green__lot_wake(&main_thread, UINT_MAX);
+    while (green__sched.live > 0) {
+        main_thread.state = GREEN__PARKED;
+        green__sched_block();
+    }
+    /* The last thread has ended: the process ends as glibc ends it. */
+    exit(0);
+}
+
+bool green__sched_finished(const struct green__thread *t)
+{
+    return t->is_main ? green__sched.main_exited : t->state == GREEN__EXITED;
+}
+
+struct green__thread *green__sched_lookup(pthread_t th)
+{
+    if (!green__sched.active) {
+        return NULL;
+    }
+    if (th == main_handle) {
+        return &main_thread;
+    }
+    struct green__thread *t = (struct green__thread *)th;
+    if (t == NULL || t->magic != GREEN__THREAD_MAGIC) {
+        return NULL;
+    }
+    return t;
+}
+
+pthread_t green__sched_handle(struct green__thread *t)
+{
+    return t->is_main ? main_handle : (pthread_t)t;
+}
+
+/* Free `t` if nothing can refer to it any more; that may in turn free the
+ * creators it kept alive for the stack chain. */
+static void free_if_done(struct green__thread *t)
+{
+    while (t != NULL && !t->is_main && t->state == GREEN__EXITED
+           && !t->stack.live && (t->detached || t->joined)
+           && !green__stack_pinned(&t->stack)) {
+        struct green__stack *c = green__stack_unlink(&t->stack);
+        free(t->ios);
+        t->magic = 0;
+        free(t);
+        t = c ? (struct green__thread *)((char *)c
+                 - offsetof(struct green__thread, stack)) : NULL;
+    }
+}
+
+void green__sched_release(struct green__thread *t)
+{
+    free_if_done(t);
+}
+
+void green__sched_switched_out(struct green__thread *t)
+{
+    if (t->state == GREEN__EXITED) {
+        green__stack_release(&t->stack);
+        free_if_done(t);
+    } else {
+        green__stack_suspended(&t->stack, t->ctx.sp);
+    }
+}
+
+void green__sched_report(void)
+{
+    green__log("stats: threads=%llu switches=%llu parks=%llu "
+               "copied_bytes=%llu\n",
+               (unsigned long long)green__sched.created,
+               (unsigned long long)green__sched.switches,
+               (unsigned long long)green__sched.parks,
+               (unsigned long long)green__stack_copied_bytes());
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/* Process-wide start-up and shut-down of libgreen: the constructor and the
+ * once-only lazy initialisation (wrappers can run before the constructor),
+ * the test for the kernel thread that runs green threads, the assert and log
+ * helpers, and the LIBGREEN_STATS report at exit. Starting the hub is not
+ * done here: that waits for the first pthread_create (hub/sched.c), so a
+ * program that never makes a thread pays for nothing but this.
+ */
+#include "config.h"
+
+#include "preload/preload.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hub/internal.h"
+#include "preload/real.h"
+
+bool green__ready;
+__thread int green__kthread_role __attribute__((tls_model("initial-exec")));
+
+void green__init(void)
+{
+    static bool started;
+    if (green__ready) {
+        return;
+    }
+    GREEN_ASSERT(!started, "libgreen re-entered during its initialisation");
+    started = true;
+    green__real_load();
+    green__config_load();
+    green__ready = true;
+}
+
+bool green__kthread_slow(void)
+{
+    const bool initial = syscall(SYS_gettid) == getpid();
+    green__kthread_role = initial ? 1 : -1;
+    return initial;
+}
+
+__attribute__((constructor))
+static void libgreen_constructor(void)
+{
+    green__init();
+}
+
+__attribute__((destructor))
+static void libgreen_destructor(void)
+{
+    if (green__config.stats) {
+        green__sched_report();
+    }
+}
+
+void green__log(const char *fmt, ...)
+{
+    char buf[512];
+    const int prefix = snprintf(buf, sizeof buf, "libgreen: ");
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + prefix, sizeof buf - prefix, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    size_t len = prefix + (size_t)n;
+    if (len >= sizeof buf) {
+        len = sizeof buf - 1;
+    }
+    /* Not green__real.write: this may run before the table is filled. */
+    const int saved = errno;
+    (void)!syscall(SYS_write, 2, buf, len);
+    errno = saved;
+}
+
+void green__assert_fail(const char *file, int line, const char *cond,
+                        const char *why)
+{
+    green__log("%s:%d: %s: %s\n", file, line, cond, why);
+    abort();
+}

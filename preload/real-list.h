@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* One line per interposed libc function: return type, name, parameter types.
+ * preload/real.h turns it into the table green__real of the functions
+ * libgreen wraps, looked up with dlsym(RTLD_NEXT) (the default version). */
+GREEN_REAL(ssize_t, read, (int, void *, size_t))
+GREEN_REAL(ssize_t, write, (int, const void *, size_t))
+GREEN_REAL(ssize_t, recv, (int, void *, size_t, int))
+GREEN_REAL(ssize_t, send, (int, const void *, size_t, int))
+GREEN_REAL(int, accept, (int, struct sockaddr *, socklen_t *))
+GREEN_REAL(int, accept4, (int, struct sockaddr *, socklen_t *, int))
+GREEN_REAL(int, connect, (int, const struct sockaddr *, socklen_t))
+GREEN_REAL(int, poll, (struct pollfd *, nfds_t, int))
+GREEN_REAL(unsigned int, sleep, (unsigned int))
+GREEN_REAL(int, usleep, (useconds_t))
+GREEN_REAL(int, nanosleep, (const struct timespec *, struct timespec *))
+GREEN_REAL(int, sched_yield, (void))
+GREEN_REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *,
+                                 void *(*)(void *), void *))
+GREEN_REAL(int, pthread_join, (pthread_t, void **))
+GREEN_REAL(int, pthread_detach, (pthread_t))
+GREEN_REAL(void, pthread_exit, (void *))
+GREEN_REAL(pthread_t, pthread_self, (void))
+GREEN_REAL(int, pthread_mutex_lock, (pthread_mutex_t *))
+GREEN_REAL(int, pthread_mutex_trylock, (pthread_mutex_t *))
+GREEN_REAL(int, pthread_mutex_timedlock, (pthread_mutex_t *,
+                                          const struct timespec *))
+GREEN_REAL(int, pthread_mutex_clocklock, (pthread_mutex_t *, clockid_t,
+                                          const struct timespec *))
+GREEN_REAL(int, pthread_mutex_unlock, (pthread_mutex_t *))
+GREEN_REAL(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *))
+GREEN_REAL(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *,
+                                         const struct timespec *))
+GREEN_REAL(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *,
+                                         clockid_t, const struct timespec *))
+GREEN_REAL(int, pthread_cond_signal, (pthread_cond_t *))
+GREEN_REAL(int, pthread_cond_broadcast, (pthread_cond_t *))

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* The table of the real libc functions behind every wrapper, generated from
+ * preload/real-list.h. Inside libgreen, an interposed name is always called
+ * as green__real.<name>(...), never by its plain name.
+ */
+#ifndef GREEN_PRELOAD_REAL_H
+#define GREEN_PRELOAD_REAL_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+struct green__real_table {
+#define GREEN_REAL(ret, name, params) ret (*name) params;
+#include "preload/real-list.h"
+#undef GREEN_REAL
+};
+
+extern struct green__real_table green__real;
+
+/* Fill green__real; aborts with a message if a function is missing or
+ * resolves to libgreen itself. Called once by green__init. */
+void green__real_load(void);
+
+#endif

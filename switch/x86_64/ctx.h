@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* Byte offsets of the fields of struct green__ctx on x86-64, shared by
+ * switch.S (which cannot see C structs) and switch/stack.c (which checks
+ * each one against offsetof with _Static_assert).
+ *
+ *   offset  field     what
+ *   0       sp        stack pointer; the word at sp is the resume address
+ *   8       rbx       callee-saved (also the entry argument of a new context)
+ *   16      rbp       callee-saved
+ *   24      r12       callee-saved (also the entry function of a new context)
+ *   32      r13       callee-saved
+ *   40      r14       callee-saved
+ *   48      r15       callee-saved
+ *   56      mxcsr     SSE control/status word (control bits are callee-saved)
+ *   60      fpucw     x87 control word (callee-saved), 16 bits
+ *   64      size of the save area
+ */
+#ifndef GREEN_SWITCH_X86_64_CTX_H
+#define GREEN_SWITCH_X86_64_CTX_H
+
+#define GREEN__CTX_SP     0
+#define GREEN__CTX_RBX    8
+#define GREEN__CTX_RBP    16
+#define GREEN__CTX_R12    24
+#define GREEN__CTX_R13    32
+#define GREEN__CTX_R14    40
+#define GREEN__CTX_R15    48
+#define GREEN__CTX_MXCSR  56
+#define GREEN__CTX_FPUCW  60
+#define GREEN__CTX_SIZE   64
+
+/* Bytes a new context needs below its stack top before it first runs: the
+ * address of green__trampoline, which green__switch pops and jumps to. */
+#define GREEN__CTX_FRAME  8
+
+#ifndef __ASSEMBLER__
+#include <stddef.h>
+#include <stdint.h>
+
+/* The save area of one context; the layout above, as a C struct. */
+struct green__ctx {
+    uintptr_t sp;
+    uint64_t rbx, rbp, r12, r13, r14, r15;
+    uint32_t mxcsr;
+    uint16_t fpucw;
+    uint16_t pad;
+};
+
+_Static_assert(offsetof(struct green__ctx, sp) == GREEN__CTX_SP, "sp");
+_Static_assert(offsetof(struct green__ctx, rbx) == GREEN__CTX_RBX, "rbx");
+_Static_assert(offsetof(struct green__ctx, rbp) == GREEN__CTX_RBP, "rbp");
+_Static_assert(offsetof(struct green__ctx, r12) == GREEN__CTX_R12, "r12");
+_Static_assert(offsetof(struct green__ctx, r13) == GREEN__CTX_R13, "r13");
+_Static_assert(offsetof(struct green__ctx, r14) == GREEN__CTX_R14, "r14");
+_Static_assert(offsetof(struct green__ctx, r15) == GREEN__CTX_R15, "r15");
+_Static_assert(offsetof(struct green__ctx, mxcsr) == GREEN__CTX_MXCSR, "mxcsr");
+_Static_assert(offsetof(struct green__ctx, fpucw) == GREEN__CTX_FPUCW, "fpucw");
+_Static_assert(sizeof(struct green__ctx) == GREEN__CTX_SIZE, "size");
+#endif
+
+#endif

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* read and write: try the call without blocking, park the green thread on
+ * the fd if it would block, retry; return libc's result and errno.
+ *
+ * Sockets are tried with recv/send and MSG_DONTWAIT, which works per call on
+ * any socket and leaves the file status flags alone. For other fds (pipes,
+ * ttys, regular files) a zero-timeout poll decides: ready (regular files
+ * always are) means the real call will not block. A write larger than
+ * PIPE_BUF to a pipe could still block half way, so it goes in pieces with
+ * RWF_NOWAIT, which Linux supports on pipes; where it does not, the real
+ * write blocks as it would natively.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "wrappers/wrap.h"
+
+static ssize_t read_other(int fd, void *buf, size_t count)
+{
+    while (!green__fd_ready(fd, POLLIN) && !green__fd_nonblocking(fd)) {
+        green__park_fd(fd, GREEN__READ, -1);
+    }
+    const ssize_t r = green__real.read(fd, buf, count);
+    return r < 0 ? green__neg_errno() : r;
+}
+
+GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
+{
+    green__ensure_init();
+    if (!green__may_park()) {
+        return green__real.read(fd, buf, count);
+    }
+    const int entry_errno = errno;
+    ssize_t r;
+    for (;;) {
+        r = green__real.recv(fd, buf, count, MSG_DONTWAIT);
+        if (r >= 0) {
+            break;
+        }
+        if (errno == ENOTSOCK) {
+            r = read_other(fd, buf, count);
+            break;
+        }
+        if (errno != EAGAIN || green__fd_nonblocking(fd)) {
+            r = green__neg_errno();
+            break;
+        }
+        green__park_fd(fd, GREEN__READ, -1);
+    }
+    return green__wrap_ret(r, entry_errno);
+}
+
+/* A big write to a pipe the program sees as blocking: write what fits,
+ * park until there is room, go on until all is written, as the kernel's
+ * blocking write does. */
+static ssize_t write_pipe(int fd, const char *buf, size_t count)
+{
+    size_t done = 0;
+    while (done < count) {
+        struct iovec v = { .iov_base = (char *)buf + done,
+                           .iov_len = count - done };
+        const ssize_t r = pwritev2(fd, &v, 1, -1, RWF_NOWAIT);
+        if (r >= 0) {
+            done += (size_t)r;
+        } else if (errno == EAGAIN) {
+            green__park_fd(fd, GREEN__WRITE, -1);
+        } else if (done == 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
+            const ssize_t w = green__real.write(fd, buf, count);
+            return w < 0 ? green__neg_errno() : w;
+        } else {
+            return done ? (ssize_t)done : green__neg_errno();
+        }
+    }
+    return (ssize_t)done;
+}
+
+static ssize_t write_other(int fd, const void *buf, size_t count)
+{
+    while (!green__fd_ready(fd, POLLOUT)) {
+        if (green__fd_nonblocking(fd)) {
+            break;
+        }
+        green__park_fd(fd, GREEN__WRITE, -1);
+    }
+    struct stat st;
+    if (count > PIPE_BUF && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
+        && !green__fd_nonblocking(fd)) {
+        return write_pipe(fd, buf, count);
+    }
+    const ssize_t r = green__real.write(fd, buf, count);
+    return r < 0 ? green__neg_errno() : r;
+}
+
+/* send() with MSG_DONTWAIT until everything is sent, the way a blocking
+ * send on a stream socket returns only when all of it is queued. A socket
+ * the program made non-blocking returns what fit, as natively. Shared with
+ * socket.c (send). Returns bytes or -errno; -ENOTSOCK: not a socket. */
+ssize_t green__send_all(int fd, const void *buf, size_t count, int flags)
+{
+    size_t done = 0;
+    for (;;) {
+        const ssize_t r = green__real.send(fd, (const char *)buf + done,
+                                           count - done,
+                                           flags | MSG_DONTWAIT);
+        if (r >= 0) {
+            done += (size_t)r;
+            if (done == count || green__fd_nonblocking(fd)) {
+                return (ssize_t)done;
+            }
+        } else if (errno != EAGAIN || green__fd_nonblocking(fd)) {
+            return done ? (ssize_t)done : green__neg_errno();
+        }
+        green__park_fd(fd, GREEN__WRITE, -1);
+    }
+}
+
+GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
+{
+    green__ensure_init();
+    if (!green__may_park()) {
+        return green__real.write(fd, buf, count);
+    }
+    const int entry_errno = errno;
+    ssize_t r = green__send_all(fd, buf, count, 0);
+    if (r == -ENOTSOCK) {
+        r = write_other(fd, buf, count);
+    }
+    return green__wrap_ret(r, entry_errno);
+}

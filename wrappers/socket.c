@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/* Sockets: recv, send, accept, accept4, connect. Each tries the real call
+ * in a way that cannot block, parks on the fd when it would, and retries;
+ * results and errno are libc's.
+ *
+ * recv and send add MSG_DONTWAIT per call. accept has no such flag: a
+ * zero-timeout poll tells whether a connection is waiting. connect on a
+ * blocking stream socket is the one place the runtime sets O_NONBLOCK, for
+ * the duration of that one connect(2) call, then restores the flags and
+ * waits for the handshake: a socket in the middle of connecting is not in
+ * use by anyone else.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+
+#include "wrappers/wrap.h"
+
+static bool is_stream(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof type;
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0
+        && type == SOCK_STREAM;
+}
+
+GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+    green__ensure_init();
+    if (!green__may_park() || (flags & MSG_DONTWAIT)) {
+        return green__real.recv(fd, buf, len, flags);
+    }
+    const int entry_errno = errno;
+    /* MSG_WAITALL on a stream socket: keep reading until `len` bytes, end
+     * of stream or an error, as the kernel does (datagrams ignore it). */
+    const bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
+    size_t done = 0;
+    ssize_t r;
+    for (;;) {
+        r = green__real.recv(fd, (char *)buf + done, len - done,
+                             flags | MSG_DONTWAIT);
+        if (r > 0 && waitall && done + (size_t)r < len && is_stream(fd)
+            && !green__fd_nonblocking(fd)) {
+            done += (size_t)r;
+            continue;
+        }
+        if (r >= 0) {
+            r += (ssize_t)done;
+            break;
+        }
+        if (errno != EAGAIN || green__fd_nonblocking(fd)) {
+            r = done ? (ssize_t)done : green__neg_errno();
+            break;
+        }
+        green__park_fd(fd, GREEN__READ, -1);
+    }
+    return green__wrap_ret(r, entry_errno);
+}
+
+GREEN_WRAP ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    green__ensure_init();
+    if (!green__may_park() || (flags & MSG_DONTWAIT)) {
+        return green__real.send(fd, buf, len, flags);
+    }
+    const int entry_errno = errno;
+    return green__wrap_ret(green__send_all(fd, buf, len, flags), entry_errno);
+}
+
+/* Would accept block? Only on a listening socket, with nothing pending,
+ * that the program has not made non-blocking; anything else (a non-socket,
+ * a socket that is not listening, a bad fd) gets the real call's answer. */
+static bool accept_would_block(int fd)
+{
+    if (green__fd_ready(fd, POLLIN)) {
+        return false;
+    }
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0
+        || !listening) {
+        return false;
+    }
+    return !green__fd_nonblocking(fd);
+}
+
+GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
+                       int flags)
+{
+    green__ensure_init();
+    if (green__may_park()) {
+        const int entry_errno = errno;
+        while (accept_would_block(fd)) {
+            green__park_fd(fd, GREEN__READ, -1);
+        }
+        errno = entry_errno;
+    }
+    return green__real.accept4(fd, addr, addrlen, flags);
+}
+
+GREEN_WRAP int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+    green__ensure_init();
+    if (green__may_park()) {
+        const int entry_errno = errno;
+        while (accept_would_block(fd)) {
+            green__park_fd(fd, GREEN__READ, -1);
+        }
+        errno = entry_errno;
+    }
+    return green__real.accept(fd, addr, addrlen);
+}
+
+/* One non-blocking connect(2) on a socket the program sees as blocking. */
+static int connect_once(int fd, int flags, const struct sockaddr *addr,
+                        socklen_t len)
+{
+    if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+        return green__neg_errno();
+    }
+    const int r = green__real.connect(fd, addr, len);
+    const int err = errno;
+    fcntl(fd, F_SETFL, flags);
+    return r == 0 ? 0 : -err;
+}
+
+static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    const int flags = fcntl(fd, F_GETFL);
+    int type = 0;
+    socklen_t tlen = sizeof type;
+    if (flags < 0 || (flags & O_NONBLOCK)
+        || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0
+        || type == SOCK_DGRAM) {
+        /* Not a socket, a bad fd, or the program asked for non-blocking:
+         * the real call answers at once. */
+        return green__real.connect(fd, addr, len) == 0 ? 0
+                                                       : green__neg_errno();
+    }
+    int64_t backoff = 1000000;
+    for (;;) {
+        const int r = connect_once(fd, flags, addr, len);
+        if (r == -EINPROGRESS) {
+            break;
+        }
+        if (r != -EAGAIN) {
+            return r;
+        }
+        /* A Unix-domain listener with a full backlog: a blocking connect
+         * would wait for room, which poll does not announce. */
+        green__park_until(green__now() + backoff);
+        if (backoff < 16000000) {
+            backoff *= 2;
+        }
+    }
+    green__park_fd(fd, GREEN__WRITE, -1);
+    int err = 0;
+    socklen_t elen = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
+        return green__neg_errno();
+    }
+    return -err;
+}
+
+GREEN_WRAP int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    green__ensure_init();
+    if (!green__may_park()) {
+        return green__real.connect(fd, addr, len);
+    }
+    const int entry_errno = errno;
+    return (int)green__wrap_ret(connect_green(fd, addr, len), entry_errno);
+}

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/* Mutexes and condition variables on the parking lot (hub/lot.c).
+ *
+ * State lives in the program's own pthread_mutex_t, in glibc's encoding, so
+ * static initialisers and pthread_mutex_init/destroy (left to glibc) just
+ * work, and a mutex glibc locked before the first thread existed is
+ * understood after: __lock is 0 free, 1 locked, 2 locked with waiters;
+ * __owner is the owner's id (main: its kernel tid, as glibc writes);
+ * __count counts recursive locks; __nusers counts holders (glibc's
+ * pthread_mutex_destroy answers EBUSY from it); __kind is the type.
+ * Waiters queue in the lot under the mutex's address; a condition variable
+ * needs no state of its own: its waiters queue under its address, and with
+ * one kernel thread nothing can slip between unlocking and parking.
+ *
+ * Process-shared, robust, priority-inheritance and -protection mutexes and
+ * process-shared condition variables are glibc's (they may block the kernel
+ * thread), and so is everything before the runtime starts (one thread: glibc
+ * waits exactly as natively). Once it has started, waits always park, even
+ * with one thread left: the hub then sleeps in libev until a deadline, or
+ * forever if nothing can wake anyone, as a deadlocked program would.
+ */
+#include "config.h"
+
+#include <limits.h>
+
+#include "wrappers/wrap.h"
+
+#define KIND_TYPE_MASK  3       /* PTHREAD_MUTEX_KIND_MASK_NP */
+#define KIND_ELISION    (256 | 512)
+#define COND_SHARED     1       /* __wrefs bits, glibc's pthread_cond_init */
+#define COND_MONOTONIC  2
+
+/* Can the runtime handle this mutex itself? */
+static bool mutex_is_ours(const pthread_mutex_t *m)
+{
+    return green__in_green_thread()
+        && (m->__data.__kind & ~(KIND_TYPE_MASK | KIND_ELISION)) == 0;
+}
+
+static int mutex_type(const pthread_mutex_t *m)
+{
+    return m->__data.__kind & KIND_TYPE_MASK;
+}
+
+/* Take a free mutex. */
+static void mutex_take(pthread_mutex_t *m, int id, bool contended)
+{
+    m->__data.__lock = contended ? 2 : 1;
+    m->__data.__owner = id;
+    m->__data.__nusers++;
+    if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE) {
+        m->__data.__count = 1;
+    }
+}
+
+/* Lock for the running green thread. Returns 0, EDEADLK, EAGAIN
+ * (recursion overflow) or ETIMEDOUT. */
+static int mutex_lock(pthread_mutex_t *m, int64_t deadline)
+{
+    const int id = green__sched.current->id;
+    if (m->__data.__lock != 0 && m->__data.__owner == id) {
+        if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE) {
+            if (m->__data.__count == UINT_MAX) {
+                return EAGAIN;
+            }
+            m->__data.__count++;
+            return 0;
+        }
+        if (mutex_type(m) == PTHREAD_MUTEX_ERRORCHECK) {
+            return EDEADLK;
+        }
+    }
+    bool contended = false;
+    while (m->__data.__lock != 0) {
+        m->__data.__lock = 2;
+        if (green__lot_wait(m, deadline) == -ETIMEDOUT) {
+            return ETIMEDOUT;
+        }
+        contended = true;
+    }
+    mutex_take(m, id, contended);
+    return 0;
+}
+
+/* Release one level of the lock; `full` releases a recursive mutex
+ * entirely (for a condition wait) and stores its depth in *depth. */
+static int mutex_unlock(pthread_mutex_t *m, bool full, unsigned *depth)
+{
+    const int type = mutex_type(m);
+    if ((type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK)
+        && (m->__data.__lock == 0
+            || m->__data.__owner != green__sched.current->id)) {
+        return EPERM;
+    }
+    if (type == PTHREAD_MUTEX_RECURSIVE) {
+        if (depth) {
+            *depth = m->__data.__count;
+        }
+        if (!full && --m->__data.__count != 0) {
+            return 0;
+        }
+        m->__data.__count = 0;
+    }
+    m->__data.__owner = 0;
+    m->__data.__nusers--;
+    const int old = m->__data.__lock;
+    m->__data.__lock = 0;
+    if (old == 2) {
+        green__lot_wake(m, 1);
+    }
+    return 0;
+}
+
+static bool clock_valid(clockid_t clock)
+{
+    return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC;
+}
+
+GREEN_WRAP int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    green__ensure_init();
+    if (!mutex_is_ours(m)) {
+        return green__real.pthread_mutex_lock(m);
+    }
+    return mutex_lock(m, -1);
+}
+
+GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    green__ensure_init();
+    if (!mutex_is_ours(m)) {
+        return green__real.pthread_mutex_trylock(m);
+    }
+    if (m->__data.__lock != 0) {
+        if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
+            && m->__data.__owner == green__sched.current->id) {
+            return mutex_lock(m, -1);
+        }
+        return EBUSY;
+    }
+    mutex_take(m, green__sched.current->id, false);
+    return 0;
+}
+
+/* glibc looks at the timeout only when it has to wait. */
+static int mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
+                           const struct timespec *abstime)
+{
+    const bool own = m->__data.__owner == green__sched.current->id
+        && (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
+            || mutex_type(m) == PTHREAD_MUTEX_ERRORCHECK);
+    int64_t deadline = -1;
+    if (m->__data.__lock != 0 && !own) {
+        if (!green__timespec_valid(abstime)) {
+            return EINVAL;
+        }
+        deadline = green__deadline_abs(clock, abstime);
+    }
+    return mutex_lock(m, deadline);
+}
+
+GREEN_WRAP int pthread_mutex_timedlock(pthread_mutex_t *m,
+                                       const struct timespec *abstime)
+{
+    green__ensure_init();
+    if (!mutex_is_ours(m)) {
+        return green__real.pthread_mutex_timedlock(m, abstime);
+    }
+    return mutex_clocklock(m, CLOCK_REALTIME, abstime);
+}
+
+GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
+                                       const struct timespec *abstime)
+{
+    green__ensure_init();
+    if (!mutex_is_ours(m)) {
+        return green__real.pthread_mutex_clocklock(m, clock, abstime);
+    }
+    if (!clock_valid(clock)) {
+        return EINVAL;
+    }
+    return mutex_clocklock(m, clock, abstime);
+}
+
+GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    green__ensure_init();
+    if (!mutex_is_ours(m)) {
+        return green__real.pthread_mutex_unlock(m);
+    }
+    return mutex_unlock(m, false, NULL);
+}
+
+/* Can the runtime wait on this condition variable itself? */
+static bool cond_is_ours(const pthread_cond_t *c, const pthread_mutex_t *m)
+{
+    return mutex_is_ours(m) && !(c->__data.__wrefs & COND_SHARED);
+}
+
+/* Unlock, wait on the condition until woken or `deadline`, relock. */
+static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, int64_t deadline)
+{
+    unsigned depth = 0;
+    const int r = mutex_unlock(m, true, &depth);
+    if (r != 0) {
+        return r;
+    }
+    const int w = green__lot_wait(c, deadline);
+    mutex_lock(m, -1);
+    if (depth > 1) {
+        m->__data.__count = depth;
+    }
+    return w == -ETIMEDOUT ? ETIMEDOUT : 0;
+}
+
+GREEN_WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    green__ensure_init();
+    if (!cond_is_ours(c, m)) {
+        return green__real.pthread_cond_wait(c, m);
+    }
+    return cond_wait(c, m, -1);
+}
+
+GREEN_WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                      const struct timespec *abstime)
+{
+    green__ensure_init();
+    if (!cond_is_ours(c, m)) {
+        return green__real.pthread_cond_timedwait(c, m, abstime);
+    }
+    if (!green__timespec_valid(abstime)) {
+        return EINVAL;
+    }
+    const clockid_t clock = (c->__data.__wrefs & COND_MONOTONIC)
+        ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+    return cond_wait(c, m, green__deadline_abs(clock, abstime));
+}
+
+GREEN_WRAP int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                      clockid_t clock,
+                                      const struct timespec *abstime)
+{
+    green__ensure_init();
+    if (!cond_is_ours(c, m)) {
+        return green__real.pthread_cond_clockwait(c, m, clock, abstime);
+    }
+    if (!clock_valid(clock) || !green__timespec_valid(abstime)) {
+        return EINVAL;
+    }
+    return cond_wait(c, m, green__deadline_abs(clock, abstime));
+}
+
+GREEN_WRAP int pthread_cond_signal(pthread_cond_t *c)
+{
+    green__ensure_init();
+    if (!green__in_green_thread() || (c->__data.__wrefs & COND_SHARED)) {
+        return green__real.pthread_cond_signal(c);
+    }
+    green__lot_wake(c, 1);
+    return 0;
+}
+
+GREEN_WRAP int pthread_cond_broadcast(pthread_cond_t *c)
+{
+    green__ensure_init();
+    if (!green__in_green_thread() || (c->__data.__wrefs & COND_SHARED)) {
+        return green__real.pthread_cond_broadcast(c);
+    }
+    green__lot_wake(c, UINT_MAX);
+    return 0;
+}

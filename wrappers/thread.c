@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/* Thread management: a pthread is a green thread. pthread_create (attr:
+ * detach state, stack size, the program's own stack), pthread_join,
+ * pthread_detach, pthread_exit (also from main: the process lives until the
+ * last thread ends), pthread_self, pthread_equal, sched_yield.
+ *
+ * The first pthread_create on the initial kernel thread starts the runtime;
+ * if it cannot (libev missing), threads stay native and every wrapper
+ * passes through for good. Calls from other kernel threads pass through.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <sched.h>
+
+#include "green.h"
+#include "wrappers/wrap.h"
+
+/* Stack size for a thread that did not ask for one (separate mode). */
+static size_t default_stack_size(void)
+{
+    if (green__config.stack_size_set) {
+        return green__config.stack_size;
+    }
+    size_t size = 8 << 20;
+    pthread_attr_t def;
+    if (pthread_getattr_default_np(&def) == 0) {
+        pthread_attr_getstacksize(&def, &size);
+        pthread_attr_destroy(&def);
+    }
+    return size;
+}
+
+GREEN_WRAP int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                              void *(*start)(void *), void *arg)
+{
+    green__ensure_init();
+    if (!green__on_green_kthread()) {
+        return green__real.pthread_create(thread, attr, start, arg);
+    }
+    if (!green__sched.active && green__sched_activate() < 0) {
+        green__kthread_role = -1;       /* native threads from now on */
+        return green__real.pthread_create(thread, attr, start, arg);
+    }
+    bool detached = false;
+    void *stack = NULL;
+    size_t stack_size = 0;
+    size_t size = default_stack_size();
+    if (attr != NULL) {
+        int state = PTHREAD_CREATE_JOINABLE;
+        pthread_attr_getdetachstate(attr, &state);
+        detached = state == PTHREAD_CREATE_DETACHED;
+        /* glibc reports an address it was never given as
+         * (NULL - stacksize): base + size wraps to 0 exactly then. */
+        void *base = NULL;
+        size_t len = 0;
+        if (pthread_attr_getstack(attr, &base, &len) == 0
+            && (uintptr_t)base + len != 0) {
+            stack = base;
+            stack_size = len;
+        }
+        pthread_attr_getstacksize(attr, &size);
+    }
+    const int entry_errno = errno;
+    struct green__thread *t;
+    const int r = green__sched_spawn(&t, start, arg, detached, stack,
+                                     stack_size, size);
+    errno = entry_errno;
+    if (r < 0) {
+        return -r;
+    }
+    *thread = green__sched_handle(t);
+    return 0;
+}
+
+GREEN_WRAP int pthread_join(pthread_t thread, void **retval)
+{
+    green__ensure_init();
+    struct green__thread *t = NULL;
+    if (green__in_green_thread()) {
+        t = green__sched_lookup(thread);
+    }
+    if (t == NULL) {
+        return green__real.pthread_join(thread, retval);
+    }
+    if (t == green__sched.current) {
+        return EDEADLK;
+    }
+    if (t->detached || t->joined) {
+        return EINVAL;
+    }
+    const int entry_errno = errno;
+    while (!green__sched_finished(t)) {
+        green__lot_wait(t, -1);
+    }
+    errno = entry_errno;
+    if (retval != NULL) {
+        *retval = t->retval;
+    }
+    t->joined = true;
+    green__sched_release(t);
+    return 0;
+}
+
+GREEN_WRAP int pthread_detach(pthread_t thread)
+{
+    green__ensure_init();
+    struct green__thread *t = NULL;
+    if (green__in_green_thread()) {
+        t = green__sched_lookup(thread);
+    }
+    if (t == NULL) {
+        return green__real.pthread_detach(thread);
+    }
+    if (t->detached) {
+        return EINVAL;
+    }
+    t->detached = true;
+    green__sched_release(t);
+    return 0;
+}
+
+GREEN_WRAP void pthread_exit(void *retval)
+{
+    green__ensure_init();
+    if (green__in_green_thread()) {
+        struct green__thread *self = green__sched.current;
+        if (!self->is_main) {
+            green__sched_exit(retval);
+        }
+        if (green__sched.live > 1) {
+            green__sched_exit_main(retval);
+        }
+    }
+    green__real.pthread_exit(retval);
+    __builtin_unreachable();
+}
+
+GREEN_WRAP pthread_t pthread_self(void)
+{
+    green__ensure_init();
+    if (green__in_green_thread()) {
+        return green__sched_handle(green__sched.current);
+    }
+    return green__real.pthread_self();
+}
+
+GREEN_WRAP int pthread_equal(pthread_t a, pthread_t b)
+{
+    return a == b;
+}
+
+GREEN_WRAP int sched_yield(void)
+{
+    green__ensure_init();
+    if (!green__may_park()) {
+        return green__real.sched_yield();
+    }
+    green__sched_yield();
+    return 0;
+}
+
+GREEN_EXPORT int green_is_green(void)
+{
+    return green__ready && green__in_green_thread();
+}

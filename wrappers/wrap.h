@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* What every wrapper shares: the export attribute, the pass-through test,
+ * errno helpers (internal code returns -errno; only wrappers set errno, on
+ * the way out), non-blocking probes of an fd, and deadline conversion.
+ *
+ * The program's view of its fds is never changed here: probes use poll
+ * with a zero timeout, MSG_DONTWAIT and fcntl(F_GETFL), none of which alter
+ * the open file description another process might share.
+ */
+#ifndef GREEN_WRAPPERS_WRAP_H
+#define GREEN_WRAPPERS_WRAP_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "hub/internal.h"
+#include "preload/preload.h"
+#include "preload/real.h"
+
+#define GREEN_WRAP __attribute__((visibility("default")))
+#define GREEN_EXPORT GREEN_WRAP
+
+/* Turn an internal result into the wrapper's: r < 0 sets errno = -r and
+ * gives -1; success restores the errno the program had on entry (a retry
+ * that first failed with EAGAIN must not leak EAGAIN). */
+static inline long green__wrap_ret(long r, int entry_errno)
+{
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    errno = entry_errno;
+    return r;
+}
+
+/* -errno of the last failed real call. */
+static inline long green__neg_errno(void)
+{
+    return -(long)errno;
+}
+
+/* True if the program itself put `fd` in non-blocking mode (O_NONBLOCK on
+ * its open file description): it then gets EAGAIN exactly as natively. */
+static inline bool green__fd_nonblocking(int fd)
+{
+    const int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* Poll `fd` for `events` without waiting. True when the real call would not
+ * block: it is ready, in error, hung up, or not a valid fd at all (the real
+ * call then reports EBADF). Regular files are always ready. */
+static inline bool green__fd_ready(int fd, short events)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    const int r = green__real.poll(&p, 1, 0);
+    return r != 0;
+}
+
+/* CLOCK_MONOTONIC deadline in ns for a relative timeout `ms` (-1: none). */
+static inline int64_t green__deadline_ms(int ms)
+{
+    return ms < 0 ? -1 : green__now() + (int64_t)ms * 1000000;
+}
+
+/* Convert absolute time `abs` on `clock` (CLOCK_REALTIME or
+ * CLOCK_MONOTONIC) into a CLOCK_MONOTONIC deadline, once, at entry. */
+static inline int64_t green__deadline_abs(clockid_t clock,
+                                          const struct timespec *abs)
+{
+    const int64_t when = (int64_t)abs->tv_sec * 1000000000 + abs->tv_nsec;
+    if (clock == CLOCK_MONOTONIC) {
+        return when;
+    }
+    struct timespec now;
+    clock_gettime(clock, &now);
+    const int64_t left = when - ((int64_t)now.tv_sec * 1000000000
+                                 + now.tv_nsec);
+    return green__now() + (left > 0 ? left : 0);
+}
+
+static inline bool green__timespec_valid(const struct timespec *ts)
+{
+    return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
+}
+
+/* Send all of `buf` on socket `fd` as a blocking send would, parking while
+ * the socket is full (wrappers/io.c). Returns bytes sent or -errno
+ * (-ENOTSOCK when `fd` is not a socket). Green thread, may park. */
+ssize_t green__send_all(int fd, const void *buf, size_t count, int flags);
+
+#endif
