@@ -31,6 +31,14 @@ static struct {
     struct green__thread *head, *tail;
 } runq;
 
+/* The child of a fork has one thread, as natively, but shares the parent's
+ * epoll set: until fork is handled in full, it runs natively (the mutex
+ * encoding is glibc's, so locks taken so far stay valid). */
+static void child_after_fork(void)
+{
+    green__kthread_role = -1;
+}
+
 int green__sched_activate(void)
 {
     if (green__sched.active) {
@@ -64,6 +72,7 @@ int green__sched_activate(void)
     green__sched.current = &main_thread;
     green__sched.live = 1;
     green__sched.active = true;
+    pthread_atfork(NULL, NULL, child_after_fork);
     return 0;
 }
 
