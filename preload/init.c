@@ -53,7 +53,7 @@ static void libgreen_constructor(void)
 __attribute__((destructor))
 static void libgreen_destructor(void)
 {
-    if (green__config.stats) {
+    if (green__config.stats && green__sched.active) {
         green__sched_report();
     }
 }
