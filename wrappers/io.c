@@ -16,12 +16,33 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <termios.h>
 
 #include "wrappers/wrap.h"
 
+bool green__fd_must_wait(int fd, short events)
+{
+    if (green__fd_ready(fd, events)) {
+        return false;
+    }
+    const int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || (fl & O_NONBLOCK)) {
+        return false;
+    }
+    if ((fl & O_ACCMODE) == ((events & POLLIN) ? O_WRONLY : O_RDONLY)) {
+        return false;
+    }
+    struct termios tio;
+    if ((events & POLLIN) && tcgetattr(fd, &tio) == 0
+        && !(tio.c_lflag & ICANON) && tio.c_cc[VMIN] == 0) {
+        return false;       /* read returns after VTIME even without data */
+    }
+    return true;
+}
+
 static ssize_t read_other(int fd, void *buf, size_t count)
 {
-    while (!green__fd_ready(fd, POLLIN) && !green__fd_nonblocking(fd)) {
+    while (green__fd_must_wait(fd, POLLIN)) {
         green__park_fd(fd, GREEN__READ, -1);
     }
     const ssize_t r = green__real.read(fd, buf, count);
@@ -31,7 +52,8 @@ static ssize_t read_other(int fd, void *buf, size_t count)
 GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
 {
     green__ensure_init();
-    if (!green__may_park()) {
+    /* Zero bytes never wait (pipe_read returns 0 at once). */
+    if (!green__may_park() || count == 0) {
         return green__real.read(fd, buf, count);
     }
     const int entry_errno = errno;
@@ -80,10 +102,7 @@ static ssize_t write_pipe(int fd, const char *buf, size_t count)
 
 static ssize_t write_other(int fd, const void *buf, size_t count)
 {
-    while (!green__fd_ready(fd, POLLOUT)) {
-        if (green__fd_nonblocking(fd)) {
-            break;
-        }
+    while (green__fd_must_wait(fd, POLLOUT)) {
         green__park_fd(fd, GREEN__WRITE, -1);
     }
     struct stat st;
@@ -121,7 +140,7 @@ ssize_t green__send_all(int fd, const void *buf, size_t count, int flags)
 GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
 {
     green__ensure_init();
-    if (!green__may_park()) {
+    if (!green__may_park() || count == 0) {
         return green__real.write(fd, buf, count);
     }
     const int entry_errno = errno;

@@ -88,7 +88,8 @@ GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
                        int flags)
 {
     green__ensure_init();
-    if (green__may_park()) {
+    /* Unknown flags: EINVAL at once, without waiting. */
+    if (green__may_park() && !(flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
         const int entry_errno = errno;
         while (accept_would_block(fd)) {
             green__park_fd(fd, GREEN__READ, -1);
@@ -138,14 +139,8 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
                                                        : green__neg_errno();
     }
     int64_t backoff = 1000000;
-    for (;;) {
-        const int r = connect_once(fd, flags, addr, len);
-        if (r == -EINPROGRESS) {
-            break;
-        }
-        if (r != -EAGAIN) {
-            return r;
-        }
+    int r;
+    while ((r = connect_once(fd, flags, addr, len)) == -EAGAIN) {
         /* A Unix-domain listener with a full backlog: a blocking connect
          * would wait for room, which poll does not announce. */
         green__park_until(green__now() + backoff);
@@ -153,13 +148,18 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
             backoff *= 2;
         }
     }
-    green__park_fd(fd, GREEN__WRITE, -1);
-    int err = 0;
-    socklen_t elen = sizeof err;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) != 0) {
-        return green__neg_errno();
+    if (r != -EINPROGRESS) {
+        return r;
     }
-    return -err;
+    /* The handshake is under way. Once the socket is writable, connect
+     * again, as the kernel's blocking connect does on waking: that marks
+     * the socket connected (a later connect gets EISCONN) or reports and
+     * clears the error (ECONNREFUSED, ...). */
+    do {
+        green__park_fd(fd, GREEN__WRITE, -1);
+        r = connect_once(fd, flags, addr, len);
+    } while (r == -EALREADY || r == -EINPROGRESS);
+    return r == -EISCONN ? 0 : r;
 }
 
 GREEN_WRAP int connect(int fd, const struct sockaddr *addr, socklen_t len)

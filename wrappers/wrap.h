@@ -62,6 +62,12 @@ static inline bool green__fd_ready(int fd, short events)
     return r != 0;
 }
 
+/* True when a read (POLLIN) or write (POLLOUT) on `fd` would block: not
+ * ready, and the real call would not fail or return at once anyway (a bad
+ * fd, the wrong direction, O_NONBLOCK set by the program, a terminal in
+ * non-canonical mode with VMIN 0). Costs a poll, and an fcntl only when
+ * not ready. Not for sockets (MSG_DONTWAIT answers for them). */
+bool green__fd_must_wait(int fd, short events);
 /* CLOCK_MONOTONIC deadline in ns for a relative timeout `ms` (-1: none). */
 static inline int64_t green__deadline_ms(int ms)
 {
