@@ -13,6 +13,8 @@ GREEN_REAL(int, poll, (struct pollfd *, nfds_t, int))
 GREEN_REAL(unsigned int, sleep, (unsigned int))
 GREEN_REAL(int, usleep, (useconds_t))
 GREEN_REAL(int, nanosleep, (const struct timespec *, struct timespec *))
+GREEN_REAL(int, clock_nanosleep, (clockid_t, int, const struct timespec *,
+                                  struct timespec *))
 GREEN_REAL(int, sched_yield, (void))
 GREEN_REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *,
                                  void *(*)(void *), void *))
@@ -20,6 +22,7 @@ GREEN_REAL(int, pthread_join, (pthread_t, void **))
 GREEN_REAL(int, pthread_detach, (pthread_t))
 GREEN_REAL(void, pthread_exit, (void *))
 GREEN_REAL(pthread_t, pthread_self, (void))
+GREEN_REAL(int, pthread_getattr_np, (pthread_t, pthread_attr_t *))
 GREEN_REAL(int, pthread_mutex_lock, (pthread_mutex_t *))
 GREEN_REAL(int, pthread_mutex_trylock, (pthread_mutex_t *))
 GREEN_REAL(int, pthread_mutex_timedlock, (pthread_mutex_t *,

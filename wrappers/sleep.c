@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* sleep, usleep, nanosleep: park the green thread until a CLOCK_MONOTONIC
- * deadline computed once at entry. Bad arguments get the kernel's answer:
+/* sleep, usleep, nanosleep, clock_nanosleep: park the green thread until a
+ * CLOCK_MONOTONIC deadline computed once at entry (an absolute time on
+ * CLOCK_REALTIME is converted then). Sleeps on CPU-time clocks cannot be
+ * timed by the hub and stay glibc's. Bad arguments get the kernel's answer:
  * the request is read with process_vm_readv, which fails with EFAULT where
  * a plain read of a bad pointer would crash the program instead.
  */
@@ -41,10 +43,38 @@ GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
         r = -EINVAL;
     }
     if (r == 0) {
-        green__park_until(green__now() + (int64_t)ts.tv_sec * 1000000000
-                          + ts.tv_nsec);
+        green__park_until(green__deadline_after(&ts));
     }
     return (int)green__wrap_ret(r, entry_errno);
+}
+
+GREEN_WRAP int clock_nanosleep(clockid_t clock, int flags,
+                               const struct timespec *req,
+                               struct timespec *rem)
+{
+    green__ensure_init();
+    if (!green__may_park()
+        || (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC
+            && clock != CLOCK_BOOTTIME)) {
+        return green__real.clock_nanosleep(clock, flags, req, rem);
+    }
+    struct timespec ts;
+    if (peek(&ts, req, sizeof ts) != 0) {
+        return EFAULT;
+    }
+    if (!green__timespec_valid(&ts) || ts.tv_sec < 0) {
+        return EINVAL;
+    }
+    const int entry_errno = errno;
+    int64_t deadline;
+    if (flags & TIMER_ABSTIME) {
+        deadline = green__deadline_abs(clock, &ts);
+    } else {
+        deadline = green__deadline_after(&ts);
+    }
+    green__park_until(deadline);
+    errno = entry_errno;
+    return 0;
 }
 
 GREEN_WRAP int usleep(useconds_t usec)

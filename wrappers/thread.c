@@ -2,7 +2,10 @@
 /* Thread management: a pthread is a green thread. pthread_create (attr:
  * detach state, stack size, the program's own stack), pthread_join,
  * pthread_detach, pthread_exit (also from main: the process lives until the
- * last thread ends), pthread_self, pthread_equal, sched_yield.
+ * last thread ends), pthread_self, pthread_equal, pthread_getattr_np (the
+ * stack a green thread really runs on: the shared region in copy mode, its
+ * own mapping in separate mode, the program's memory for its own stack),
+ * sched_yield.
  *
  * The first pthread_create on the initial kernel thread starts the runtime;
  * if it cannot (libev missing), threads stay native and every wrapper
@@ -12,6 +15,7 @@
 
 #include <limits.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include "green.h"
 #include "wrappers/wrap.h"
@@ -143,6 +147,34 @@ GREEN_WRAP pthread_t pthread_self(void)
         return green__sched_handle(green__sched.current);
     }
     return green__real.pthread_self();
+}
+
+GREEN_WRAP int pthread_getattr_np(pthread_t thread, pthread_attr_t *attr)
+{
+    green__ensure_init();
+    struct green__thread *t = NULL;
+    if (green__in_green_thread()) {
+        t = green__sched_lookup(thread);
+    }
+    if (t == NULL || t->is_main) {
+        return green__real.pthread_getattr_np(thread, attr);
+    }
+    const struct green__stack *st = &t->stack;
+    int r = pthread_attr_init(attr);
+    if (r == 0) {
+        r = pthread_attr_setstack(attr, (void *)st->limit,
+                                  st->top - st->limit);
+    }
+    if (r == 0) {
+        r = pthread_attr_setdetachstate(attr, t->detached
+                                        ? PTHREAD_CREATE_DETACHED
+                                        : PTHREAD_CREATE_JOINABLE);
+    }
+    if (r == 0) {
+        r = pthread_attr_setguardsize(attr, st->kind == GREEN__STACK_FOREIGN
+                                      ? 0 : (size_t)sysconf(_SC_PAGESIZE));
+    }
+    return r;
 }
 
 GREEN_WRAP int pthread_equal(pthread_t a, pthread_t b)

@@ -74,11 +74,25 @@ static inline int64_t green__deadline_ms(int ms)
     return ms < 0 ? -1 : green__now() + (int64_t)ms * 1000000;
 }
 
+/* CLOCK_MONOTONIC deadline `rel` from now, saturating (no overflow for a
+ * program that sleeps "forever" with a huge tv_sec). */
+static inline int64_t green__deadline_after(const struct timespec *rel)
+{
+    const int64_t max_sec = (INT64_MAX - green__now()) / 1000000000 - 1;
+    if (rel->tv_sec >= max_sec) {
+        return INT64_MAX;
+    }
+    return green__now() + (int64_t)rel->tv_sec * 1000000000 + rel->tv_nsec;
+}
+
 /* Convert absolute time `abs` on `clock` (CLOCK_REALTIME or
  * CLOCK_MONOTONIC) into a CLOCK_MONOTONIC deadline, once, at entry. */
 static inline int64_t green__deadline_abs(clockid_t clock,
                                           const struct timespec *abs)
 {
+    if (abs->tv_sec > INT64_MAX / 1000000000 - 1) {
+        return INT64_MAX;
+    }
     const int64_t when = (int64_t)abs->tv_sec * 1000000000 + abs->tv_nsec;
     if (clock == CLOCK_MONOTONIC) {
         return when;
