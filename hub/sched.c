@@ -37,6 +37,7 @@ static struct {
 static void child_after_fork(void)
 {
     green__kthread_role = -1;
+    GREEN_DEBUG("fork: the child (pid %d) runs natively\n", (int)getpid());
 }
 
 int green__sched_activate(void)
@@ -73,6 +74,15 @@ int green__sched_activate(void)
     green__sched.live = 1;
     green__sched.active = true;
     pthread_atfork(NULL, NULL, child_after_fork);
+    GREEN_DEBUG("runtime started in pid %d: stack mode %s, %s %zu KiB\n",
+                (int)getpid(),
+                green__config.stack_mode == GREEN__MODE_COPY ? "copy"
+                                                              : "separate",
+                green__config.stack_mode == GREEN__MODE_COPY
+                    ? "shared region" : "default stack",
+                (green__config.stack_size_set ? green__config.stack_size
+                 : green__config.stack_mode == GREEN__MODE_COPY
+                     ? (size_t)64 << 20 : (size_t)8 << 20) >> 10);
     return 0;
 }
 

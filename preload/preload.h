@@ -71,4 +71,13 @@ void green__assert_fail(const char *file, int line, const char *cond,
 /* Write a message prefixed "libgreen: " to fd 2 (no stdio, no malloc). */
 void green__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* green__log, only with LIBGREEN_DEBUG=1: the runtime's decisions (start,
+ * stack mode and sizes, falling back to native threads, fork). */
+#define GREEN_DEBUG(...)                                                   \
+    do {                                                                   \
+        if (green__config.debug) {                                         \
+            green__log(__VA_ARGS__);                                       \
+        }                                                                  \
+    } while (0)
+
 #endif

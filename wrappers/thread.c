@@ -44,6 +44,7 @@ GREEN_WRAP int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     }
     if (!green__sched.active && green__sched_activate() < 0) {
         green__kthread_role = -1;       /* native threads from now on */
+        GREEN_DEBUG("runtime could not start: threads are native\n");
         return green__real.pthread_create(thread, attr, start, arg);
     }
     bool detached = false;
