@@ -57,6 +57,7 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
         return green__real.read(fd, buf, count);
     }
     const int entry_errno = errno;
+    int64_t deadline = GREEN__NO_DEADLINE_YET;
     ssize_t r;
     for (;;) {
         r = green__real.recv(fd, buf, count, MSG_DONTWAIT);
@@ -71,7 +72,10 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
             r = green__neg_errno();
             break;
         }
-        green__park_fd(fd, GREEN__READ, -1);
+        if (green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
+            r = -EAGAIN;
+            break;
+        }
     }
     return green__wrap_ret(r, entry_errno);
 }
@@ -121,6 +125,7 @@ static ssize_t write_other(int fd, const void *buf, size_t count)
 ssize_t green__send_all(int fd, const void *buf, size_t count, int flags)
 {
     size_t done = 0;
+    int64_t deadline = GREEN__NO_DEADLINE_YET;
     for (;;) {
         const ssize_t r = green__real.send(fd, (const char *)buf + done,
                                            count - done,
@@ -133,7 +138,9 @@ ssize_t green__send_all(int fd, const void *buf, size_t count, int flags)
         } else if (errno != EAGAIN || green__fd_nonblocking(fd)) {
             return done ? (ssize_t)done : green__neg_errno();
         }
-        green__park_fd(fd, GREEN__WRITE, -1);
+        if (green__park_sock(fd, GREEN__WRITE, SO_SNDTIMEO, &deadline)) {
+            return done ? (ssize_t)done : -EAGAIN;    /* SO_SNDTIMEO */
+        }
     }
 }
 

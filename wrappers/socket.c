@@ -16,6 +16,26 @@
 
 #include "wrappers/wrap.h"
 
+int64_t green__sock_deadline(int fd, int optname)
+{
+    struct timeval tv;
+    socklen_t len = sizeof tv;
+    if (getsockopt(fd, SOL_SOCKET, optname, &tv, &len) != 0
+        || (tv.tv_sec == 0 && tv.tv_usec == 0)) {
+        return -1;
+    }
+    return green__now() + (int64_t)tv.tv_sec * 1000000000
+        + (int64_t)tv.tv_usec * 1000;
+}
+
+int green__park_sock(int fd, int events, int optname, int64_t *deadline)
+{
+    if (*deadline == GREEN__NO_DEADLINE_YET) {
+        *deadline = green__sock_deadline(fd, optname);
+    }
+    return green__park_fd(fd, events, *deadline) == -ETIMEDOUT ? -EAGAIN : 0;
+}
+
 static bool is_stream(int fd)
 {
     int type = 0;
@@ -35,6 +55,7 @@ GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
      * of stream or an error, as the kernel does (datagrams ignore it). */
     const bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
     size_t done = 0;
+    int64_t deadline = GREEN__NO_DEADLINE_YET;
     ssize_t r;
     for (;;) {
         r = green__real.recv(fd, (char *)buf + done, len - done,
@@ -48,11 +69,15 @@ GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
             r += (ssize_t)done;
             break;
         }
-        if (errno != EAGAIN || green__fd_nonblocking(fd)) {
+        if (errno != EAGAIN) {
             r = done ? (ssize_t)done : green__neg_errno();
             break;
         }
-        green__park_fd(fd, GREEN__READ, -1);
+        if (green__fd_nonblocking(fd)
+            || green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
+            r = done ? (ssize_t)done : -EAGAIN;
+            break;
+        }
     }
     return green__wrap_ret(r, entry_errno);
 }
@@ -84,6 +109,19 @@ static bool accept_would_block(int fd)
     return !green__fd_nonblocking(fd);
 }
 
+/* Wait until accept will not block. Returns 0, or -EAGAIN when the
+ * listener's SO_RCVTIMEO passed first (the kernel's answer). */
+static int accept_wait(int fd)
+{
+    int64_t deadline = GREEN__NO_DEADLINE_YET;
+    while (accept_would_block(fd)) {
+        if (green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
+            return -EAGAIN;
+        }
+    }
+    return 0;
+}
+
 GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
                        int flags)
 {
@@ -91,8 +129,8 @@ GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
     /* Unknown flags: EINVAL at once, without waiting. */
     if (green__may_park() && !(flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
         const int entry_errno = errno;
-        while (accept_would_block(fd)) {
-            green__park_fd(fd, GREEN__READ, -1);
+        if (accept_wait(fd) < 0) {
+            return (int)green__wrap_ret(-EAGAIN, entry_errno);
         }
         errno = entry_errno;
     }
@@ -104,8 +142,8 @@ GREEN_WRAP int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
     green__ensure_init();
     if (green__may_park()) {
         const int entry_errno = errno;
-        while (accept_would_block(fd)) {
-            green__park_fd(fd, GREEN__READ, -1);
+        if (accept_wait(fd) < 0) {
+            return (int)green__wrap_ret(-EAGAIN, entry_errno);
         }
         errno = entry_errno;
     }
@@ -155,8 +193,12 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
      * again, as the kernel's blocking connect does on waking: that marks
      * the socket connected (a later connect gets EISCONN) or reports and
      * clears the error (ECONNREFUSED, ...). */
+    int64_t deadline = GREEN__NO_DEADLINE_YET;
     do {
-        green__park_fd(fd, GREEN__WRITE, -1);
+        /* SO_SNDTIMEO bounds a blocking connect: EINPROGRESS then. */
+        if (green__park_sock(fd, GREEN__WRITE, SO_SNDTIMEO, &deadline)) {
+            return -EINPROGRESS;
+        }
         r = connect_once(fd, flags, addr, len);
     } while (r == -EALREADY || r == -EINPROGRESS);
     return r == -EISCONN ? 0 : r;

@@ -109,6 +109,18 @@ static inline bool green__timespec_valid(const struct timespec *ts)
     return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
 }
 
+/* The deadline a blocking call on socket `fd` gets from the program's
+ * SO_RCVTIMEO or SO_SNDTIMEO (`optname`), measured from now; -1 when none
+ * is set or `fd` is not a socket. Read once per call, when it would first
+ * block; the kernel then fails the call with EAGAIN. */
+int64_t green__sock_deadline(int fd, int optname);
+
+/* Park on socket `fd` for `events` until ready or until the deadline of
+ * `optname`, which *deadline caches (start it at GREEN__NO_DEADLINE_YET).
+ * Returns 0, or -EAGAIN when the timeout passed, as the kernel reports it. */
+#define GREEN__NO_DEADLINE_YET (-2)
+int green__park_sock(int fd, int events, int optname, int64_t *deadline);
+
 /* Send all of `buf` on socket `fd` as a blocking send would, parking while
  * the socket is full (wrappers/io.c). Returns bytes sent or -errno
  * (-ENOTSOCK when `fd` is not a socket). Green thread, may park. */
