@@ -196,6 +196,11 @@ int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline);
 /* Park until `deadline`. Returns 0 once it has passed. Green only. */
 int green__park_until(int64_t deadline);
 
+/* Block the running thread `self`, whose wake-up source (watcher, lot
+ * entry) is already armed, until it fires or `deadline` (-1: none).
+ * Returns 0, or -ETIMEDOUT if the deadline woke it. Green thread only. */
+int green__park_block(struct green__thread *self, int64_t deadline);
+
 /* Hub callback: an event or deadline for parked `t` fired; disarm the
  * thread's watchers and make it runnable. Hub only (called from loop.c). */
 void green__park_fire(void *t, bool timeout);

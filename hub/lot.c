@@ -59,14 +59,7 @@ int green__lot_wait(const void *key, int64_t deadline)
         b->head = self;
     }
     b->tail = self;
-    if (deadline >= 0) {
-        green__loop_timer_start(&self->timer, deadline, self);
-        self->timer_armed = true;
-    }
-    self->state = GREEN__PARKED;
-    green__sched.parks++;
-    green__sched_block();
-    return self->woke == GREEN__WOKE_TIMEOUT ? -ETIMEDOUT : 0;
+    return green__park_block(self, deadline);
 }
 
 unsigned green__lot_wake(const void *key, unsigned n)

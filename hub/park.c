@@ -50,8 +50,7 @@ void green__park_fire(void *data, bool timeout)
     green__sched_ready(t);
 }
 
-/* Arm the deadline (if any), block, and say why we woke. */
-static int block_until(struct green__thread *self, int64_t deadline)
+int green__park_block(struct green__thread *self, int64_t deadline)
 {
     if (deadline >= 0) {
         green__loop_timer_start(&self->timer, deadline, self);
@@ -71,7 +70,7 @@ int green__park_fd(int fd, int events, int64_t deadline)
     }
     green__loop_io_start(&self->io, fd, events, self);
     self->io_armed = true;
-    return block_until(self, deadline);
+    return green__park_block(self, deadline);
 }
 
 int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline)
@@ -106,7 +105,7 @@ int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline)
         }
     }
     self->nios = n;
-    int r = block_until(self, deadline);
+    int r = green__park_block(self, deadline);
     free(self->ios);
     self->ios = NULL;
     return r;
@@ -116,7 +115,7 @@ int green__park_until(int64_t deadline)
 {
     struct green__thread *self = green__sched.current;
     while (green__now() < deadline) {
-        block_until(self, deadline);
+        green__park_block(self, deadline);
     }
     return 0;
 }

@@ -77,15 +77,21 @@ GREEN_WRAP int clock_nanosleep(clockid_t clock, int flags,
     return 0;
 }
 
+/* Park for `ns` nanoseconds; errno is left as it was. */
+static void sleep_ns(int64_t ns)
+{
+    const int entry_errno = errno;
+    green__park_until(green__now() + ns);
+    errno = entry_errno;
+}
+
 GREEN_WRAP int usleep(useconds_t usec)
 {
     green__ensure_init();
     if (!green__may_park()) {
         return green__real.usleep(usec);
     }
-    const int entry_errno = errno;
-    green__park_until(green__now() + (int64_t)usec * 1000);
-    errno = entry_errno;
+    sleep_ns((int64_t)usec * 1000);
     return 0;
 }
 
@@ -95,8 +101,6 @@ GREEN_WRAP unsigned int sleep(unsigned int seconds)
     if (!green__may_park()) {
         return green__real.sleep(seconds);
     }
-    const int entry_errno = errno;
-    green__park_until(green__now() + (int64_t)seconds * 1000000000);
-    errno = entry_errno;
+    sleep_ns((int64_t)seconds * 1000000000);
     return 0;
 }
