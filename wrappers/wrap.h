@@ -93,9 +93,12 @@ static inline int64_t green__deadline_abs(clockid_t clock,
     if (abs->tv_sec > INT64_MAX / 1000000000 - 1) {
         return INT64_MAX;
     }
+    if (abs->tv_sec < 0) {
+        return 0;                       /* long passed, on any clock */
+    }
     const int64_t when = (int64_t)abs->tv_sec * 1000000000 + abs->tv_nsec;
     if (clock == CLOCK_MONOTONIC) {
-        return when;
+        return when > 0 ? when : 0;     /* before boot: passed already */
     }
     struct timespec now;
     clock_gettime(clock, &now);

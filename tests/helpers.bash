@@ -1,0 +1,280 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+# Loaded by every tests/*.bats file (`load helpers`).
+#
+# Runs the ordinary programs of tests/progs/ natively (run_plain) and under
+# libgreen (run_green MODE), compares their transcripts, inspects the kernel
+# threads of a running process, and starts background processes that
+# teardown kills by PID.  The suite itself may run under
+# LD_PRELOAD=libgreen.so, so every native run unsets LD_PRELOAD explicitly.
+#
+# Environment (exported by `make check`; the defaults suit a build in the
+# source tree):
+#   GREEN_SRCDIR  top of the source tree
+#   GREEN_LIB     absolute path of the built libgreen.so
+#   GREEN_PROGS   directory holding the built tests/progs programs
+#   GREEN_RUN     the green-run script
+#   GREEN_TEST_TIMEOUT  default per-test timeout in seconds (120)
+#   GREEN_RUN_TIMEOUT   limit for one foreground program run (40 s)
+
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support # /usr/lib/bats/bats-support/load.bash
+bats_load_library bats-assert  # /usr/lib/bats/bats-assert/load.bash
+
+# A hang is a failure.  Files with larger tests raise this after loading.
+BATS_TEST_TIMEOUT=${GREEN_TEST_TIMEOUT:-120}
+# Each program run gets its own, shorter limit, enforced by timeout(1): when
+# bats' own timeout fires it kills only the test's direct children, and a
+# hung program left behind would keep the output pipe of `run` open.
+GREEN_RUN_TIMEOUT=${GREEN_RUN_TIMEOUT:-40}
+
+GREEN_SRCDIR=${GREEN_SRCDIR:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}
+GREEN_LIB=${GREEN_LIB:-$GREEN_SRCDIR/.libs/libgreen.so}
+GREEN_PROGS=${GREEN_PROGS:-$GREEN_SRCDIR/tests/progs}
+GREEN_RUN=${GREEN_RUN:-$GREEN_SRCDIR/scripts/green-run}
+
+# green_prog NAME: the path of NAME in GREEN_PROGS when it exists there,
+# else NAME unchanged (a path, or a command found through PATH).
+green_prog() {
+    if [[ $1 != */* && -x $GREEN_PROGS/$1 ]]; then
+        printf '%s\n' "$GREEN_PROGS/$1"
+    else
+        printf '%s\n' "$1"
+    fi
+}
+
+# require_green_lib: fail the test unless GREEN_LIB exists.  Without this a
+# missing library would only make ld.so print a warning and run natively.
+require_green_lib() {
+    if [[ ! -f $GREEN_LIB ]]; then
+        fail "GREEN_LIB=$GREEN_LIB does not exist (build libgreen first)"
+        return 1
+    fi
+}
+
+# mode_env MODE: set the array MODE_ENV to the `env` command line that runs
+# a program natively (MODE=plain) or under libgreen (MODE=copy|separate).
+mode_env() {
+    case $1 in
+    plain) MODE_ENV=(env -u LD_PRELOAD -u LIBGREEN_STACK) ;;
+    copy | separate)
+        require_green_lib || return 1
+        MODE_ENV=(env LD_PRELOAD="$GREEN_LIB" LIBGREEN_STACK="$1")
+        ;;
+    *)
+        fail "unknown mode '$1' (plain, copy or separate)"
+        return 1
+        ;;
+    esac
+}
+
+# run_mode MODE PROG ARGS...: bats `run` with stdout in $output, stderr in
+# $stderr and the exit status in $status; killed after GREEN_RUN_TIMEOUT
+# seconds (status 124, or 137 if it ignored SIGTERM).
+run_mode() {
+    local mode=$1 prog
+    shift
+    mode_env "$mode" || return 1
+    prog=$(green_prog "$1")
+    shift
+    run --separate-stderr timeout --kill-after=5 "$GREEN_RUN_TIMEOUT" \
+        "${MODE_ENV[@]}" "$prog" "$@"
+    if [[ $status == 124 || $status == 137 ]]; then
+        stderr+=$'\n'"(killed: still running after ${GREEN_RUN_TIMEOUT}s)"
+    fi
+}
+
+# run_plain PROG ARGS...: run natively (LD_PRELOAD unset).
+run_plain() {
+    run_mode plain "$@"
+}
+
+# run_green MODE PROG ARGS...: run with LD_PRELOAD=$GREEN_LIB and
+# LIBGREEN_STACK=MODE.
+run_green() {
+    local mode=$1
+    shift
+    run_mode "$mode" "$@"
+}
+
+# show_run LABEL: print the last run's status, stdout and stderr (shown by
+# bats when the test fails).
+show_run() {
+    printf '%s: status %s\n--- stdout\n%s\n--- stderr\n%s\n---\n' \
+        "$1" "$status" "$output" "${stderr-}" >&2
+}
+
+# compare_mode MODE PROG ARGS...: run PROG natively and under libgreen in
+# MODE; fail unless stdout and the exit status are identical.  Afterwards
+# $output, $stderr and $status are those of the libgreen run and
+# $native_output, $native_status those of the native run.
+compare_mode() {
+    local mode=$1
+    shift
+    run_plain "$@"
+    show_run "native $*"
+    native_output=$output
+    native_status=$status
+    run_green "$mode" "$@"
+    show_run "libgreen ($mode) $*"
+    if [[ $output != "$native_output" || $status != "$native_status" ]]; then
+        local diffs
+        diffs=$(diff <(printf '%s\n' "$native_output") \
+            <(printf '%s\n' "$output")) || true
+        fail "$(printf '%s (native vs %s), status %s vs %s\n%s' \
+            "transcripts differ" "$mode" "$native_status" "$status" \
+            "$diffs")"
+        return 1
+    fi
+}
+
+# compare_transcripts PROG ARGS...: compare_mode in both stack modes.
+compare_transcripts() {
+    compare_mode copy "$@"
+    compare_mode separate "$@"
+}
+
+# proc_threads PID: the kernel thread count of PID (Threads: in status).
+proc_threads() {
+    awk '/^Threads:/ { print $2 }' "/proc/$1/status"
+}
+
+# assert_kernel_threads PID N: PID runs exactly N kernel threads.
+assert_kernel_threads() {
+    local n
+    n=$(proc_threads "$1" 2>/dev/null)
+    if [[ -z $n ]]; then
+        fail "process $1 is gone (no /proc/$1/status)"
+        return 1
+    fi
+    if [[ $n != "$2" ]]; then
+        fail "$(printf 'process %s (%s) has %s kernel threads, expected %s' \
+            "$1" "$(tr '\0' ' ' <"/proc/$1/cmdline")" "$n" "$2")"
+        return 1
+    fi
+}
+
+# open_fds PID: the number of open file descriptors of PID.
+open_fds() {
+    local fds=(/proc/"$1"/fd/*)
+    printf '%s\n' "${#fds[@]}"
+}
+
+# wait_until TIMEOUT_S CMD...: poll CMD every 50 ms until it succeeds; fail
+# after TIMEOUT_S seconds.
+wait_until() {
+    local timeout=$1 i
+    shift
+    for ((i = 0; i < timeout * 20; i++)); do
+        if "$@"; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    fail "timed out after ${timeout}s waiting for: $*"
+    return 1
+}
+
+# wait_for_line FILE REGEX [TIMEOUT_S [PID]]: wait until a line of FILE
+# matches the extended REGEX; fail on timeout (default 30 s) or as soon as
+# PID, when given, has exited.
+wait_for_line() {
+    local file=$1 regex=$2 timeout=${3:-30} pid=${4:-} i
+    for ((i = 0; i < timeout * 20; i++)); do
+        if [[ -f $file ]] && grep -qE -- "$regex" "$file"; then
+            return 0
+        fi
+        if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then
+            grep -qE -- "$regex" "$file" 2>/dev/null && return 0
+            fail "$(printf 'process %s exited before printing /%s/ to %s:\n' \
+                "$pid" "$regex" "$file"
+                cat "$file" "${file%.out}.err" 2>/dev/null)"
+            return 1
+        fi
+        sleep 0.05
+    done
+    fail "$(printf 'timed out after %ss waiting for /%s/ in %s:\n%s' \
+        "$timeout" "$regex" "$file" "$(cat "$file" 2>/dev/null)")"
+    return 1
+}
+
+# raise_nofile N: raise the soft RLIMIT_NOFILE of this shell (inherited by
+# programs started afterwards) to N, or to the hard limit if that is lower.
+raise_nofile() {
+    local hard
+    hard=$(ulimit -Hn)
+    if [[ $hard == unlimited || $hard -ge $1 ]]; then
+        ulimit -n "$1"
+    else
+        ulimit -n "$hard"
+    fi
+}
+
+# start_bg NAME MODE PROG ARGS...: start PROG in the background, natively
+# (MODE=plain) or under libgreen, with stdout in $(bg_out NAME) and stderr
+# in $(bg_err NAME).  Sets BG_PID; teardown kills it by that PID.
+GREEN_BG_PIDS=()
+start_bg() {
+    local name=$1 mode=$2 prog
+    shift 2
+    mode_env "$mode" || return 1
+    prog=$(green_prog "$1")
+    shift
+    start_bg_cmd "$name" "${MODE_ENV[@]}" "$prog" "$@"
+}
+
+# start_bg_cmd NAME CMD ARGS...: the same for any command (it must exec
+# the program it starts, as env and green-run do, for BG_PID to be the
+# program's PID).
+start_bg_cmd() {
+    local name=$1
+    shift
+    "$@" >"$(bg_out "$name")" 2>"$(bg_err "$name")" </dev/null 3>&- 4>&- &
+    BG_PID=$!
+    GREEN_BG_PIDS+=("$BG_PID")
+}
+
+bg_out() { printf '%s\n' "$BATS_TEST_TMPDIR/$1.out"; }
+bg_err() { printf '%s\n' "$BATS_TEST_TMPDIR/$1.err"; }
+
+# wait_bg PID [TIMEOUT_S]: wait for a process started by start_bg, at most
+# TIMEOUT_S seconds (default GREEN_RUN_TIMEOUT); sets $status to its exit
+# status.  Fails, after killing it, if it is still running then.
+wait_bg() {
+    local pid=$1 timeout=${2:-$GREEN_RUN_TIMEOUT} i
+    for ((i = 0; i < timeout * 20; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        fail "process $pid still running after ${timeout}s; killed"
+        return 1
+    fi
+    status=0
+    wait "$pid" || status=$?
+}
+
+# kill_bg: kill every process start_bg started that is still running, by
+# PID (TERM, then KILL after 2 s), and reap it.
+kill_bg() {
+    local pid i
+    for pid in "${GREEN_BG_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            for ((i = 0; i < 40; i++)); do
+                kill -0 "$pid" 2>/dev/null || break
+                sleep 0.05
+            done
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    GREEN_BG_PIDS=()
+}
+
+# Files that define their own teardown must call kill_bg from it.
+teardown() {
+    kill_bg
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# stack: a thread may use its creator's local variables while the creator
+# waits in pthread_join (pthread_create's arg pointing into the creator's
+# frame is ordinary pthread code).  In copy mode this is what the stack
+# slicing must preserve.  Works means: tests/progs/stack-locals.c, whose
+# threads read and write their creator's slots, buffer, mutex and condition
+# variable three levels deep while siblings run in between, prints the same
+# transcript natively and under libgreen and reports no failed check.
+
+load helpers
+
+@test "stack [copy]: children write their creator's locals three levels deep while siblings run, same transcript as natively" {
+    compare_mode copy stack-locals
+    assert_success
+    assert_line "threads 39"
+}
+
+@test "stack [separate]: children write their creator's locals three levels deep while siblings run, same transcript as natively" {
+    compare_mode separate stack-locals
+    assert_success
+    assert_line "threads 39"
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# threads: the pthread API behaves as with glibc when every pthread is a
+# green thread.  Works means: tests/progs/threads-api.c (detached threads,
+# stack size and own-stack attributes, join values, pthread_exit, detach,
+# self/equal, EDEADLK, and pthread_exit from main with threads still
+# running, after which the process lives until the last thread ends and
+# exits 0), tests/progs/threads-tls.c (errno, __thread variables and
+# pthread keys stay per thread across switches; key destructors run) and
+# tests/progs/threads-getattr.c (pthread_getattr_np reports the stack each
+# thread runs on) print the same transcripts natively and under libgreen.
+
+load helpers
+
+@test "threads [copy]: create attributes, join values, detach, self/equal and pthread_exit from main match native" {
+    compare_mode copy threads-api
+    assert_success
+    assert_line "last thread ends after main's pthread_exit"
+}
+
+@test "threads [separate]: create attributes, join values, detach, self/equal and pthread_exit from main match native" {
+    compare_mode separate threads-api
+    assert_success
+    assert_line "last thread ends after main's pthread_exit"
+}
+
+@test "threads [copy]: errno stays per thread while threads switch" {
+    compare_mode copy threads-tls errno
+    assert_success
+}
+
+@test "threads [separate]: errno stays per thread while threads switch" {
+    compare_mode separate threads-tls errno
+    assert_success
+}
+
+@test "threads [copy]: __thread variables start fresh and stay per thread while threads switch" {
+    compare_mode copy threads-tls tls
+    assert_success
+}
+
+@test "threads [separate]: __thread variables start fresh and stay per thread while threads switch" {
+    compare_mode separate threads-tls tls
+    assert_success
+}
+
+@test "threads [copy]: pthread key values stay per thread and destructors run once per thread" {
+    compare_mode copy threads-tls keys
+    assert_success
+}
+
+@test "threads [separate]: pthread key values stay per thread and destructors run once per thread" {
+    compare_mode separate threads-tls keys
+    assert_success
+}
+
+@test "threads [copy]: pthread_getattr_np reports the stack each thread runs on, honouring stack attributes" {
+    compare_mode copy threads-getattr
+    assert_success
+}
+
+@test "threads [separate]: pthread_getattr_np reports the stack each thread runs on, honouring stack attributes" {
+    compare_mode separate threads-getattr
+    assert_success
+}
