@@ -26,6 +26,7 @@ static struct {
 static void run(struct green__thread *t)
 {
     green__stack_prepare(&t->stack);
+    green__tls_switch(t);
     t->state = GREEN__RUNNING;
     green__sched.current = t;
     green__sched.switches++;

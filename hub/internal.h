@@ -63,6 +63,12 @@ enum green__wake { GREEN__WOKE_EVENT, GREEN__WOKE_TIMEOUT, GREEN__WOKE_LOT };
 
 #define GREEN__THREAD_MAGIC 0x677265656e746872ULL   /* "greenthr" */
 
+/* One pthread_setspecific value; `gen` is the key's generation when set. */
+struct green__specific {
+    unsigned gen;
+    void *value;
+};
+
 struct green__thread {
     struct green__ctx ctx;          /* registers while switched out */
     uint64_t magic;                 /* tells our pthread_t from glibc's */
@@ -76,6 +82,9 @@ struct green__thread {
     void *arg;
     void *retval;
     struct green__thread *runq_next;
+    struct green__specific *specific;   /* key values, indexed by key */
+    unsigned nspecific;
+    unsigned char *tls;             /* __thread values while switched out */
 
     /* Parking: everything the hub points at lives here, never on a stack. */
     enum green__wake woke;
@@ -170,6 +179,26 @@ void green__sched_switched_out(struct green__thread *t);
 
 /* Print counters to stderr (LIBGREEN_STATS). Any. */
 void green__sched_report(void);
+
+/* Run the calling thread's key destructors (wrappers/keys.c), as glibc
+ * does when a thread ends. Green thread, on its own stack. */
+void green__keys_destroy(void);
+
+/* ---- tls.c: per-thread copies of static TLS blocks ------------------ */
+
+/* Find the TLS blocks to keep per green thread; `main_thread`'s values are
+ * the ones in place. Returns 0 or -ENOMEM (then all share them). Once. */
+int green__tls_init(struct green__thread *main_thread);
+
+/* Give new thread `t` fresh values (initial images). Returns 0 or -EAGAIN.
+ * Any (green kernel thread). */
+int green__tls_create(struct green__thread *t);
+
+/* Put `to`'s values in place, saving those of their owner. Hub only. */
+void green__tls_switch(struct green__thread *to);
+
+/* `t` has exited: drop its values. Hub only. */
+void green__tls_release(struct green__thread *t);
 
 /* ---- hub.c --------------------------------------------------------- */
 

@@ -69,6 +69,9 @@ int green__sched_activate(void)
     main_thread.is_main = true;
     main_thread.stack.kind = GREEN__STACK_FOREIGN;
     main_thread.stack.live = true;
+    if (green__tls_init(&main_thread) < 0) {
+        GREEN_DEBUG("no memory to track TLS: __thread values are shared\n");
+    }
     main_handle = green__real.pthread_self();
     green__sched.current = &main_thread;
     green__sched.live = 1;
@@ -120,10 +123,14 @@ int green__sched_spawn(struct green__thread **out, void *(*start)(void *),
     }
     /* Everything the creator has live lies above this frame. */
     const uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-    const int r = green__stack_create(&t->stack, &t->ctx, kind,
-                                      &green__sched.current->stack, sp,
-                                      stack, size, thread_main, t);
+    int r = green__tls_create(t);
+    if (r == 0) {
+        r = green__stack_create(&t->stack, &t->ctx, kind,
+                                &green__sched.current->stack, sp, stack,
+                                size, thread_main, t);
+    }
     if (r < 0) {
+        free(t->tls);
         free(t);
         return r;
     }
@@ -180,6 +187,7 @@ void green__sched_yield(void)
 void green__sched_exit(void *retval)
 {
     struct green__thread *self = green__sched.current;
+    green__keys_destroy();
     self->retval = retval;
     self->state = GREEN__EXITED;
     green__sched.live--;
@@ -194,6 +202,7 @@ void green__sched_exit(void *retval)
 
 void green__sched_exit_main(void *retval)
 {
+    green__keys_destroy();
     main_thread.retval = retval;
     green__sched.main_exited = true;
     green__sched.live--;
@@ -240,6 +249,7 @@ static void free_if_done(struct green__thread *t)
            && !green__stack_pinned(&t->stack)) {
         struct green__stack *c = green__stack_unlink(&t->stack);
         free(t->ios);
+        free(t->specific);
         t->magic = 0;
         free(t);
         t = c ? (struct green__thread *)((char *)c
@@ -256,6 +266,7 @@ void green__sched_switched_out(struct green__thread *t)
 {
     if (t->state == GREEN__EXITED) {
         green__stack_release(&t->stack);
+        green__tls_release(t);
         free_if_done(t);
     } else {
         green__stack_suspended(&t->stack, t->ctx.sp);
