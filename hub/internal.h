@@ -94,6 +94,7 @@ struct green__thread {
     unsigned nios;
     bool io_armed, timer_armed;
     const void *lot_key;            /* non-NULL while in a lot queue */
+    uint32_t lot_bits;              /* wakers' bits must intersect these */
     struct green__thread *lot_next, *lot_prev;
 
     struct green__stack stack;
@@ -126,6 +127,11 @@ static inline bool green__may_park(void)
     return green__sched.live > 1 && green__sched.current != NULL
         && green__on_green_kthread();
 }
+
+/* Id of the calling thread as stored in lock owner fields: the green
+ * thread's id, or the kernel tid (what glibc stores) before the runtime
+ * starts. Green kernel thread. */
+int green__sched_self_id(void);
 
 /* Start the runtime: libev loop, hub, stack region, main's thread object.
  * Returns 0 or -errno (then threads stay native). Green kernel thread. */
@@ -246,6 +252,12 @@ int green__lot_wait(const void *key, int64_t deadline);
 /* Wake up to `n` threads waiting on `key`, oldest first. Returns how many.
  * Any (green kernel thread). */
 unsigned green__lot_wake(const void *key, unsigned n);
+
+/* The same with a bitset, for FUTEX_WAIT_BITSET/FUTEX_WAKE_BITSET: a wake
+ * reaches only waiters whose bits intersect the waker's. */
+#define GREEN__LOT_ANY 0xffffffffu
+int green__lot_wait_bits(const void *key, uint32_t bits, int64_t deadline);
+unsigned green__lot_wake_bits(const void *key, unsigned n, uint32_t bits);
 
 /* Remove `t` from the queue it waits in. Hub/park only. */
 void green__lot_unlink(struct green__thread *t);

@@ -45,12 +45,23 @@ void green__lot_unlink(struct green__thread *t)
 
 int green__lot_wait(const void *key, int64_t deadline)
 {
+    return green__lot_wait_bits(key, GREEN__LOT_ANY, deadline);
+}
+
+unsigned green__lot_wake(const void *key, unsigned n)
+{
+    return green__lot_wake_bits(key, n, GREEN__LOT_ANY);
+}
+
+int green__lot_wait_bits(const void *key, uint32_t bits, int64_t deadline)
+{
     struct green__thread *self = green__sched.current;
     if (deadline >= 0 && green__now() >= deadline) {
         return -ETIMEDOUT;
     }
     struct bucket *b = bucket_of(key);
     self->lot_key = key;
+    self->lot_bits = bits;
     self->lot_next = NULL;
     self->lot_prev = b->tail;
     if (b->tail) {
@@ -62,14 +73,14 @@ int green__lot_wait(const void *key, int64_t deadline)
     return green__park_block(self, deadline);
 }
 
-unsigned green__lot_wake(const void *key, unsigned n)
+unsigned green__lot_wake_bits(const void *key, unsigned n, uint32_t bits)
 {
     struct bucket *b = bucket_of(key);
     unsigned woken = 0;
     struct green__thread *t = b->head;
     while (t != NULL && woken < n) {
         struct green__thread *next = t->lot_next;
-        if (t->lot_key == key) {
+        if (t->lot_key == key && (t->lot_bits & bits)) {
             t->woke = GREEN__WOKE_LOT;
             green__park_disarm(t);
             green__sched_ready(t);

@@ -89,6 +89,14 @@ int green__sched_activate(void)
     return 0;
 }
 
+int green__sched_self_id(void)
+{
+    if (green__sched.current != NULL) {
+        return green__sched.current->id;
+    }
+    return (int)syscall(SYS_gettid);
+}
+
 /* First function of every green thread, on its own stack. */
 static void thread_main(void *arg)
 {

@@ -34,6 +34,28 @@ GREEN_REAL(int, pthread_mutex_timedlock, (pthread_mutex_t *,
 GREEN_REAL(int, pthread_mutex_clocklock, (pthread_mutex_t *, clockid_t,
                                           const struct timespec *))
 GREEN_REAL(int, pthread_mutex_unlock, (pthread_mutex_t *))
+GREEN_REAL(int, pthread_rwlock_rdlock, (pthread_rwlock_t *))
+GREEN_REAL(int, pthread_rwlock_wrlock, (pthread_rwlock_t *))
+GREEN_REAL(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *))
+GREEN_REAL(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *))
+GREEN_REAL(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *,
+                                             const struct timespec *))
+GREEN_REAL(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *,
+                                             const struct timespec *))
+GREEN_REAL(int, pthread_rwlock_clockrdlock, (pthread_rwlock_t *, clockid_t,
+                                             const struct timespec *))
+GREEN_REAL(int, pthread_rwlock_clockwrlock, (pthread_rwlock_t *, clockid_t,
+                                             const struct timespec *))
+GREEN_REAL(int, pthread_rwlock_unlock, (pthread_rwlock_t *))
+GREEN_REAL(int, sem_wait, (sem_t *))
+GREEN_REAL(int, sem_trywait, (sem_t *))
+GREEN_REAL(int, sem_timedwait, (sem_t *, const struct timespec *))
+GREEN_REAL(int, sem_clockwait, (sem_t *, clockid_t, const struct timespec *))
+GREEN_REAL(int, sem_post, (sem_t *))
+GREEN_REAL(int, pthread_barrier_wait, (pthread_barrier_t *))
+GREEN_REAL(int, pthread_once, (pthread_once_t *, void (*)(void)))
+GREEN_REAL(int, pthread_spin_lock, (pthread_spinlock_t *))
+GREEN_REAL(long, syscall, (long, ...))
 GREEN_REAL(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *))
 GREEN_REAL(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *,
                                          const struct timespec *))

@@ -16,29 +16,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <termios.h>
 
 #include "wrappers/wrap.h"
-
-bool green__fd_must_wait(int fd, short events)
-{
-    if (green__fd_ready(fd, events)) {
-        return false;
-    }
-    const int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || (fl & O_NONBLOCK)) {
-        return false;
-    }
-    if ((fl & O_ACCMODE) == ((events & POLLIN) ? O_WRONLY : O_RDONLY)) {
-        return false;
-    }
-    struct termios tio;
-    if ((events & POLLIN) && tcgetattr(fd, &tio) == 0
-        && !(tio.c_lflag & ICANON) && tio.c_cc[VMIN] == 0) {
-        return false;       /* read returns after VTIME even without data */
-    }
-    return true;
-}
 
 static ssize_t read_other(int fd, void *buf, size_t count)
 {

@@ -14,22 +14,6 @@
 
 #include "wrappers/wrap.h"
 
-/* Copy `len` bytes of the program's memory at `src`. Returns 0 or -EFAULT. */
-static int peek(void *dst, const void *src, size_t len)
-{
-    struct iovec local = { .iov_base = dst, .iov_len = len };
-    struct iovec remote = { .iov_base = (void *)src, .iov_len = len };
-    const ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
-    if (r == (ssize_t)len) {
-        return 0;
-    }
-    if (r < 0 && (errno == ENOSYS || errno == EPERM)) {
-        memcpy(dst, src, len);          /* filtered (seccomp): trust it */
-        return 0;
-    }
-    return -EFAULT;
-}
-
 GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
 {
     green__ensure_init();
@@ -38,7 +22,7 @@ GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
     }
     const int entry_errno = errno;
     struct timespec ts;
-    int r = peek(&ts, req, sizeof ts);
+    int r = green__peek(&ts, req, sizeof ts);
     if (r == 0 && (!green__timespec_valid(&ts) || ts.tv_sec < 0)) {
         r = -EINVAL;
     }
@@ -59,7 +43,7 @@ GREEN_WRAP int clock_nanosleep(clockid_t clock, int flags,
         return green__real.clock_nanosleep(clock, flags, req, rem);
     }
     struct timespec ts;
-    if (peek(&ts, req, sizeof ts) != 0) {
+    if (green__peek(&ts, req, sizeof ts) != 0) {
         return EFAULT;
     }
     if (!green__timespec_valid(&ts) || ts.tv_sec < 0) {

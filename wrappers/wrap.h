@@ -124,6 +124,17 @@ int64_t green__sock_deadline(int fd, int optname);
 #define GREEN__NO_DEADLINE_YET (-2)
 int green__park_sock(int fd, int events, int optname, int64_t *deadline);
 
+/* Wait on lot `key` for a synchronisation primitive the runtime handles
+ * from the start (rwlock, semaphore, barrier, once, spin, futex): parks
+ * while the runtime runs. Before it starts only this thread exists, so
+ * nothing but the deadline can end the wait: sleep until then, or forever,
+ * as the native wait would. Returns 0 or -ETIMEDOUT. Green kernel thread. */
+int green__sync_wait(const void *key, int64_t deadline);
+
+/* Copy `len` bytes of the program's memory at `src` without faulting.
+ * Returns 0 or -EFAULT. Any. */
+int green__peek(void *dst, const void *src, size_t len);
+
 /* Send all of `buf` on socket `fd` as a blocking send would, parking while
  * the socket is full (wrappers/io.c). Returns bytes sent or -errno
  * (-ENOTSOCK when `fd` is not a socket). Green thread, may park. */

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* syscall(): libc's generic system call entry, which Rust's standard library
+ * and libstdc++ use for futexes (their mutexes, condition variables, once,
+ * thread parking, std::future) and some programs use for plain I/O.
+ *
+ * Futexes: FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAKE and FUTEX_WAKE_BITSET
+ * become waits and wakes in the parking lot, keyed by the futex address.
+ * A wake also reaches waiters in kernel threads the runtime did not make,
+ * through the real system call, when the lot had fewer than asked for. A
+ * shared (not FUTEX_PRIVATE_FLAG) futex may be woken by another process,
+ * which cannot reach the lot: its waits return every 10 ms, a spurious
+ * wake-up every futex user must (and does) handle by looking again.
+ *
+ * read, write, poll, nanosleep, clock_nanosleep, accept4 and connect by
+ * number take the wrappers' path. Every other number, and everything before
+ * the runtime starts, goes straight to the kernel.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+
+#include "wrappers/wrap.h"
+
+#define SHARED_POLL_NS 10000000
+#define NOT_OURS (1L << 62)         /* "let the kernel answer" */
+
+/* A futex wait: returns 0 (woken, or spuriously), or -errno. */
+static long futex_wait(uint32_t *uaddr, int op, uint32_t val,
+                       const struct timespec *timeout, uint32_t bits)
+{
+    const int cmd = op & FUTEX_CMD_MASK;
+    if (cmd == FUTEX_WAIT_BITSET && bits == 0) {
+        return -EINVAL;
+    }
+    int64_t deadline = -1;
+    if (timeout != NULL) {
+        struct timespec ts;
+        if (green__peek(&ts, timeout, sizeof ts) != 0) {
+            return -EFAULT;
+        }
+        if (!green__timespec_valid(&ts) || ts.tv_sec < 0) {
+            return -EINVAL;
+        }
+        if (cmd == FUTEX_WAIT) {
+            deadline = green__deadline_after(&ts);
+        } else {
+            const clockid_t clock = (op & FUTEX_CLOCK_REALTIME)
+                ? CLOCK_REALTIME : CLOCK_MONOTONIC;
+            deadline = green__deadline_abs(clock, &ts);
+        }
+    }
+    uint32_t now;
+    if (green__peek(&now, uaddr, sizeof now) != 0) {
+        return -EFAULT;
+    }
+    if (now != val) {
+        return -EAGAIN;
+    }
+    if (!(op & FUTEX_PRIVATE_FLAG)) {
+        const int64_t poll = green__now() + SHARED_POLL_NS;
+        if (deadline < 0 || deadline > poll) {
+            green__lot_wait_bits(uaddr, bits, poll);
+            return 0;
+        }
+    }
+    return green__lot_wait_bits(uaddr, bits, deadline) < 0 ? -ETIMEDOUT : 0;
+}
+
+/* A futex wake: returns how many waiters were woken, or -errno. */
+static long futex_wake(uint32_t *uaddr, int op, int n, uint32_t bits)
+{
+    if ((op & FUTEX_CMD_MASK) == FUTEX_WAKE_BITSET && bits == 0) {
+        return -EINVAL;
+    }
+    const unsigned want = n < 0 ? 0 : (unsigned)n;
+    long woken = green__lot_wake_bits(uaddr, want, bits);
+    if (woken < (long)want) {
+        /* Waiters in other kernel threads or processes. */
+        const long r = green__real.syscall(SYS_futex, uaddr, op,
+                                           (int)(want - woken), NULL, NULL,
+                                           bits);
+        if (r > 0) {
+            woken += r;
+        }
+    }
+    return woken;
+}
+
+static long futex(long a[6])
+{
+    uint32_t *uaddr = (uint32_t *)a[0];
+    const int op = (int)a[1];
+    switch (op & FUTEX_CMD_MASK) {
+    case FUTEX_WAIT:
+        return futex_wait(uaddr, op, (uint32_t)a[2],
+                          (const struct timespec *)a[3],
+                          FUTEX_BITSET_MATCH_ANY);
+    case FUTEX_WAIT_BITSET:
+        return futex_wait(uaddr, op, (uint32_t)a[2],
+                          (const struct timespec *)a[3], (uint32_t)a[5]);
+    case FUTEX_WAKE:
+        return futex_wake(uaddr, op, (int)a[2], FUTEX_BITSET_MATCH_ANY);
+    case FUTEX_WAKE_BITSET:
+        return futex_wake(uaddr, op, (int)a[2], (uint32_t)a[5]);
+    default:
+        return NOT_OURS;
+    }
+}
+
+/* Blocking calls by number: the wrappers, which set errno themselves.
+ * Returns NOT_OURS for a number that is not one of them. */
+static long by_number(long number, long a[6])
+{
+    switch (number) {
+    case SYS_read:
+        return read((int)a[0], (void *)a[1], (size_t)a[2]);
+    case SYS_write:
+        return write((int)a[0], (const void *)a[1], (size_t)a[2]);
+    case SYS_poll:
+        return poll((struct pollfd *)a[0], (nfds_t)a[1], (int)a[2]);
+    case SYS_nanosleep:
+        return nanosleep((const struct timespec *)a[0],
+                         (struct timespec *)a[1]);
+    case SYS_clock_nanosleep: {
+        const int r = clock_nanosleep((clockid_t)a[0], (int)a[1],
+                                      (const struct timespec *)a[2],
+                                      (struct timespec *)a[3]);
+        return r == 0 ? 0 : (errno = r, -1);
+    }
+    case SYS_accept4:
+        return accept4((int)a[0], (struct sockaddr *)a[1],
+                       (socklen_t *)a[2], (int)a[3]);
+    case SYS_connect:
+        return connect((int)a[0], (const struct sockaddr *)a[1],
+                       (socklen_t)a[2]);
+    default:
+        return NOT_OURS;
+    }
+}
+
+GREEN_WRAP long syscall(long number, ...)
+{
+    /* Like glibc's syscall(), take six arguments whatever was passed. */
+    long a[6];
+    va_list ap;
+    va_start(ap, number);
+    for (int i = 0; i < 6; i++) {
+        a[i] = va_arg(ap, long);
+    }
+    va_end(ap);
+    green__ensure_init();
+    if (green__in_green_thread()) {
+        if (number == SYS_futex) {
+            const int entry_errno = errno;
+            const long r = futex(a);
+            if (r != NOT_OURS) {
+                return green__wrap_ret(r, entry_errno);
+            }
+        } else {
+            const long r = by_number(number, a);
+            if (r != NOT_OURS) {
+                return r;
+            }
+        }
+    }
+    return green__real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}

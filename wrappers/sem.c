@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* POSIX semaphores: sem_wait, sem_trywait, sem_timedwait, sem_clockwait,
+ * sem_post. sem_init, sem_getvalue and sem_destroy stay glibc's: the value
+ * stays where glibc keeps it, the low 32 bits of the first 64-bit word, and
+ * the waiter count beside it stays 0 (waiters are in the lot, keyed by the
+ * semaphore's address).
+ *
+ * A process-shared semaphore (sem_init with pshared, or sem_open) may be
+ * posted by another process, which cannot wake our lot: its waits try
+ * sem_trywait and park for a growing while in between (1 ms to 16 ms), so
+ * the kernel thread never blocks.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <semaphore.h>
+
+#include "wrappers/wrap.h"
+
+/* glibc's layout of sem_t on 64-bit targets (nptl/semaphore.h). */
+struct glibc_sem {
+    uint64_t data;                  /* value | nwaiters << 32 */
+    int private;                    /* FUTEX_PRIVATE_FLAG (128) or 0 */
+    int pad;
+};
+
+#define SEM_VALUE_BITS 0xffffffffULL
+
+static struct glibc_sem *as_glibc(sem_t *sem)
+{
+    return (struct glibc_sem *)sem;
+}
+
+static bool sem_is_private(sem_t *sem)
+{
+    return as_glibc(sem)->private != 0;
+}
+
+/* Wait for a process-shared semaphore. Returns 0 or -ETIMEDOUT. */
+static int shared_wait(sem_t *sem, int64_t deadline)
+{
+    int64_t pause = 1000000;
+    while (green__real.sem_trywait(sem) != 0) {
+        if (errno != EAGAIN) {
+            return green__neg_errno();
+        }
+        const int64_t now = green__now();
+        if (deadline >= 0 && now >= deadline) {
+            return -ETIMEDOUT;
+        }
+        int64_t until = now + pause;
+        if (deadline >= 0 && until > deadline) {
+            until = deadline;
+        }
+        green__park_until(until);
+        if (pause < 16000000) {
+            pause *= 2;
+        }
+    }
+    return 0;
+}
+
+/* Take one unit, waiting until `deadline` (-1: none). Returns 0 or
+ * -errno. */
+static int sem_take(sem_t *sem, int64_t deadline)
+{
+    if (!sem_is_private(sem)) {
+        return shared_wait(sem, deadline);
+    }
+    struct glibc_sem *s = as_glibc(sem);
+    while ((s->data & SEM_VALUE_BITS) == 0) {
+        if (green__sync_wait(sem, deadline) < 0) {
+            return -ETIMEDOUT;
+        }
+    }
+    s->data--;
+    return 0;
+}
+
+/* Whether the runtime waits for this semaphore itself. Process-shared ones
+ * are polled only where parking is possible; elsewhere glibc waits. */
+static bool sem_is_ours(sem_t *sem)
+{
+    return green__on_green_kthread()
+        && (sem_is_private(sem) || green__may_park());
+}
+
+GREEN_WRAP int sem_wait(sem_t *sem)
+{
+    green__ensure_init();
+    if (!sem_is_ours(sem)) {
+        return green__real.sem_wait(sem);
+    }
+    const int entry_errno = errno;
+    return (int)green__wrap_ret(sem_take(sem, -1), entry_errno);
+}
+
+GREEN_WRAP int sem_trywait(sem_t *sem)
+{
+    green__ensure_init();
+    if (!green__on_green_kthread() || !sem_is_private(sem)) {
+        return green__real.sem_trywait(sem);
+    }
+    struct glibc_sem *s = as_glibc(sem);
+    if ((s->data & SEM_VALUE_BITS) == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    s->data--;
+    return 0;
+}
+
+static int timed_take(sem_t *sem, clockid_t clock,
+                      const struct timespec *abstime)
+{
+    if ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+        || !green__timespec_valid(abstime)) {
+        errno = EINVAL;                 /* glibc checks before anything */
+        return -1;
+    }
+    const int entry_errno = errno;
+    return (int)green__wrap_ret(
+        sem_take(sem, green__deadline_abs(clock, abstime)), entry_errno);
+}
+
+GREEN_WRAP int sem_timedwait(sem_t *sem, const struct timespec *abstime)
+{
+    green__ensure_init();
+    if (!sem_is_ours(sem)) {
+        return green__real.sem_timedwait(sem, abstime);
+    }
+    return timed_take(sem, CLOCK_REALTIME, abstime);
+}
+
+GREEN_WRAP int sem_clockwait(sem_t *sem, clockid_t clock,
+                             const struct timespec *abstime)
+{
+    green__ensure_init();
+    if (!sem_is_ours(sem)) {
+        return green__real.sem_clockwait(sem, clock, abstime);
+    }
+    return timed_take(sem, clock, abstime);
+}
+
+GREEN_WRAP int sem_post(sem_t *sem)
+{
+    green__ensure_init();
+    if (!green__on_green_kthread() || !sem_is_private(sem)) {
+        return green__real.sem_post(sem);
+    }
+    struct glibc_sem *s = as_glibc(sem);
+    if ((s->data & SEM_VALUE_BITS) == SEM_VALUE_MAX) {
+        errno = EOVERFLOW;
+        return -1;
+    }
+    s->data++;
+    green__lot_wake(sem, 1);
+    return 0;
+}
