@@ -85,6 +85,7 @@ struct green__thread {
     struct green__specific *specific;   /* key values, indexed by key */
     unsigned nspecific;
     unsigned char *tls;             /* __thread values while switched out */
+    char name[16];                  /* pthread_setname_np; "" until set */
 
     /* Parking: everything the hub points at lives here, never on a stack. */
     enum green__wake woke;

@@ -23,6 +23,21 @@ GREEN_REAL(int, pthread_detach, (pthread_t))
 GREEN_REAL(void, pthread_exit, (void *))
 GREEN_REAL(pthread_t, pthread_self, (void))
 GREEN_REAL(int, pthread_getattr_np, (pthread_t, pthread_attr_t *))
+GREEN_REAL(int, pthread_tryjoin_np, (pthread_t, void **))
+GREEN_REAL(int, pthread_clockjoin_np, (pthread_t, void **, clockid_t,
+                                       const struct timespec *))
+GREEN_REAL(int, pthread_setname_np, (pthread_t, const char *))
+GREEN_REAL(int, pthread_getname_np, (pthread_t, char *, size_t))
+GREEN_REAL(int, pthread_kill, (pthread_t, int))
+GREEN_REAL(int, pthread_getcpuclockid, (pthread_t, clockid_t *))
+GREEN_REAL(int, pthread_getschedparam, (pthread_t, int *,
+                                        struct sched_param *))
+GREEN_REAL(int, pthread_setschedparam, (pthread_t, int,
+                                        const struct sched_param *))
+GREEN_REAL(int, pthread_setschedprio, (pthread_t, int))
+GREEN_REAL(int, pthread_getaffinity_np, (pthread_t, size_t, cpu_set_t *))
+GREEN_REAL(int, pthread_setaffinity_np, (pthread_t, size_t,
+                                         const cpu_set_t *))
 GREEN_REAL(int, pthread_key_create, (pthread_key_t *, void (*)(void *)))
 GREEN_REAL(int, pthread_key_delete, (pthread_key_t))
 GREEN_REAL(void *, pthread_getspecific, (pthread_key_t))

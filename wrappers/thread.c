@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Thread management: a pthread is a green thread. pthread_create (attr:
  * detach state, stack size, the program's own stack), pthread_join,
+ * pthread_tryjoin_np, pthread_timedjoin_np, pthread_clockjoin_np,
  * pthread_detach, pthread_exit (also from main: the process lives until the
  * last thread ends), pthread_self, pthread_equal, pthread_getattr_np (the
  * stack a green thread really runs on: the shared region in copy mode, its
  * own mapping in separate mode, the program's memory for its own stack),
- * sched_yield.
+ * sched_yield and pthread_yield.
  *
  * The first pthread_create on the initial kernel thread starts the runtime;
  * if it cannot (libev missing), threads stay native and every wrapper
@@ -78,27 +79,24 @@ GREEN_WRAP int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     return 0;
 }
 
-GREEN_WRAP int pthread_join(pthread_t thread, void **retval)
+/* Join green thread `t`, waiting until `deadline` (-1: none; 0: do not
+ * wait). Returns 0, EDEADLK, EINVAL, EBUSY or ETIMEDOUT. */
+static int join(struct green__thread *t, void **retval, int64_t deadline)
 {
-    green__ensure_init();
-    struct green__thread *t = NULL;
-    if (green__in_green_thread()) {
-        t = green__sched_lookup(thread);
-    }
-    if (t == NULL) {
-        return green__real.pthread_join(thread, retval);
-    }
     if (t == green__sched.current) {
         return EDEADLK;
     }
     if (t->detached || t->joined) {
         return EINVAL;
     }
-    const int entry_errno = errno;
     while (!green__sched_finished(t)) {
-        green__lot_wait(t, -1);
+        if (deadline == 0) {
+            return EBUSY;
+        }
+        if (green__lot_wait(t, deadline) < 0) {
+            return ETIMEDOUT;
+        }
     }
-    errno = entry_errno;
     if (retval != NULL) {
         *retval = t->retval;
     }
@@ -107,13 +105,62 @@ GREEN_WRAP int pthread_join(pthread_t thread, void **retval)
     return 0;
 }
 
+static struct green__thread *green_target(pthread_t thread)
+{
+    return green__in_green_thread() ? green__sched_lookup(thread) : NULL;
+}
+
+GREEN_WRAP int pthread_join(pthread_t thread, void **retval)
+{
+    green__ensure_init();
+    struct green__thread *t = green_target(thread);
+    if (t == NULL) {
+        return green__real.pthread_join(thread, retval);
+    }
+    return join(t, retval, -1);
+}
+
+GREEN_WRAP int pthread_tryjoin_np(pthread_t thread, void **retval)
+{
+    green__ensure_init();
+    struct green__thread *t = green_target(thread);
+    if (t == NULL) {
+        return green__real.pthread_tryjoin_np(thread, retval);
+    }
+    return join(t, retval, 0);
+}
+
+GREEN_WRAP int pthread_clockjoin_np(pthread_t thread, void **retval,
+                                    clockid_t clock,
+                                    const struct timespec *abstime)
+{
+    green__ensure_init();
+    struct green__thread *t = green_target(thread);
+    if (t == NULL) {
+        return green__real.pthread_clockjoin_np(thread, retval, clock,
+                                                abstime);
+    }
+    if (abstime == NULL) {
+        return join(t, retval, -1);
+    }
+    if ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+        || !green__timespec_valid(abstime)) {
+        return EINVAL;
+    }
+    const int64_t deadline = green__deadline_abs(clock, abstime);
+    return join(t, retval, deadline > 0 ? deadline : 1);
+}
+
+GREEN_WRAP int pthread_timedjoin_np(pthread_t thread, void **retval,
+                                    const struct timespec *abstime)
+{
+    return pthread_clockjoin_np(thread, retval, CLOCK_REALTIME, abstime);
+}
+
 GREEN_WRAP int pthread_detach(pthread_t thread)
 {
     green__ensure_init();
-    struct green__thread *t = NULL;
-    if (green__in_green_thread()) {
-        t = green__sched_lookup(thread);
-    }
+    struct green__thread *t = green_target(thread);
     if (t == NULL) {
         return green__real.pthread_detach(thread);
     }
@@ -153,10 +200,7 @@ GREEN_WRAP pthread_t pthread_self(void)
 GREEN_WRAP int pthread_getattr_np(pthread_t thread, pthread_attr_t *attr)
 {
     green__ensure_init();
-    struct green__thread *t = NULL;
-    if (green__in_green_thread()) {
-        t = green__sched_lookup(thread);
-    }
+    struct green__thread *t = green_target(thread);
     if (t == NULL || t->is_main) {
         return green__real.pthread_getattr_np(thread, attr);
     }
@@ -191,6 +235,16 @@ GREEN_WRAP int sched_yield(void)
     }
     green__sched_yield();
     return 0;
+}
+
+/* glibc's headers turn pthread_yield into sched_yield, so programs built
+ * against them call the wrapper above; older binaries import the symbol
+ * pthread_yield, whose glibc version calls its internal sched_yield. */
+GREEN_WRAP int green__pthread_yield(void) __asm__("pthread_yield");
+
+GREEN_WRAP int green__pthread_yield(void)
+{
+    return sched_yield();
 }
 
 GREEN_EXPORT int green_is_green(void)

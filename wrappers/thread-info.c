@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/* Calls that take a pthread_t and would make glibc read its own thread
+ * descriptor, which a green thread's handle is not: names, pthread_kill,
+ * CPU-time clocks, scheduling parameters and CPU affinity.
+ *
+ * A green thread has its own name (16 bytes with the NUL, as the kernel's;
+ * until set, it reads as the kernel thread's). Everything else describes
+ * the one kernel thread that runs all green threads: a green thread's CPU
+ * clock, scheduling parameters and affinity are that kernel thread's, and
+ * a signal sent to a green thread goes to that kernel thread, whose current
+ * green thread runs the handler. Main and threads the runtime did not make
+ * get glibc's answers.
+ */
+#include "config.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "wrappers/wrap.h"
+
+/* The green thread behind `thread`, if the runtime owns it (not main). */
+static struct green__thread *green_only(pthread_t thread)
+{
+    struct green__thread *t = green__in_green_thread()
+        ? green__sched_lookup(thread) : NULL;
+    return t != NULL && !t->is_main ? t : NULL;
+}
+
+/* The kernel thread every green thread runs on. */
+static pthread_t kernel_thread(void)
+{
+    return green__real.pthread_self();
+}
+
+GREEN_WRAP int pthread_setname_np(pthread_t thread, const char *name)
+{
+    green__ensure_init();
+    struct green__thread *t = green_only(thread);
+    if (t == NULL) {
+        return green__real.pthread_setname_np(thread, name);
+    }
+    const size_t len = strlen(name);
+    if (len >= sizeof t->name) {
+        return ERANGE;
+    }
+    memcpy(t->name, name, len + 1);
+    return 0;
+}
+
+GREEN_WRAP int pthread_getname_np(pthread_t thread, char *buf, size_t len)
+{
+    green__ensure_init();
+    struct green__thread *t = green_only(thread);
+    if (t == NULL) {
+        return green__real.pthread_getname_np(thread, buf, len);
+    }
+    char name[sizeof t->name];
+    if (t->name[0] != '\0') {
+        memcpy(name, t->name, sizeof name);
+    } else if (prctl(PR_GET_NAME, name) != 0) {
+        return errno;
+    }
+    if (strlen(name) >= len) {
+        return ERANGE;
+    }
+    strcpy(buf, name);
+    return 0;
+}
+
+GREEN_WRAP int pthread_kill(pthread_t thread, int sig)
+{
+    green__ensure_init();
+    struct green__thread *t = green_only(thread);
+    if (t == NULL) {
+        return green__real.pthread_kill(thread, sig);
+    }
+    if (t->state == GREEN__EXITED) {
+        return sig == 0 ? 0 : ESRCH;    /* glibc: exited, not joined */
+    }
+    return green__real.pthread_kill(kernel_thread(), sig);
+}
+
+GREEN_WRAP int pthread_getcpuclockid(pthread_t thread, clockid_t *clock)
+{
+    green__ensure_init();
+    if (green_only(thread) != NULL) {
+        thread = kernel_thread();
+    }
+    return green__real.pthread_getcpuclockid(thread, clock);
+}
+
+GREEN_WRAP int pthread_getschedparam(pthread_t thread, int *policy,
+                                     struct sched_param *param)
+{
+    green__ensure_init();
+    if (green_only(thread) != NULL) {
+        thread = kernel_thread();
+    }
+    return green__real.pthread_getschedparam(thread, policy, param);
+}
+
+GREEN_WRAP int pthread_setschedparam(pthread_t thread, int policy,
+                                     const struct sched_param *param)
+{
+    green__ensure_init();
+    if (green_only(thread) != NULL) {
+        thread = kernel_thread();
+    }
+    return green__real.pthread_setschedparam(thread, policy, param);
+}
+
+GREEN_WRAP int pthread_setschedprio(pthread_t thread, int prio)
+{
+    green__ensure_init();
+    if (green_only(thread) != NULL) {
+        thread = kernel_thread();
+    }
+    return green__real.pthread_setschedprio(thread, prio);
+}
+
+GREEN_WRAP int pthread_getaffinity_np(pthread_t thread, size_t size,
+                                      cpu_set_t *set)
+{
+    green__ensure_init();
+    if (green_only(thread) != NULL) {
+        thread = kernel_thread();
+    }
+    return green__real.pthread_getaffinity_np(thread, size, set);
+}
+
+GREEN_WRAP int pthread_setaffinity_np(pthread_t thread, size_t size,
+                                      const cpu_set_t *set)
+{
+    green__ensure_init();
+    if (green_only(thread) != NULL) {
+        thread = kernel_thread();
+    }
+    return green__real.pthread_setaffinity_np(thread, size, set);
+}
