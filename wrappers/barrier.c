@@ -16,7 +16,8 @@ struct glibc_barrier {
     unsigned int in;
     unsigned int current_round;
     unsigned int count;
-    int shared;                     /* FUTEX_PRIVATE_FLAG (128) or 0 */
+    int shared;                     /* 0 private, FUTEX_PRIVATE_FLAG (128)
+                                       process-shared (glibc's LLL_SHARED) */
     unsigned int out;
 };
 
@@ -24,7 +25,7 @@ GREEN_WRAP int pthread_barrier_wait(pthread_barrier_t *barrier)
 {
     green__ensure_init();
     struct glibc_barrier *b = (struct glibc_barrier *)barrier;
-    if (!green__on_green_kthread() || b->shared == 0) {
+    if (!green__on_green_kthread() || b->shared != 0) {
         return green__real.pthread_barrier_wait(barrier);
     }
     if (++b->current_round >= b->count) {

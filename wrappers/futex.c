@@ -93,6 +93,9 @@ static long futex(long a[6])
 {
     uint32_t *uaddr = (uint32_t *)a[0];
     const int op = (int)a[1];
+    if (a[0] % sizeof(uint32_t) != 0) {
+        return -EINVAL;                 /* the kernel checks this first */
+    }
     switch (op & FUTEX_CMD_MASK) {
     case FUTEX_WAIT:
         return futex_wait(uaddr, op, (uint32_t)a[2],

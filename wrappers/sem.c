@@ -20,7 +20,9 @@
 /* glibc's layout of sem_t on 64-bit targets (nptl/semaphore.h). */
 struct glibc_sem {
     uint64_t data;                  /* value | nwaiters << 32 */
-    int private;                    /* FUTEX_PRIVATE_FLAG (128) or 0 */
+    int private;                    /* 0 private, FUTEX_PRIVATE_FLAG (128)
+                                       process-shared: glibc's inverted
+                                       internal naming (LLL_SHARED) */
     int pad;
 };
 
@@ -33,7 +35,7 @@ static struct glibc_sem *as_glibc(sem_t *sem)
 
 static bool sem_is_private(sem_t *sem)
 {
-    return as_glibc(sem)->private != 0;
+    return as_glibc(sem)->private == 0;
 }
 
 /* Wait for a process-shared semaphore. Returns 0 or -ETIMEDOUT. */

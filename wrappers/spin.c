@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* pthread_spin_lock: spinning would keep the only kernel thread from running the
- * holder, so a green thread that finds the lock taken yields to the others
- * and tries again. The lock word keeps glibc's meaning (0 free), taken with
- * an atomic exchange so that kernel threads using glibc's spinlock on the
- * same word stay correct. With no other green thread to yield to, glibc
- * spins, as natively. Trylock and unlock never wait: glibc's serve.
+/* pthread_spin_lock: spinning would keep the only kernel thread from running
+ * the holder, so a green thread that finds the lock taken yields to the
+ * others and tries again. The lock word is glibc's business (its encoding
+ * differs between architectures): taking it is glibc's trylock, which also
+ * keeps kernel threads using glibc's spinlock on the same word correct.
+ * With no other green thread to yield to, glibc spins, as natively.
+ * Trylock and unlock never wait: glibc's serve.
  */
 #include "config.h"
 
@@ -16,8 +17,9 @@ GREEN_WRAP int pthread_spin_lock(pthread_spinlock_t *lock)
     if (!green__may_park()) {
         return green__real.pthread_spin_lock(lock);
     }
-    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE) != 0) {
+    int r;
+    while ((r = pthread_spin_trylock(lock)) == EBUSY) {
         green__sched_yield();
     }
-    return 0;
+    return r;
 }
