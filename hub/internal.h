@@ -63,6 +63,13 @@ enum green__wake { GREEN__WOKE_EVENT, GREEN__WOKE_TIMEOUT, GREEN__WOKE_LOT };
 
 #define GREEN__THREAD_MAGIC 0x677265656e746872ULL   /* "greenthr" */
 
+/* One C++ thread_local destructor (__cxa_thread_atexit_impl). */
+struct green__tls_dtor {
+    void (*func)(void *);
+    void *obj;
+    struct green__tls_dtor *next;
+};
+
 /* One pthread_setspecific value; `gen` is the key's generation when set. */
 struct green__specific {
     unsigned gen;
@@ -84,6 +91,7 @@ struct green__thread {
     struct green__thread *runq_next;
     struct green__specific *specific;   /* key values, indexed by key */
     unsigned nspecific;
+    struct green__tls_dtor *tls_dtors;  /* thread_local destructors, LIFO */
     unsigned char *tls;             /* __thread values while switched out */
     char name[16];                  /* pthread_setname_np; "" until set */
 
@@ -187,9 +195,10 @@ void green__sched_switched_out(struct green__thread *t);
 /* Print counters to stderr (LIBGREEN_STATS). Any. */
 void green__sched_report(void);
 
-/* Run the calling thread's key destructors (wrappers/keys.c), as glibc
- * does when a thread ends. Green thread, on its own stack. */
-void green__keys_destroy(void);
+/* Run the calling thread's C++ thread_local destructors, then its key
+ * destructors (wrappers/keys.c), as glibc does when a thread ends. Green
+ * thread, on its own stack. */
+void green__thread_destructors(void);
 
 /* ---- tls.c: per-thread copies of static TLS blocks ------------------ */
 

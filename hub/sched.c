@@ -195,7 +195,7 @@ void green__sched_yield(void)
 void green__sched_exit(void *retval)
 {
     struct green__thread *self = green__sched.current;
-    green__keys_destroy();
+    green__thread_destructors();
     self->retval = retval;
     self->state = GREEN__EXITED;
     green__sched.live--;
@@ -210,7 +210,7 @@ void green__sched_exit(void *retval)
 
 void green__sched_exit_main(void *retval)
 {
-    green__keys_destroy();
+    green__thread_destructors();
     main_thread.retval = retval;
     green__sched.main_exited = true;
     green__sched.live--;

@@ -38,6 +38,8 @@ GREEN_REAL(int, pthread_setschedprio, (pthread_t, int))
 GREEN_REAL(int, pthread_getaffinity_np, (pthread_t, size_t, cpu_set_t *))
 GREEN_REAL(int, pthread_setaffinity_np, (pthread_t, size_t,
                                          const cpu_set_t *))
+GREEN_REAL(int, __cxa_thread_atexit_impl, (void (*)(void *), void *,
+                                           void *))
 GREEN_REAL(int, pthread_key_create, (pthread_key_t *, void (*)(void *)))
 GREEN_REAL(int, pthread_key_delete, (pthread_key_t))
 GREEN_REAL(void *, pthread_getspecific, (pthread_key_t))

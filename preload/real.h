@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* glibc's entry for C++ thread_local destructors; in no public header. */
+int __cxa_thread_atexit_impl(void (*func)(void *), void *obj, void *dso);
+
 struct green__real_table {
 #define GREEN_REAL(ret, name, params) ret (*name) params;
 #include "preload/real-list.h"

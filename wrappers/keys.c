@@ -1,6 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* Thread-specific data: pthread_key_create/delete, pthread_getspecific/
- * setspecific, and the key destructors that run when a green thread ends.
+/* Thread-specific data and what runs when a green thread ends: C++
+ * thread_local destructors (__cxa_thread_atexit_impl, which libstdc++
+ * calls), then pthread key destructors, in glibc's order.
+ *
+ * glibc keeps thread_local destructors in a list of the kernel thread's,
+ * run when that kernel thread ends: every green thread's would pile up
+ * there and run at exit, on the wrong objects. Each green thread keeps its
+ * own list instead (main keeps glibc's).
+ *
+ * Keys: pthread_key_create/delete, pthread_getspecific/setspecific.
  *
  * glibc still allocates every key (so a key works in any kernel thread) and
  * keeps the values of main and of kernel threads the runtime did not make.
@@ -102,10 +110,37 @@ GREEN_WRAP int pthread_setspecific(pthread_key_t key, const void *value)
     return 0;
 }
 
-/* Run the destructors of the calling thread's non-NULL values, again while
+GREEN_WRAP int __cxa_thread_atexit_impl(void (*func)(void *), void *obj,
+                                        void *dso)
+{
+    green__ensure_init();
+    struct green__thread *t = green_owner();
+    if (t == NULL) {
+        return green__real.__cxa_thread_atexit_impl(func, obj, dso);
+    }
+    struct green__tls_dtor *d = malloc(sizeof *d);
+    GREEN_ASSERT(d != NULL, "out of memory registering a TLS destructor");
+    *d = (struct green__tls_dtor){ .func = func, .obj = obj,
+                                   .next = t->tls_dtors };
+    t->tls_dtors = d;
+    return 0;
+}
+
+/* thread_local destructors, last registered first. */
+static void run_tls_dtors(struct green__thread *t)
+{
+    while (t->tls_dtors != NULL) {
+        struct green__tls_dtor *d = t->tls_dtors;
+        t->tls_dtors = d->next;
+        d->func(d->obj);
+        free(d);
+    }
+}
+
+/* Key destructors of the calling thread's non-NULL values, again while
  * destructors set new ones, at most PTHREAD_DESTRUCTOR_ITERATIONS rounds,
  * as glibc does at thread exit. */
-void green__keys_destroy(void)
+static void run_key_dtors(void)
 {
     for (int round = 0; round < PTHREAD_DESTRUCTOR_ITERATIONS; round++) {
         bool called = false;
@@ -124,4 +159,13 @@ void green__keys_destroy(void)
             break;
         }
     }
+}
+
+void green__thread_destructors(void)
+{
+    struct green__thread *t = green_owner();
+    if (t != NULL) {
+        run_tls_dtors(t);
+    }
+    run_key_dtors();
 }
