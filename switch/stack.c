@@ -26,6 +26,9 @@
  * Bytes of X's chain that are not resident are then copied back. Bytes above
  * X.top that belong to nobody in the chain stay where they are.
  *
+ * Mapped stacks (separate mode) of exited threads are cached for reuse, up
+ * to CACHED_STACKS of them; their touched pages stay resident while cached.
+ *
  * This file knows nothing of threads or scheduling; the hub calls it around
  * every switch. It never runs on the region itself.
  */
@@ -55,6 +58,16 @@ static struct {
     struct green__stack *last;      /* ran last: its chain is all resident */
     uint64_t copied;
 } region;
+
+/* Mapped stacks released by exited threads, kept for reuse: creating a
+ * thread then costs no mmap, mprotect or munmap. */
+#define CACHED_STACKS 64
+
+static struct {
+    void *map[CACHED_STACKS];
+    size_t len[CACHED_STACKS];
+    unsigned n;
+} cache;
 
 static size_t page_size(void)
 {
@@ -288,6 +301,33 @@ void green__stack_suspended(struct green__stack *st, uintptr_t sp)
     region.last = st;
 }
 
+/* A cached mapping of exactly `len` bytes (guard page included), or NULL. */
+static void *map_cached(size_t len)
+{
+    for (unsigned i = cache.n; i-- > 0;) {
+        if (cache.len[i] == len) {
+            void *map = cache.map[i];
+            cache.n--;
+            cache.map[i] = cache.map[cache.n];
+            cache.len[i] = cache.len[cache.n];
+            return map;
+        }
+    }
+    return NULL;
+}
+
+/* Keep a released mapping for reuse, or unmap it when the cache is full. */
+static void map_release(void *map, size_t len)
+{
+    if (cache.n < CACHED_STACKS) {
+        cache.map[cache.n] = map;
+        cache.len[cache.n] = len;
+        cache.n++;
+        return;
+    }
+    munmap(map, len);
+}
+
 int green__stack_create(struct green__stack *st, struct green__ctx *ctx,
                         enum green__stack_kind kind,
                         struct green__stack *creator, uintptr_t creator_sp,
@@ -322,15 +362,18 @@ int green__stack_create(struct green__stack *st, struct green__ctx *ctx,
     case GREEN__STACK_MAPPED: {
         const size_t page = page_size();
         size = (size + page - 1) & ~(page - 1);
-        void *map = mmap(NULL, size + page, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
-                         | MAP_STACK, -1, 0);
-        if (map == MAP_FAILED) {
-            return -EAGAIN;
-        }
-        if (mprotect(map, page, PROT_NONE) != 0) {
-            munmap(map, size + page);
-            return -EAGAIN;
+        void *map = map_cached(size + page);
+        if (map == NULL) {
+            map = mmap(NULL, size + page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE
+                       | MAP_STACK, -1, 0);
+            if (map == MAP_FAILED) {
+                return -EAGAIN;
+            }
+            if (mprotect(map, page, PROT_NONE) != 0) {
+                munmap(map, size + page);
+                return -EAGAIN;
+            }
         }
         st->map = map;
         st->map_len = size + page;
@@ -355,7 +398,7 @@ void green__stack_release(struct green__stack *st)
 {
     st->live = false;
     if (st->kind == GREEN__STACK_MAPPED) {
-        munmap(st->map, st->map_len);
+        map_release(st->map, st->map_len);
         st->map = NULL;
     }
     if (st->kind != GREEN__STACK_COPIED) {
