@@ -10,6 +10,14 @@ GREEN_REAL(int, accept, (int, struct sockaddr *, socklen_t *))
 GREEN_REAL(int, accept4, (int, struct sockaddr *, socklen_t *, int))
 GREEN_REAL(int, connect, (int, const struct sockaddr *, socklen_t))
 GREEN_REAL(int, poll, (struct pollfd *, nfds_t, int))
+GREEN_REAL(int, epoll_wait, (int, struct epoll_event *, int, int))
+GREEN_REAL(int, epoll_pwait, (int, struct epoll_event *, int, int,
+                              const sigset_t *))
+GREEN_REAL(int, epoll_pwait2, (int, struct epoll_event *, int,
+                               const struct timespec *, const sigset_t *))
+GREEN_REAL(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))
+GREEN_REAL(int, pselect, (int, fd_set *, fd_set *, fd_set *,
+                          const struct timespec *, const sigset_t *))
 GREEN_REAL(unsigned int, sleep, (unsigned int))
 GREEN_REAL(int, usleep, (useconds_t))
 GREEN_REAL(int, nanosleep, (const struct timespec *, struct timespec *))

@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* poll: ask the kernel with a zero timeout first (it validates the array:
+/* Readiness waits: poll, epoll_wait, epoll_pwait, epoll_pwait2, select,
+ * pselect.
+ *
+ * poll: ask the kernel with a zero timeout first (it validates the array:
  * EFAULT, EINVAL and POLLNVAL come from there), and if nothing is ready
  * park on every fd at once until one may be, or the deadline. The timeout
  * becomes an absolute deadline once, at entry; retries never extend it.
  */
 #include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 
 #include "wrappers/wrap.h"
 
@@ -34,4 +42,221 @@ GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
                                     ? 0 : (int)left);
         }
     }
+}
+
+/* epoll_wait and friends: the epoll fd is itself pollable, so the thread
+ * parks on it (the hub's epoll watches the program's) until it is readable
+ * or the deadline passes, and asks again without waiting. The signal mask
+ * of epoll_pwait is applied only by the final, real call: signals come with
+ * their own issue. */
+static int epoll_green(int epfd, struct epoll_event *events, int max,
+                       int64_t deadline, const sigset_t *mask)
+{
+    const int entry_errno = errno;
+    for (;;) {
+        const int r = green__real.epoll_pwait(epfd, events, max, 0, mask);
+        if (r != 0) {
+            return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
+        }
+        if (green__park_fd(epfd, GREEN__READ, deadline) == -ETIMEDOUT) {
+            const int last = green__real.epoll_pwait(epfd, events, max, 0,
+                                                     mask);
+            return last < 0 ? -1 : (int)green__wrap_ret(last, entry_errno);
+        }
+    }
+}
+
+GREEN_WRAP int epoll_wait(int epfd, struct epoll_event *events, int max,
+                          int timeout)
+{
+    green__ensure_init();
+    if (!green__may_park() || timeout == 0) {
+        return green__real.epoll_wait(epfd, events, max, timeout);
+    }
+    return epoll_green(epfd, events, max, green__deadline_ms(timeout), NULL);
+}
+
+GREEN_WRAP int epoll_pwait(int epfd, struct epoll_event *events, int max,
+                           int timeout, const sigset_t *mask)
+{
+    green__ensure_init();
+    if (!green__may_park() || timeout == 0) {
+        return green__real.epoll_pwait(epfd, events, max, timeout, mask);
+    }
+    return epoll_green(epfd, events, max, green__deadline_ms(timeout), mask);
+}
+
+GREEN_WRAP int epoll_pwait2(int epfd, struct epoll_event *events, int max,
+                            const struct timespec *timeout,
+                            const sigset_t *mask)
+{
+    green__ensure_init();
+    struct timespec ts = { 0, 0 };
+    if (!green__may_park() || (timeout != NULL
+        && (green__peek(&ts, timeout, sizeof ts) != 0
+            || !green__timespec_valid(&ts) || ts.tv_sec < 0
+            || (ts.tv_sec == 0 && ts.tv_nsec == 0)))) {
+        /* No waiting, or a bad timeout the kernel reports. */
+        return green__real.epoll_pwait2(epfd, events, max, timeout, mask);
+    }
+    const int64_t deadline = timeout ? green__deadline_after(&ts) : -1;
+    return epoll_green(epfd, events, max, deadline, mask);
+}
+
+/* select and pselect: the kernel overwrites the sets, so keep copies of the
+ * ones the program passed, ask without waiting, and while nothing is ready
+ * park on every fd they name. */
+struct fd_sets {
+    fd_set *set[3];                 /* the program's read, write, except */
+    unsigned char *copy[3];         /* their first `bytes` bytes */
+    size_t bytes;
+};
+
+/* Copy the program's sets (0 or -EFAULT). */
+static int sets_save(struct fd_sets *s, int nfds)
+{
+    s->bytes = ((size_t)nfds + 63) / 64 * 8;    /* what the kernel reads */
+    for (int i = 0; i < 3; i++) {
+        s->copy[i] = NULL;
+        if (s->set[i] == NULL) {
+            continue;
+        }
+        s->copy[i] = malloc(s->bytes ? s->bytes : 1);
+        if (s->copy[i] == NULL
+            || green__peek(s->copy[i], s->set[i], s->bytes) != 0) {
+            return -EFAULT;
+        }
+    }
+    return 0;
+}
+
+static void sets_restore(struct fd_sets *s)
+{
+    for (int i = 0; i < 3; i++) {
+        if (s->set[i] != NULL) {
+            memcpy(s->set[i], s->copy[i], s->bytes);
+        }
+    }
+}
+
+static void sets_free(struct fd_sets *s)
+{
+    for (int i = 0; i < 3; i++) {
+        free(s->copy[i]);
+    }
+}
+
+/* Park on every fd of the saved sets. Returns 0, -ETIMEDOUT or -ENOMEM. */
+static int sets_park(const struct fd_sets *s, int nfds, int64_t deadline)
+{
+    static const short events[3] = { POLLIN, POLLOUT, POLLPRI };
+    struct pollfd *fds = malloc(((size_t)nfds + 1) * sizeof *fds);
+    if (fds == NULL) {
+        return -ENOMEM;
+    }
+    nfds_t n = 0;
+    for (int fd = 0; fd < nfds; fd++) {
+        short ev = 0;
+        for (int i = 0; i < 3; i++) {
+            if (s->copy[i] && (s->copy[i][fd / 8] & (1u << (fd % 8)))) {
+                ev |= events[i];
+            }
+        }
+        if (ev) {
+            fds[n++] = (struct pollfd){ .fd = fd, .events = ev };
+        }
+    }
+    const int r = green__park_poll(fds, n, deadline);
+    free(fds);
+    return r;
+}
+
+/* Wait for the sets until `deadline`. Returns the real select's count,
+ * -1 with errno set, or (timed out) the final zero-timeout answer. */
+static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
+                        const sigset_t *mask)
+{
+    const int entry_errno = errno;
+    for (;;) {
+        sets_restore(s);
+        const struct timespec zero = { 0, 0 };
+        const int r = green__real.pselect(nfds, s->set[0], s->set[1],
+                                          s->set[2], &zero, mask);
+        if (r != 0) {
+            return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
+        }
+        const int p = sets_park(s, nfds, deadline);
+        if (p == -ENOMEM) {
+            errno = ENOMEM;
+            return -1;
+        }
+        if (p == -ETIMEDOUT) {
+            sets_restore(s);
+            const int last = green__real.pselect(nfds, s->set[0], s->set[1],
+                                                 s->set[2], &zero, mask);
+            return last < 0 ? -1 : (int)green__wrap_ret(last, entry_errno);
+        }
+    }
+}
+
+GREEN_WRAP int select(int nfds, fd_set *readfds, fd_set *writefds,
+                      fd_set *exceptfds, struct timeval *timeout)
+{
+    green__ensure_init();
+    struct timeval tv = { 0, 0 };
+    if (!green__may_park() || nfds < 0 || nfds > FD_SETSIZE
+        || (timeout != NULL
+            && (green__peek(&tv, timeout, sizeof tv) != 0 || tv.tv_sec < 0
+                || tv.tv_usec < 0 || (tv.tv_sec == 0 && tv.tv_usec == 0)))) {
+        return green__real.select(nfds, readfds, writefds, exceptfds,
+                                  timeout);
+    }
+    struct fd_sets s = { .set = { readfds, writefds, exceptfds } };
+    if (sets_save(&s, nfds) != 0) {
+        sets_free(&s);
+        return green__real.select(nfds, readfds, writefds, exceptfds,
+                                  timeout);
+    }
+    const struct timespec rel = { .tv_sec = tv.tv_sec + tv.tv_usec / 1000000,
+                                  .tv_nsec = tv.tv_usec % 1000000 * 1000 };
+    const int64_t deadline = timeout ? green__deadline_after(&rel) : -1;
+    const int r = select_green(nfds, &s, deadline, NULL);
+    sets_free(&s);
+    if (timeout != NULL) {
+        /* Linux reports the time not slept, as the kernel does. */
+        int64_t left = deadline - green__now();
+        if (left < 0) {
+            left = 0;
+        }
+        timeout->tv_sec = left / 1000000000;
+        timeout->tv_usec = left % 1000000000 / 1000;
+    }
+    return r;
+}
+
+GREEN_WRAP int pselect(int nfds, fd_set *readfds, fd_set *writefds,
+                       fd_set *exceptfds, const struct timespec *timeout,
+                       const sigset_t *mask)
+{
+    green__ensure_init();
+    struct timespec ts = { 0, 0 };
+    if (!green__may_park() || nfds < 0 || nfds > FD_SETSIZE
+        || (timeout != NULL
+            && (green__peek(&ts, timeout, sizeof ts) != 0
+                || !green__timespec_valid(&ts) || ts.tv_sec < 0
+                || (ts.tv_sec == 0 && ts.tv_nsec == 0)))) {
+        return green__real.pselect(nfds, readfds, writefds, exceptfds,
+                                   timeout, mask);
+    }
+    struct fd_sets s = { .set = { readfds, writefds, exceptfds } };
+    if (sets_save(&s, nfds) != 0) {
+        sets_free(&s);
+        return green__real.pselect(nfds, readfds, writefds, exceptfds,
+                                   timeout, mask);
+    }
+    const int r = select_green(nfds, &s,
+                               timeout ? green__deadline_after(&ts) : -1,
+                               mask);
+    sets_free(&s);
+    return r;
 }
