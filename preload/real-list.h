@@ -4,8 +4,16 @@
  * libgreen wraps, looked up with dlsym(RTLD_NEXT) (the default version). */
 GREEN_REAL(ssize_t, read, (int, void *, size_t))
 GREEN_REAL(ssize_t, write, (int, const void *, size_t))
+GREEN_REAL(ssize_t, readv, (int, const struct iovec *, int))
+GREEN_REAL(ssize_t, writev, (int, const struct iovec *, int))
 GREEN_REAL(ssize_t, recv, (int, void *, size_t, int))
+GREEN_REAL(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *,
+                               socklen_t *))
+GREEN_REAL(ssize_t, recvmsg, (int, struct msghdr *, int))
 GREEN_REAL(ssize_t, send, (int, const void *, size_t, int))
+GREEN_REAL(ssize_t, sendto, (int, const void *, size_t, int,
+                             const struct sockaddr *, socklen_t))
+GREEN_REAL(ssize_t, sendmsg, (int, const struct msghdr *, int))
 GREEN_REAL(int, accept, (int, struct sockaddr *, socklen_t *))
 GREEN_REAL(int, accept4, (int, struct sockaddr *, socklen_t *, int))
 GREEN_REAL(int, connect, (int, const struct sockaddr *, socklen_t))

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* read and write: try the call without blocking, park the green thread on
+/* read, write, readv, writev: try the call without blocking, park the green thread on
  * the fd if it would block, retry; return libc's result and errno.
  *
  * Sockets are tried with recv/send and MSG_DONTWAIT, which works per call on
@@ -13,11 +13,27 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "wrappers/wrap.h"
+
+/* Skip `n` sent bytes in m's iovec array (a copy the caller owns). */
+static void advance(struct msghdr *m, size_t n)
+{
+    while (n > 0 && n >= m->msg_iov[0].iov_len) {
+        n -= m->msg_iov[0].iov_len;
+        m->msg_iov++;
+        m->msg_iovlen--;
+    }
+    if (n > 0) {
+        m->msg_iov[0].iov_base = (char *)m->msg_iov[0].iov_base + n;
+        m->msg_iov[0].iov_len -= n;
+    }
+}
 
 static ssize_t read_other(int fd, void *buf, size_t count)
 {
@@ -97,30 +113,60 @@ static ssize_t write_other(int fd, const void *buf, size_t count)
     return r < 0 ? green__neg_errno() : r;
 }
 
-/* send() with MSG_DONTWAIT until everything is sent, the way a blocking
- * send on a stream socket returns only when all of it is queued. A socket
- * the program made non-blocking returns what fit, as natively. Shared with
- * socket.c (send). Returns bytes or -errno; -ENOTSOCK: not a socket. */
-ssize_t green__send_all(int fd, const void *buf, size_t count, int flags)
+/* sendmsg() with MSG_DONTWAIT until everything is sent, the way a blocking
+ * send on a stream socket returns only when all of it is queued (the iovec
+ * array is copied and advanced past what went out). A socket the program
+ * made non-blocking returns what fit, as natively; a datagram goes whole
+ * or not at all. Returns bytes or -errno; -ENOTSOCK: not a socket. */
+ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags)
 {
+    struct msghdr m = *msg;
+    struct iovec one, *iov = NULL;
+    if (m.msg_iovlen > 1) {
+        if (m.msg_iovlen > IOV_MAX) {
+            const ssize_t r = green__real.sendmsg(fd, msg, flags);
+            return r < 0 ? green__neg_errno() : r;      /* EMSGSIZE */
+        }
+        iov = malloc(m.msg_iovlen * sizeof *iov);
+        if (iov == NULL) {
+            return -ENOMEM;
+        }
+        memcpy(iov, m.msg_iov, m.msg_iovlen * sizeof *iov);
+        m.msg_iov = iov;
+    } else if (m.msg_iovlen == 1) {
+        one = m.msg_iov[0];
+        m.msg_iov = &one;
+    }
+    size_t left = 0;
+    for (size_t i = 0; i < m.msg_iovlen; i++) {
+        left += m.msg_iov[i].iov_len;
+    }
     size_t done = 0;
     int64_t deadline = GREEN__NO_DEADLINE_YET;
+    ssize_t result;
     for (;;) {
-        const ssize_t r = green__real.send(fd, (const char *)buf + done,
-                                           count - done,
-                                           flags | MSG_DONTWAIT);
+        const ssize_t r = green__real.sendmsg(fd, &m, flags | MSG_DONTWAIT);
         if (r >= 0) {
             done += (size_t)r;
-            if (done == count || green__fd_nonblocking(fd)) {
-                return (ssize_t)done;
+            left -= (size_t)r;
+            if (left == 0 || green__fd_nonblocking(fd)) {
+                result = (ssize_t)done;
+                break;
             }
-        } else if (errno != EAGAIN || green__fd_nonblocking(fd)) {
-            return done ? (ssize_t)done : green__neg_errno();
+            advance(&m, (size_t)r);
+            continue;
+        }
+        if (errno != EAGAIN || green__fd_nonblocking(fd)) {
+            result = done ? (ssize_t)done : green__neg_errno();
+            break;
         }
         if (green__park_sock(fd, GREEN__WRITE, SO_SNDTIMEO, &deadline)) {
-            return done ? (ssize_t)done : -EAGAIN;    /* SO_SNDTIMEO */
+            result = done ? (ssize_t)done : -EAGAIN;    /* SO_SNDTIMEO */
+            break;
         }
     }
+    free(iov);
+    return result;
 }
 
 GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
@@ -130,9 +176,52 @@ GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
         return green__real.write(fd, buf, count);
     }
     const int entry_errno = errno;
-    ssize_t r = green__send_all(fd, buf, count, 0);
+    const struct iovec v = { .iov_base = (void *)buf, .iov_len = count };
+    const struct msghdr m = { .msg_iov = (struct iovec *)&v,
+                              .msg_iovlen = 1 };
+    ssize_t r = green__sendmsg_all(fd, &m, 0);
     if (r == -ENOTSOCK) {
         r = write_other(fd, buf, count);
+    }
+    return green__wrap_ret(r, entry_errno);
+}
+
+GREEN_WRAP ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    green__ensure_init();
+    if (!green__may_park() || iovcnt <= 0 || iovcnt > IOV_MAX) {
+        return green__real.readv(fd, iov, iovcnt);
+    }
+    const int entry_errno = errno;
+    struct msghdr m = { .msg_iov = (struct iovec *)iov,
+                        .msg_iovlen = (size_t)iovcnt };
+    ssize_t r = green__recvmsg(fd, &m, 0);
+    if (r == -ENOTSOCK) {
+        while (green__fd_must_wait(fd, POLLIN)) {
+            green__park_fd(fd, GREEN__READ, -1);
+        }
+        r = green__real.readv(fd, iov, iovcnt);
+        r = r < 0 ? green__neg_errno() : r;
+    }
+    return green__wrap_ret(r, entry_errno);
+}
+
+GREEN_WRAP ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    green__ensure_init();
+    if (!green__may_park() || iovcnt <= 0 || iovcnt > IOV_MAX) {
+        return green__real.writev(fd, iov, iovcnt);
+    }
+    const int entry_errno = errno;
+    const struct msghdr m = { .msg_iov = (struct iovec *)iov,
+                              .msg_iovlen = (size_t)iovcnt };
+    ssize_t r = green__sendmsg_all(fd, &m, 0);
+    if (r == -ENOTSOCK) {
+        while (green__fd_must_wait(fd, POLLOUT)) {
+            green__park_fd(fd, GREEN__WRITE, -1);
+        }
+        r = green__real.writev(fd, iov, iovcnt);
+        r = r < 0 ? green__neg_errno() : r;
     }
     return green__wrap_ret(r, entry_errno);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Sockets: recv, send, accept, accept4, connect. Each tries the real call
- * in a way that cannot block, parks on the fd when it would, and retries;
- * results and errno are libc's.
+/* Sockets: recv, recvfrom, recvmsg, send, sendto, sendmsg, accept,
+ * accept4, connect. Each tries the real call in a way that cannot block,
+ * parks on the fd when it would, and retries; results and errno are libc's.
  *
- * recv and send add MSG_DONTWAIT per call. accept has no such flag: a
+ * Receives and sends add MSG_DONTWAIT per call. accept has no such flag: a
  * zero-timeout poll tells whether a connection is waiting. connect on a
  * blocking stream socket is the one place the runtime sets O_NONBLOCK, for
  * the duration of that one connect(2) call, then restores the flags and
@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "wrappers/wrap.h"
 
@@ -44,6 +45,38 @@ static bool is_stream(int fd)
         && type == SOCK_STREAM;
 }
 
+/* recvfrom(2) for a blocking caller: MSG_DONTWAIT, park, retry. MSG_WAITALL
+ * on a stream socket keeps reading until `len` bytes, end of stream or an
+ * error, as the kernel does (datagrams ignore it). Bytes or -errno. */
+static ssize_t recvfrom_green(int fd, void *buf, size_t len, int flags,
+                              struct sockaddr *addr, socklen_t *alen)
+{
+    const bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
+    size_t done = 0;
+    int64_t deadline = GREEN__NO_DEADLINE_YET;
+    for (;;) {
+        const ssize_t r = green__real.recvfrom(fd, (char *)buf + done,
+                                               len - done,
+                                               flags | MSG_DONTWAIT, addr,
+                                               alen);
+        if (r > 0 && waitall && done + (size_t)r < len && is_stream(fd)
+            && !green__fd_nonblocking(fd)) {
+            done += (size_t)r;
+            continue;
+        }
+        if (r >= 0) {
+            return r + (ssize_t)done;
+        }
+        if (errno != EAGAIN) {
+            return done ? (ssize_t)done : green__neg_errno();
+        }
+        if (green__fd_nonblocking(fd)
+            || green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
+            return done ? (ssize_t)done : -EAGAIN;
+        }
+    }
+}
+
 GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
     green__ensure_init();
@@ -51,35 +84,48 @@ GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
         return green__real.recv(fd, buf, len, flags);
     }
     const int entry_errno = errno;
-    /* MSG_WAITALL on a stream socket: keep reading until `len` bytes, end
-     * of stream or an error, as the kernel does (datagrams ignore it). */
-    const bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
-    size_t done = 0;
+    return green__wrap_ret(recvfrom_green(fd, buf, len, flags, NULL, NULL),
+                           entry_errno);
+}
+
+GREEN_WRAP ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+                            struct sockaddr *addr, socklen_t *alen)
+{
+    green__ensure_init();
+    if (!green__may_park() || (flags & MSG_DONTWAIT)) {
+        return green__real.recvfrom(fd, buf, len, flags, addr, alen);
+    }
+    const int entry_errno = errno;
+    return green__wrap_ret(recvfrom_green(fd, buf, len, flags, addr, alen),
+                           entry_errno);
+}
+
+ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags)
+{
     int64_t deadline = GREEN__NO_DEADLINE_YET;
-    ssize_t r;
     for (;;) {
-        r = green__real.recv(fd, (char *)buf + done, len - done,
-                             flags | MSG_DONTWAIT);
-        if (r > 0 && waitall && done + (size_t)r < len && is_stream(fd)
-            && !green__fd_nonblocking(fd)) {
-            done += (size_t)r;
-            continue;
-        }
+        const ssize_t r = green__real.recvmsg(fd, msg, flags | MSG_DONTWAIT);
         if (r >= 0) {
-            r += (ssize_t)done;
-            break;
+            return r;
         }
         if (errno != EAGAIN) {
-            r = done ? (ssize_t)done : green__neg_errno();
-            break;
+            return green__neg_errno();
         }
         if (green__fd_nonblocking(fd)
             || green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
-            r = done ? (ssize_t)done : -EAGAIN;
-            break;
+            return -EAGAIN;
         }
     }
-    return green__wrap_ret(r, entry_errno);
+}
+
+GREEN_WRAP ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    green__ensure_init();
+    if (!green__may_park() || (flags & MSG_DONTWAIT)) {
+        return green__real.recvmsg(fd, msg, flags);
+    }
+    const int entry_errno = errno;
+    return green__wrap_ret(green__recvmsg(fd, msg, flags), entry_errno);
 }
 
 GREEN_WRAP ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -89,7 +135,35 @@ GREEN_WRAP ssize_t send(int fd, const void *buf, size_t len, int flags)
         return green__real.send(fd, buf, len, flags);
     }
     const int entry_errno = errno;
-    return green__wrap_ret(green__send_all(fd, buf, len, flags), entry_errno);
+    const struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
+    const struct msghdr m = { .msg_iov = (struct iovec *)&v,
+                              .msg_iovlen = 1 };
+    return green__wrap_ret(green__sendmsg_all(fd, &m, flags), entry_errno);
+}
+
+GREEN_WRAP ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+                          const struct sockaddr *addr, socklen_t alen)
+{
+    green__ensure_init();
+    if (!green__may_park() || (flags & MSG_DONTWAIT)) {
+        return green__real.sendto(fd, buf, len, flags, addr, alen);
+    }
+    const int entry_errno = errno;
+    const struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
+    const struct msghdr m = { .msg_name = (void *)addr, .msg_namelen = alen,
+                              .msg_iov = (struct iovec *)&v,
+                              .msg_iovlen = 1 };
+    return green__wrap_ret(green__sendmsg_all(fd, &m, flags), entry_errno);
+}
+
+GREEN_WRAP ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    green__ensure_init();
+    if (!green__may_park() || (flags & MSG_DONTWAIT)) {
+        return green__real.sendmsg(fd, msg, flags);
+    }
+    const int entry_errno = errno;
+    return green__wrap_ret(green__sendmsg_all(fd, msg, flags), entry_errno);
 }
 
 /* Would accept block? Only on a listening socket, with nothing pending,

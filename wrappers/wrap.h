@@ -135,9 +135,15 @@ int green__sync_wait(const void *key, int64_t deadline);
  * Returns 0 or -EFAULT. Any. */
 int green__peek(void *dst, const void *src, size_t len);
 
-/* Send all of `buf` on socket `fd` as a blocking send would, parking while
- * the socket is full (wrappers/io.c). Returns bytes sent or -errno
+/* Send all of `msg` on socket `fd` as a blocking sendmsg would, parking
+ * while the socket is full (wrappers/io.c). Returns bytes sent or -errno
  * (-ENOTSOCK when `fd` is not a socket). Green thread, may park. */
-ssize_t green__send_all(int fd, const void *buf, size_t count, int flags);
+struct msghdr;
+ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags);
+
+/* recvmsg as a blocking caller sees it: MSG_DONTWAIT, park, retry
+ * (wrappers/socket.c). Returns bytes or -errno (-ENOTSOCK: not a socket).
+ * Green thread, may park. */
+ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags);
 
 #endif
