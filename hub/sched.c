@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,6 +77,9 @@ int green__sched_activate(void)
     green__sched.current = &main_thread;
     green__sched.live = 1;
     green__sched.active = true;
+    /* glibc clears this when it makes a second thread; libstdc++ and
+     * others skip their locking while it is set. */
+    __libc_single_threaded = 0;
     pthread_atfork(NULL, NULL, child_after_fork);
     GREEN_DEBUG("runtime started in pid %d: stack mode %s, %s %zu KiB\n",
                 (int)getpid(),

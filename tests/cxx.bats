@@ -1,0 +1,46 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# cxx: unmodified C++ programs (g++ -pthread, libstdc++) whose std::thread
+# threads become green threads.  Works means: tests/progs/cxx-threads.cc
+# (std::thread and join; std::mutex under contention with sleeps inside,
+# timed and recursive mutexes; std::condition_variable, including wait_for
+# and wait_until timing out after at least their duration; std::shared_mutex
+# consistency and shared readers; std::call_once with a sleeping
+# initialiser; std::async, std::promise, std::shared_future and
+# std::packaged_task; C++20 std::atomic wait/notify, std::counting_semaphore,
+# std::latch and std::barrier; thread_local objects whose destructors run
+# once per thread with that thread's value; exceptions thrown and caught in
+# several threads that sleep inside their catch blocks; a function-local
+# static whose sleeping constructor runs once for 4 threads; std::jthread
+# stop tokens; std::call_once whose initialiser throws) prints the same
+# transcript and exit status natively and under libgreen in both stack
+# modes, on one kernel thread; and while 30 of its threads are blocked at
+# once in ten kinds of std wait, /proc/PID/status shows Threads: 1.
+
+load helpers
+
+@test "cxx [copy]: std threads, mutexes, condition variables, once, futures, atomics, semaphores, thread_local, exceptions, magic statics and stop tokens match native" {
+    compare_mode copy cxx-threads
+    assert_success
+}
+
+@test "cxx [separate]: std threads, mutexes, condition variables, once, futures, atomics, semaphores, thread_local, exceptions, magic statics and stop tokens match native" {
+    compare_mode separate cxx-threads
+    assert_success
+}
+
+# The default stack mode; the two tests above cover both.
+@test "cxx [copy]: 30 threads blocked in 10 kinds of std wait use 1 kernel thread, then all return" {
+    local hold=$BATS_TEST_TMPDIR/release
+    start_bg parked copy cxx-threads --hold "$hold" parked
+    local pid=$BG_PID
+    wait_for_line "$(bg_out parked)" '^parked 30 on 10 kinds$' 30 "$pid"
+    assert_kernel_threads "$pid" 1
+    touch "$hold"
+    wait_bg "$pid"
+    cat "$(bg_out parked)" "$(bg_err parked)"
+    assert_equal "$status" 0
+    run_plain cxx-threads parked
+    assert_success
+    assert_equal "$(cat "$(bg_out parked)")" "$output"
+}
