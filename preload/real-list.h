@@ -18,6 +18,16 @@ GREEN_REAL(int, accept, (int, struct sockaddr *, socklen_t *))
 GREEN_REAL(int, accept4, (int, struct sockaddr *, socklen_t *, int))
 GREEN_REAL(int, connect, (int, const struct sockaddr *, socklen_t))
 GREEN_REAL(int, poll, (struct pollfd *, nfds_t, int))
+GREEN_REAL(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *,
+                        const sigset_t *))
+GREEN_REAL(ssize_t, __read_chk, (int, void *, size_t, size_t))
+GREEN_REAL(ssize_t, __recv_chk, (int, void *, size_t, size_t, int))
+GREEN_REAL(ssize_t, __recvfrom_chk, (int, void *, size_t, size_t, int,
+                                     struct sockaddr *, socklen_t *))
+GREEN_REAL(int, __poll_chk, (struct pollfd *, nfds_t, int, size_t))
+GREEN_REAL(int, __ppoll_chk, (struct pollfd *, nfds_t,
+                              const struct timespec *, const sigset_t *,
+                              size_t))
 GREEN_REAL(int, epoll_wait, (int, struct epoll_event *, int, int))
 GREEN_REAL(int, epoll_pwait, (int, struct epoll_event *, int, int,
                               const sigset_t *))

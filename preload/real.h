@@ -19,6 +19,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* glibc's fortified entry points, declared by no header without
+ * _FORTIFY_SOURCE. */
+ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
+                       int flags, struct sockaddr *addr, socklen_t *alen);
+int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t nfds,
+                const struct timespec *timeout, const sigset_t *mask,
+                size_t fdslen);
+
 /* glibc's entry for C++ thread_local destructors; in no public header. */
 int __cxa_thread_atexit_impl(void (*func)(void *), void *obj, void *dso);
 

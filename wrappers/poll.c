@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Readiness waits: poll, epoll_wait, epoll_pwait, epoll_pwait2, select,
- * pselect.
+/* Readiness waits: poll, ppoll, epoll_wait, epoll_pwait, epoll_pwait2,
+ * select, pselect.
  *
  * poll: ask the kernel with a zero timeout first (it validates the array:
  * EFAULT, EINVAL and POLLNVAL come from there), and if nothing is ready
@@ -40,6 +40,39 @@ GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
                 : (deadline - green__now()) / 1000000;
             return green__real.poll(fds, nfds, left < 0 && deadline >= 0
                                     ? 0 : (int)left);
+        }
+    }
+}
+
+/* ppoll: poll with a timespec (read once, never written back: glibc keeps
+ * the caller's) and a signal mask, which only the real calls apply. */
+GREEN_WRAP int ppoll(struct pollfd *fds, nfds_t nfds,
+                     const struct timespec *timeout, const sigset_t *mask)
+{
+    green__ensure_init();
+    struct timespec ts = { 0, 0 };
+    if (!green__may_park() || (timeout != NULL
+        && (green__peek(&ts, timeout, sizeof ts) != 0
+            || !green__timespec_valid(&ts) || ts.tv_sec < 0
+            || (ts.tv_sec == 0 && ts.tv_nsec == 0)))) {
+        return green__real.ppoll(fds, nfds, timeout, mask);
+    }
+    const int entry_errno = errno;
+    const int64_t deadline = timeout ? green__deadline_after(&ts) : -1;
+    const struct timespec zero = { 0, 0 };
+    for (;;) {
+        const int r = green__real.ppoll(fds, nfds, &zero, mask);
+        if (r != 0) {
+            return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
+        }
+        const int p = green__park_poll(fds, nfds, deadline);
+        if (p == -ENOMEM) {
+            errno = ENOMEM;
+            return -1;
+        }
+        if (p == -ETIMEDOUT) {
+            const int last = green__real.ppoll(fds, nfds, &zero, mask);
+            return last < 0 ? -1 : (int)green__wrap_ret(last, entry_errno);
         }
     }
 }
