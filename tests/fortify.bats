@@ -1,0 +1,39 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# fortify: programs built with _FORTIFY_SOURCE (as Debian builds its
+# packages) call __read_chk, __recv_chk, __recvfrom_chk, __poll_chk and
+# __ppoll_chk instead of the plain names. Works means: each of them, waiting
+# for another thread, parks instead of blocking the only kernel thread, and
+# the transcript matches the native run in both stack modes; a read larger
+# than its buffer still aborts with glibc's "buffer overflow detected".
+
+load helpers
+
+@test "fortify: the test program really imports the five checking entry points" {
+    run nm -D "$GREEN_PROGS/fortify-calls"
+    assert_success
+    local name
+    for name in __read_chk __recv_chk __recvfrom_chk __poll_chk __ppoll_chk; do
+        assert_output --partial " U $name@"
+    done
+}
+
+@test "fortify [copy]: __read_chk, __recv_chk, __recvfrom_chk, __poll_chk and __ppoll_chk park and match native" {
+    compare_mode copy fortify-calls
+    assert_success
+}
+
+@test "fortify [separate]: __read_chk, __recv_chk, __recvfrom_chk, __poll_chk and __ppoll_chk park and match native" {
+    compare_mode separate fortify-calls
+    assert_success
+}
+
+@test "fortify [copy]: a read larger than its buffer aborts as natively" {
+    run_mode plain fortify-calls overflow
+    local native_status=$status native_err=$stderr
+    run_mode copy fortify-calls overflow
+    assert_equal "$status" "$native_status"
+    assert_equal "$status" 134
+    [[ $stderr == *"buffer overflow detected"* ]]
+    [[ $native_err == *"buffer overflow detected"* ]]
+}
