@@ -21,18 +21,50 @@
 
 #include "wrappers/wrap.h"
 
-/* Skip `n` sent bytes in m's iovec array (a copy the caller owns). */
-static void advance(struct msghdr *m, size_t n)
+/* Skip `n` bytes written from the iovec array *iov of *cnt entries (a copy
+ * the caller owns). */
+static void iov_advance(struct iovec **iov, size_t *cnt, size_t n)
 {
-    while (n > 0 && n >= m->msg_iov[0].iov_len) {
-        n -= m->msg_iov[0].iov_len;
-        m->msg_iov++;
-        m->msg_iovlen--;
+    while (n > 0 && n >= (*iov)[0].iov_len) {
+        n -= (*iov)[0].iov_len;
+        (*iov)++;
+        (*cnt)--;
     }
     if (n > 0) {
-        m->msg_iov[0].iov_base = (char *)m->msg_iov[0].iov_base + n;
-        m->msg_iov[0].iov_len -= n;
+        (*iov)[0].iov_base = (char *)(*iov)[0].iov_base + n;
+        (*iov)[0].iov_len -= n;
     }
+}
+
+/* Copy the program's iovec array without faulting: into *one for a single
+ * entry, else into a new heap array (*heap, for the caller to free).
+ * Returns the copy, or NULL: a bad pointer (the real call reports EFAULT)
+ * or no memory (*heap == one marks it). */
+static struct iovec *iov_copy(const struct iovec *src, size_t cnt,
+                              struct iovec *one, struct iovec **heap)
+{
+    *heap = NULL;
+    struct iovec *dst = one;
+    if (cnt > 1) {
+        dst = *heap = malloc(cnt * sizeof *dst);
+        if (dst == NULL) {
+            *heap = one;
+            return NULL;
+        }
+    }
+    if (cnt > 0 && green__peek(dst, src, cnt * sizeof *dst) != 0) {
+        return NULL;
+    }
+    return dst;
+}
+
+static size_t iov_total(const struct iovec *iov, size_t cnt)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        total += iov[i].iov_len;
+    }
+    return total;
 }
 
 static ssize_t read_other(int fd, void *buf, size_t count)
@@ -77,20 +109,20 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
 
 /* A big write to a pipe the program sees as blocking: write what fits,
  * park until there is room, go on until all is written, as the kernel's
- * blocking write does. */
-static ssize_t write_pipe(int fd, const char *buf, size_t count)
+ * blocking write does. `iov` is the caller's copy; Linux without
+ * RWF_NOWAIT on pipes gets the real, blocking writev. */
+static ssize_t write_pipe(int fd, struct iovec *iov, size_t cnt, size_t total)
 {
     size_t done = 0;
-    while (done < count) {
-        struct iovec v = { .iov_base = (char *)buf + done,
-                           .iov_len = count - done };
-        const ssize_t r = pwritev2(fd, &v, 1, -1, RWF_NOWAIT);
+    while (done < total) {
+        const ssize_t r = pwritev2(fd, iov, (int)cnt, -1, RWF_NOWAIT);
         if (r >= 0) {
             done += (size_t)r;
+            iov_advance(&iov, &cnt, (size_t)r);
         } else if (errno == EAGAIN) {
             green__park_fd(fd, GREEN__WRITE, -1);
         } else if (done == 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
-            const ssize_t w = green__real.write(fd, buf, count);
+            const ssize_t w = green__real.writev(fd, iov, (int)cnt);
             return w < 0 ? green__neg_errno() : w;
         } else {
             return done ? (ssize_t)done : green__neg_errno();
@@ -99,18 +131,31 @@ static ssize_t write_pipe(int fd, const char *buf, size_t count)
     return (ssize_t)done;
 }
 
-static ssize_t write_other(int fd, const void *buf, size_t count)
+/* write/writev on an fd that is not a socket: wait until it is writable;
+ * a write larger than PIPE_BUF to a pipe goes through write_pipe. */
+static ssize_t writev_other(int fd, const struct iovec *iov, int cnt)
 {
     while (green__fd_must_wait(fd, POLLOUT)) {
         green__park_fd(fd, GREEN__WRITE, -1);
     }
+    struct iovec one, *heap;
+    struct iovec *copy = iov_copy(iov, (size_t)cnt, &one, &heap);
     struct stat st;
-    if (count > PIPE_BUF && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
+    ssize_t r;
+    if (copy != NULL && iov_total(copy, (size_t)cnt) > PIPE_BUF
+        && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
         && !green__fd_nonblocking(fd)) {
-        return write_pipe(fd, buf, count);
+        r = write_pipe(fd, copy, (size_t)cnt, iov_total(copy, (size_t)cnt));
+    } else if (copy == NULL && heap == &one) {
+        r = -ENOMEM;
+    } else {
+        r = green__real.writev(fd, iov, cnt);
+        r = r < 0 ? green__neg_errno() : r;
     }
-    const ssize_t r = green__real.write(fd, buf, count);
-    return r < 0 ? green__neg_errno() : r;
+    if (heap != &one) {
+        free(heap);
+    }
+    return r;
 }
 
 /* sendmsg() with MSG_DONTWAIT until everything is sent, the way a blocking
@@ -120,27 +165,21 @@ static ssize_t write_other(int fd, const void *buf, size_t count)
  * or not at all. Returns bytes or -errno; -ENOTSOCK: not a socket. */
 ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags)
 {
-    struct msghdr m = *msg;
-    struct iovec one, *iov = NULL;
-    if (m.msg_iovlen > 1) {
-        if (m.msg_iovlen > IOV_MAX) {
-            const ssize_t r = green__real.sendmsg(fd, msg, flags);
-            return r < 0 ? green__neg_errno() : r;      /* EMSGSIZE */
-        }
-        iov = malloc(m.msg_iovlen * sizeof *iov);
-        if (iov == NULL) {
+    struct msghdr m;
+    struct iovec one, *heap = NULL;
+    if (green__peek(&m, msg, sizeof m) != 0 || m.msg_iovlen > IOV_MAX
+        || (m.msg_iov = iov_copy(m.msg_iov, m.msg_iovlen, &one, &heap))
+               == NULL) {
+        if (heap == &one) {
             return -ENOMEM;
         }
-        memcpy(iov, m.msg_iov, m.msg_iovlen * sizeof *iov);
-        m.msg_iov = iov;
-    } else if (m.msg_iovlen == 1) {
-        one = m.msg_iov[0];
-        m.msg_iov = &one;
+        free(heap);
+        /* A bad pointer (EFAULT) or too many iovecs (EMSGSIZE): the
+         * kernel answers at once. */
+        const ssize_t r = green__real.sendmsg(fd, msg, flags);
+        return r < 0 ? green__neg_errno() : r;
     }
-    size_t left = 0;
-    for (size_t i = 0; i < m.msg_iovlen; i++) {
-        left += m.msg_iov[i].iov_len;
-    }
+    size_t left = iov_total(m.msg_iov, m.msg_iovlen);
     size_t done = 0;
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     ssize_t result;
@@ -153,7 +192,7 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags)
                 result = (ssize_t)done;
                 break;
             }
-            advance(&m, (size_t)r);
+            iov_advance(&m.msg_iov, &m.msg_iovlen, (size_t)r);
             continue;
         }
         if (errno != EAGAIN || green__fd_nonblocking(fd)) {
@@ -165,7 +204,9 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags)
             break;
         }
     }
-    free(iov);
+    if (heap != &one) {
+        free(heap);
+    }
     return result;
 }
 
@@ -181,7 +222,7 @@ GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
                               .msg_iovlen = 1 };
     ssize_t r = green__sendmsg_all(fd, &m, 0);
     if (r == -ENOTSOCK) {
-        r = write_other(fd, buf, count);
+        r = writev_other(fd, &v, 1);
     }
     return green__wrap_ret(r, entry_errno);
 }
@@ -217,11 +258,7 @@ GREEN_WRAP ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
                               .msg_iovlen = (size_t)iovcnt };
     ssize_t r = green__sendmsg_all(fd, &m, 0);
     if (r == -ENOTSOCK) {
-        while (green__fd_must_wait(fd, POLLOUT)) {
-            green__park_fd(fd, GREEN__WRITE, -1);
-        }
-        r = green__real.writev(fd, iov, iovcnt);
-        r = r < 0 ? green__neg_errno() : r;
+        r = writev_other(fd, iov, iovcnt);
     }
     return green__wrap_ret(r, entry_errno);
 }

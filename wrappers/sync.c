@@ -12,10 +12,14 @@
  * needs no state of its own: its waiters queue under its address, and with
  * one kernel thread nothing can slip between unlocking and parking.
  *
- * Process-shared, robust, priority-inheritance and -protection mutexes and
- * process-shared condition variables are glibc's (they may block the kernel
- * thread), and so is everything before the runtime starts (one thread: glibc
- * waits exactly as natively). Once it has started, waits always park, even
+ * Process-shared, robust, priority-inheritance and -protection mutexes stay
+ * glibc's objects, which another process may hold: while other green
+ * threads could run, waiting for one polls glibc's trylock with a growing
+ * green sleep (0.1 ms to 16 ms), so the kernel thread never blocks. A wait
+ * on a process-shared condition variable (which another process may
+ * signal) unlocks, sleeps 5 ms at most and relocks: a spurious wake-up,
+ * which every condition wait must expect. Everything before the runtime
+ * starts is glibc's (one thread: glibc waits exactly as natively). Once it has started, waits always park, even
  * with one thread left: the hub then sleeps in libev until a deadline, or
  * forever if nothing can wake anyone, as a deadlocked program would.
  */
@@ -116,9 +120,56 @@ static bool clock_valid(clockid_t clock)
     return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC;
 }
 
+/* A mutex glibc keeps, waited for without blocking the kernel thread. */
+static bool mutex_is_polled(const pthread_mutex_t *m)
+{
+    return !mutex_is_ours(m) && green__may_park();
+}
+
+/* Poll glibc's trylock on `m` until it stops answering EBUSY or `deadline`
+ * (-1: none) passes. Returns trylock's answer (0, EOWNERDEAD, ...) or
+ * ETIMEDOUT. */
+static int polled_lock(pthread_mutex_t *m, int64_t deadline)
+{
+    int64_t pause = 100000;
+    int r;
+    while ((r = green__real.pthread_mutex_trylock(m)) == EBUSY) {
+        const int64_t now = green__now();
+        if (deadline >= 0 && now >= deadline) {
+            return ETIMEDOUT;
+        }
+        int64_t until = now + pause;
+        if (deadline >= 0 && until > deadline) {
+            until = deadline;
+        }
+        green__park_until(until);
+        if (pause < 16000000) {
+            pause *= 2;
+        }
+    }
+    return r;
+}
+
+/* Timed polled lock: glibc looks at the timeout only when it must wait. */
+static int polled_clocklock(pthread_mutex_t *m, clockid_t clock,
+                            const struct timespec *abstime)
+{
+    const int r = green__real.pthread_mutex_trylock(m);
+    if (r != EBUSY) {
+        return r;
+    }
+    if (!green__timespec_valid(abstime)) {
+        return EINVAL;
+    }
+    return polled_lock(m, green__deadline_abs(clock, abstime));
+}
+
 GREEN_WRAP int pthread_mutex_lock(pthread_mutex_t *m)
 {
     green__ensure_init();
+    if (mutex_is_polled(m)) {
+        return polled_lock(m, -1);
+    }
     if (!mutex_is_ours(m)) {
         return green__real.pthread_mutex_lock(m);
     }
@@ -163,6 +214,9 @@ GREEN_WRAP int pthread_mutex_timedlock(pthread_mutex_t *m,
                                        const struct timespec *abstime)
 {
     green__ensure_init();
+    if (mutex_is_polled(m)) {
+        return polled_clocklock(m, CLOCK_REALTIME, abstime);
+    }
     if (!mutex_is_ours(m)) {
         return green__real.pthread_mutex_timedlock(m, abstime);
     }
@@ -173,6 +227,9 @@ GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
                                        const struct timespec *abstime)
 {
     green__ensure_init();
+    if (mutex_is_polled(m) && clock_valid(clock)) {
+        return polled_clocklock(m, clock, abstime);
+    }
     if (!mutex_is_ours(m)) {
         return green__real.pthread_mutex_clocklock(m, clock, abstime);
     }
@@ -189,6 +246,31 @@ GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)
         return green__real.pthread_mutex_unlock(m);
     }
     return mutex_unlock(m, false, NULL);
+}
+
+#define POLLED_COND_NS 5000000
+
+/* A wait the runtime cannot queue (a process-shared condition variable, or
+ * a mutex glibc keeps): unlock, sleep until `deadline` or 5 ms at most,
+ * relock, and report a wake-up (spurious, as condition waits may be) or
+ * ETIMEDOUT. */
+static int polled_cond_wait(pthread_mutex_t *m, int64_t deadline)
+{
+    const int r = pthread_mutex_unlock(m);
+    if (r != 0) {
+        return r;
+    }
+    const int64_t poll = green__now() + POLLED_COND_NS;
+    green__park_until(deadline >= 0 && deadline < poll ? deadline : poll);
+    pthread_mutex_lock(m);
+    return deadline >= 0 && green__now() >= deadline ? ETIMEDOUT : 0;
+}
+
+/* Must the runtime poll for this condition wait? */
+static bool cond_is_polled(const pthread_cond_t *c, const pthread_mutex_t *m)
+{
+    return green__in_green_thread() && green__may_park()
+        && ((c->__data.__wrefs & COND_SHARED) || !mutex_is_ours(m));
 }
 
 /* Can the runtime wait on this condition variable itself? */
@@ -216,6 +298,9 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, int64_t deadline)
 GREEN_WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     green__ensure_init();
+    if (cond_is_polled(c, m)) {
+        return polled_cond_wait(m, -1);
+    }
     if (!cond_is_ours(c, m)) {
         return green__real.pthread_cond_wait(c, m);
     }
@@ -226,7 +311,8 @@ GREEN_WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                       const struct timespec *abstime)
 {
     green__ensure_init();
-    if (!cond_is_ours(c, m)) {
+    const bool polled = cond_is_polled(c, m);
+    if (!polled && !cond_is_ours(c, m)) {
         return green__real.pthread_cond_timedwait(c, m, abstime);
     }
     if (!green__timespec_valid(abstime)) {
@@ -234,7 +320,9 @@ GREEN_WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     }
     const clockid_t clock = (c->__data.__wrefs & COND_MONOTONIC)
         ? CLOCK_MONOTONIC : CLOCK_REALTIME;
-    return cond_wait(c, m, green__deadline_abs(clock, abstime));
+    const int64_t deadline = green__deadline_abs(clock, abstime);
+    return polled ? polled_cond_wait(m, deadline)
+                  : cond_wait(c, m, deadline);
 }
 
 GREEN_WRAP int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -242,13 +330,16 @@ GREEN_WRAP int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
                                       const struct timespec *abstime)
 {
     green__ensure_init();
-    if (!cond_is_ours(c, m)) {
+    const bool polled = cond_is_polled(c, m);
+    if (!polled && !cond_is_ours(c, m)) {
         return green__real.pthread_cond_clockwait(c, m, clock, abstime);
     }
     if (!clock_valid(clock) || !green__timespec_valid(abstime)) {
         return EINVAL;
     }
-    return cond_wait(c, m, green__deadline_abs(clock, abstime));
+    const int64_t deadline = green__deadline_abs(clock, abstime);
+    return polled ? polled_cond_wait(m, deadline)
+                  : cond_wait(c, m, deadline);
 }
 
 GREEN_WRAP int pthread_cond_signal(pthread_cond_t *c)

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/* sync-shared: mutexes and condition variables glibc keeps for the runtime
+ * (process-shared, robust) used between threads of one process. With one
+ * kernel thread, waiting for them must not block it: each check waits for
+ * another thread that holds the lock or signals after a sleep, so a
+ * blocking wait would never end (the alarm would fire).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static pthread_mutex_t shared_mutex, robust_mutex;
+static pthread_cond_t shared_cond;
+static int flag, count;
+
+/* Hold `arg` (a mutex) for 20 ms. */
+static void *hold(void *arg)
+{
+    pthread_mutex_t *m = arg;
+    CHECK_RC(pthread_mutex_lock(m));
+    usleep(20000);
+    count++;
+    CHECK_RC(pthread_mutex_unlock(m));
+    return NULL;
+}
+
+static void *signal_later(void *arg)
+{
+    (void)arg;
+    usleep(10000);
+    CHECK_RC(pthread_mutex_lock(&shared_mutex));
+    flag = 1;
+    CHECK_RC(pthread_cond_signal(&shared_cond));
+    CHECK_RC(pthread_mutex_unlock(&shared_mutex));
+    return NULL;
+}
+
+static struct timespec in_ms(int ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += ms * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000;
+    ts.tv_nsec %= 1000000000;
+    return ts;
+}
+
+int main(void)
+{
+    pthread_mutexattr_t ma, ra;
+    pthread_condattr_t ca;
+    pthread_t t;
+
+    alarm(20);
+    CHECK_RC(pthread_mutexattr_init(&ma));
+    CHECK_RC(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
+    CHECK_RC(pthread_mutex_init(&shared_mutex, &ma));
+    CHECK_RC(pthread_condattr_init(&ca));
+    CHECK_RC(pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED));
+    CHECK_RC(pthread_cond_init(&shared_cond, &ca));
+    CHECK_RC(pthread_mutexattr_init(&ra));
+    CHECK_RC(pthread_mutexattr_setrobust(&ra, PTHREAD_MUTEX_ROBUST));
+    CHECK_RC(pthread_mutex_init(&robust_mutex, &ra));
+
+    CHECK_RC(pthread_create(&t, NULL, hold, &shared_mutex));
+    usleep(1000);
+    REPORT_RC("process-shared mutex held by a sleeping thread: lock",
+              pthread_mutex_lock(&shared_mutex));
+    count++;
+    printf("both held it in turn: %d\n", count);
+    CHECK_RC(pthread_mutex_unlock(&shared_mutex));
+    CHECK_RC(pthread_join(t, NULL));
+
+    CHECK_RC(pthread_create(&t, NULL, hold, &shared_mutex));
+    usleep(1000);
+    struct timespec soon = in_ms(5);
+    REPORT_RC("process-shared mutex held 20 ms: timedlock for 5 ms",
+              pthread_mutex_timedlock(&shared_mutex, &soon));
+    CHECK_RC(pthread_join(t, NULL));
+
+    CHECK_RC(pthread_create(&t, NULL, signal_later, NULL));
+    CHECK_RC(pthread_mutex_lock(&shared_mutex));
+    while (!flag) {
+        CHECK_RC(pthread_cond_wait(&shared_cond, &shared_mutex));
+    }
+    CHECK_RC(pthread_mutex_unlock(&shared_mutex));
+    printf("process-shared condition: woken by another thread: %d\n", flag);
+    CHECK_RC(pthread_join(t, NULL));
+
+    struct timespec later = in_ms(20);
+    int rc = 0;
+    CHECK_RC(pthread_mutex_lock(&shared_mutex));
+    while (rc == 0) {
+        rc = pthread_cond_timedwait(&shared_cond, &shared_mutex, &later);
+    }
+    CHECK_RC(pthread_mutex_unlock(&shared_mutex));
+    printf("process-shared condition: timedwait with no signal: %s\n",
+           errno_name(rc));
+
+    CHECK_RC(pthread_create(&t, NULL, hold, &robust_mutex));
+    usleep(1000);
+    REPORT_RC("robust mutex held by a sleeping thread: lock",
+              pthread_mutex_lock(&robust_mutex));
+    CHECK_RC(pthread_mutex_unlock(&robust_mutex));
+    CHECK_RC(pthread_join(t, NULL));
+    return check_exit_status();
+}
