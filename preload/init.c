@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Process-wide start-up and shut-down of libgreen: the constructor and the
- * once-only lazy initialisation (wrappers can run before the constructor),
+/* Process-wide start-up and shut-down of libgreen: the once-only lazy
+ * initialisation that the first wrapper call runs (resolving the real
+ * functions costs a dlsym each, so a process that never calls one, like
+ * most commands a shell runs, pays nothing but the loading),
  * the test for the kernel thread that runs green threads, the assert and log
  * helpers, and the LIBGREEN_STATS report at exit. Starting the hub is not
  * done here: that waits for the first pthread_create (hub/sched.c), so a
@@ -42,12 +44,6 @@ bool green__kthread_slow(void)
     const bool initial = syscall(SYS_gettid) == getpid();
     green__kthread_role = initial ? 1 : -1;
     return initial;
-}
-
-__attribute__((constructor))
-static void libgreen_constructor(void)
-{
-    green__init();
 }
 
 __attribute__((destructor))

@@ -28,9 +28,10 @@ extern struct green__config green__config;
  * values on stderr and keeping the defaults. Called once by green__init. */
 void green__config_load(void);
 
-/* Load the real functions and the configuration, once. Wrappers may run
- * before libgreen's constructor (other libraries' constructors call libc);
- * every entry point calls this first. Any thread, any time. */
+/* Load the real functions and the configuration, once, on the first call
+ * of any wrapper (there is no constructor: a process that never calls one
+ * pays only for loading libgreen). Every entry point calls this first.
+ * Any thread, any time. */
 void green__init(void);
 extern bool green__ready;
 

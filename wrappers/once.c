@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* pthread_once: the first caller runs the init routine on its own stack;
- * every other caller parks until it has finished. The control word keeps
- * glibc's encoding (bit 0: in progress, bit 1: done), so a control glibc
- * completed reads as done here and the reverse. A waiter also looks again
- * every 10 ms, in case a kernel thread the runtime did not make (which
- * wakes glibc's waiters, not ours) is the one running the routine. An
- * initialiser that throws leaves the control "not done" (libgreen is built
- * with -fexceptions so that the cleanup runs while the exception passes).
+/* pthread_once: the first caller runs the init routine (through glibc's
+ * pthread_once, which cannot wait then); every other caller parks until it
+ * has finished. The control word keeps glibc's encoding (bit 0: in
+ * progress, bit 1: done). A waiter also looks again every 10 ms, in case a
+ * kernel thread the runtime did not make (which wakes glibc's waiters, not
+ * ours) is running the routine, or the routine threw (C++ call_once):
+ * glibc's pthread_once then puts the control back to "not done", and the
+ * next caller runs the routine again, as natively.
  */
 #include "config.h"
 
@@ -16,17 +16,6 @@
 
 #define ONCE_IN_PROGRESS 1
 #define ONCE_DONE 2
-
-/* Cleanup of a pending initialisation: runs only if init() left by an
- * exception (C++ call_once with a throwing callable). As glibc does, the
- * control goes back to "not done", so the next caller runs init(). */
-static void abandon(pthread_once_t **pending)
-{
-    if (*pending != NULL) {
-        *(volatile int *)*pending = 0;
-        green__lot_wake(*pending, UINT_MAX);
-    }
-}
 
 GREEN_WRAP int pthread_once(pthread_once_t *control, void (*init)(void))
 {
@@ -41,11 +30,9 @@ GREEN_WRAP int pthread_once(pthread_once_t *control, void (*init)(void))
     if (*state & ONCE_DONE) {
         return 0;
     }
-    *state = ONCE_IN_PROGRESS;
-    pthread_once_t *pending __attribute__((cleanup(abandon))) = control;
-    init();
-    pending = NULL;
-    *state = ONCE_DONE;
+    /* Nobody is running it: glibc's own pthread_once runs init() now,
+     * without waiting, and resets the control if init() throws. */
+    const int r = green__real.pthread_once(control, init);
     green__lot_wake(control, UINT_MAX);
-    return 0;
+    return r;
 }
