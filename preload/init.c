@@ -28,15 +28,26 @@ __thread int green__kthread_role __attribute__((tls_model("initial-exec")));
 
 void green__init(void)
 {
-    static bool started;
-    if (green__ready) {
+    static int claimed;
+    static __thread bool initialising;
+    if (__atomic_load_n(&green__ready, __ATOMIC_ACQUIRE)) {
         return;
     }
-    GREEN_ASSERT(!started, "libgreen re-entered during its initialisation");
-    started = true;
+    GREEN_ASSERT(!initialising, "libgreen re-entered during its start-up");
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&claimed, &expected, 1, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        /* Another kernel thread is loading the table: wait for it. */
+        while (!__atomic_load_n(&green__ready, __ATOMIC_ACQUIRE)) {
+            syscall(SYS_sched_yield);
+        }
+        return;
+    }
+    initialising = true;
     green__real_load();
     green__config_load();
-    green__ready = true;
+    __atomic_store_n(&green__ready, true, __ATOMIC_RELEASE);
+    initialising = false;
 }
 
 bool green__kthread_slow(void)
