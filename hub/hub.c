@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hub/internal.h"
@@ -51,14 +50,10 @@ static void hub_main(void *unused)
             continue;
         }
         since_poll = 0;
-        if (green__loop_run(true) == 0 && green__sched_idle()) {
-            /* Every thread waits on a mutex, condition or join that no one
-             * can release: the program is deadlocked. Natively it would
-             * sleep forever; so do we (signals still get through). */
-            for (;;) {
-                syscall(SYS_pause);
-            }
-        }
+        /* Nothing runnable: wait for an fd, a deadline or a wake-up from
+         * another kernel thread. A deadlocked program sleeps here forever,
+         * as it would natively (signals still get through). */
+        green__loop_run(true);
     }
 }
 

@@ -45,6 +45,10 @@ void green__loop_timer_start(struct green__watcher *w, int64_t deadline,
                              void *data);
 void green__loop_timer_stop(struct green__watcher *w);
 
+/* Watch `fd` for reading for the life of the process, calling `cb` on
+ * the hub whenever it is readable. Once. Hub or green thread. */
+void green__loop_watch(int fd, void (*cb)(void));
+
 /* Run one loop iteration, waiting for events only if `block`. Returns the
  * number of active watchers left (0: nothing can ever wake anyone). Hub. */
 int green__loop_run(bool block);
@@ -199,6 +203,17 @@ void green__sched_report(void);
  * destructors (wrappers/keys.c), as glibc does when a thread ends. Green
  * thread, on its own stack. */
 void green__thread_destructors(void);
+
+/* ---- remote.c: wake-ups from other kernel threads -------------------- */
+
+/* Make the eventfd the hub watches for remote wake-ups. Returns 0 or
+ * -errno. Once, when the runtime starts. */
+int green__remote_init(void);
+
+/* From a kernel thread the runtime did not make: have the hub wake up to
+ * `n` green threads waiting on lot `key`. Does nothing before the runtime
+ * starts. Any kernel thread but the green one. */
+void green__remote_wake(const void *key, unsigned n);
 
 /* ---- tls.c: per-thread copies of static TLS blocks ------------------ */
 

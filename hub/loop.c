@@ -116,6 +116,26 @@ void green__loop_timer_stop(struct green__watcher *gw)
     ev.timer_stop(ev.loop, (ev_timer *)gw->opaque);
 }
 
+static struct {
+    ev_io io;
+    void (*cb)(void);
+} watched;
+
+static void watched_fired(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    watched.cb();
+}
+
+void green__loop_watch(int fd, void (*cb)(void))
+{
+    watched.cb = cb;
+    ev_io_init(&watched.io, watched_fired, fd, EV_READ);
+    ev.io_start(ev.loop, &watched.io);
+}
+
 int green__loop_run(bool block)
 {
     return ev.run(ev.loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);

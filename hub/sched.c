@@ -54,6 +54,10 @@ int green__sched_activate(void)
     if (r < 0) {
         return r;
     }
+    r = green__remote_init();
+    if (r < 0) {
+        return r;
+    }
     if (green__config.stack_mode == GREEN__MODE_COPY) {
         const size_t size = green__config.stack_size_set
             ? green__config.stack_size : (size_t)64 << 20;

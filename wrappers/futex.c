@@ -169,5 +169,15 @@ GREEN_WRAP long syscall(long number, ...)
             }
         }
     }
-    return green__real.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+    const long r = green__real.syscall(number, a[0], a[1], a[2], a[3], a[4],
+                                       a[5]);
+    if (number == SYS_futex && r >= 0 && !green__on_green_kthread()) {
+        /* A wake from another kernel thread: green waiters are in the lot
+         * (a spurious extra wake-up is harmless to futex users). */
+        const int cmd = (int)a[1] & FUTEX_CMD_MASK;
+        if (cmd == FUTEX_WAKE || cmd == FUTEX_WAKE_BITSET) {
+            green__remote_wake((const void *)a[0], (unsigned)a[2]);
+        }
+    }
+    return r;
 }

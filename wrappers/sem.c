@@ -147,10 +147,23 @@ GREEN_WRAP int sem_clockwait(sem_t *sem, clockid_t clock,
 GREEN_WRAP int sem_post(sem_t *sem)
 {
     green__ensure_init();
-    if (!green__on_green_kthread() || !sem_is_private(sem)) {
-        return green__real.sem_post(sem);
-    }
     struct glibc_sem *s = as_glibc(sem);
+    if (!green__on_green_kthread() || !sem_is_private(sem)
+        || (s->data >> 32) != 0) {
+        /* glibc posts and wakes its own waiters (another process's, or
+         * kernel threads the runtime did not make, counted in the high
+         * word); green waiters are woken too, through the hub from
+         * another kernel thread. */
+        const int r = green__real.sem_post(sem);
+        if (r == 0 && sem_is_private(sem)) {
+            if (green__on_green_kthread()) {
+                green__lot_wake(sem, 1);
+            } else {
+                green__remote_wake(sem, 1);
+            }
+        }
+        return r;
+    }
     if ((s->data & SEM_VALUE_BITS) == SEM_VALUE_MAX) {
         errno = EOVERFLOW;
         return -1;

@@ -26,6 +26,9 @@
 #include "config.h"
 
 #include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "wrappers/wrap.h"
 
@@ -109,8 +112,11 @@ static int mutex_unlock(pthread_mutex_t *m, bool full, unsigned *depth)
     m->__data.__nusers--;
     const int old = m->__data.__lock;
     m->__data.__lock = 0;
-    if (old == 2) {
-        green__lot_wake(m, 1);
+    if (old == 2 && green__lot_wake(m, 1) == 0) {
+        /* The waiter is a kernel thread the runtime did not make, in
+         * glibc's lock: wake it as glibc's unlock would. */
+        syscall(SYS_futex, &m->__data.__lock,
+                FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
     }
     return 0;
 }
@@ -243,7 +249,14 @@ GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     green__ensure_init();
     if (!mutex_is_ours(m)) {
-        return green__real.pthread_mutex_unlock(m);
+        /* From another kernel thread: glibc wakes kernel waiters; green
+         * ones (they marked the lock contended) need the hub. */
+        const bool contended = m->__data.__lock == 2;
+        const int r = green__real.pthread_mutex_unlock(m);
+        if (r == 0 && contended && !green__on_green_kthread()) {
+            green__remote_wake(m, 1);
+        }
+        return r;
     }
     return mutex_unlock(m, false, NULL);
 }
@@ -342,22 +355,35 @@ GREEN_WRAP int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
                   : cond_wait(c, m, deadline);
 }
 
+/* Signal or broadcast: green waiters are in the lot, waiters in kernel
+ * threads the runtime did not make are in glibc's condition (glibc's call
+ * costs little when it has none). From such a kernel thread, the green
+ * waiters are woken through the hub. */
+static int cond_wake(pthread_cond_t *c, unsigned n)
+{
+    if (!green__in_green_thread()) {
+        const int r = n == 1 ? green__real.pthread_cond_signal(c)
+                             : green__real.pthread_cond_broadcast(c);
+        if (!green__on_green_kthread()) {
+            green__remote_wake(c, n);
+        }
+        return r;
+    }
+    if (green__lot_wake(c, n) == 1 && n == 1) {
+        return 0;
+    }
+    return n == 1 ? green__real.pthread_cond_signal(c)
+                  : green__real.pthread_cond_broadcast(c);
+}
+
 GREEN_WRAP int pthread_cond_signal(pthread_cond_t *c)
 {
     green__ensure_init();
-    if (!green__in_green_thread() || (c->__data.__wrefs & COND_SHARED)) {
-        return green__real.pthread_cond_signal(c);
-    }
-    green__lot_wake(c, 1);
-    return 0;
+    return cond_wake(c, 1);
 }
 
 GREEN_WRAP int pthread_cond_broadcast(pthread_cond_t *c)
 {
     green__ensure_init();
-    if (!green__in_green_thread() || (c->__data.__wrefs & COND_SHARED)) {
-        return green__real.pthread_cond_broadcast(c);
-    }
-    green__lot_wake(c, UINT_MAX);
-    return 0;
+    return cond_wake(c, UINT_MAX);
 }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# foreign: kernel threads the runtime did not make (glibc's SIGEV_THREAD
+# timer threads, created inside glibc) and green threads wake each other
+# through conditions, semaphores, futexes and mutexes, in both directions.
+# Works means: every wait ends as it does natively (the program's alarm
+# turns a lost wake-up into a failure), same transcript, both stack modes.
+
+load helpers
+
+@test "foreign [copy]: timer threads and green threads wake each other through conditions, semaphores, futexes and mutexes" {
+    compare_mode copy foreign-threads
+    assert_success
+}
+
+@test "foreign [separate]: timer threads and green threads wake each other through conditions, semaphores, futexes and mutexes" {
+    compare_mode separate foreign-threads
+    assert_success
+}
