@@ -126,12 +126,6 @@ static bool clock_valid(clockid_t clock)
     return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC;
 }
 
-/* A mutex glibc keeps, waited for without blocking the kernel thread. */
-static bool mutex_is_polled(const pthread_mutex_t *m)
-{
-    return !mutex_is_ours(m) && green__may_park();
-}
-
 /* Poll glibc's trylock on `m` until it stops answering EBUSY or `deadline`
  * (-1: none) passes. Returns trylock's answer (0, EOWNERDEAD, ...) or
  * ETIMEDOUT. */
@@ -170,16 +164,18 @@ static int polled_clocklock(pthread_mutex_t *m, clockid_t clock,
     return polled_lock(m, green__deadline_abs(clock, abstime));
 }
 
+/* Mutexes glibc keeps are polled (never blocking the kernel thread)
+ * where other green threads could run, and glibc's call elsewhere. */
 GREEN_WRAP int pthread_mutex_lock(pthread_mutex_t *m)
 {
     green__ensure_init();
-    if (mutex_is_polled(m)) {
+    if (mutex_is_ours(m)) {
+        return mutex_lock(m, -1);
+    }
+    if (green__may_park()) {
         return polled_lock(m, -1);
     }
-    if (!mutex_is_ours(m)) {
-        return green__real.pthread_mutex_lock(m);
-    }
-    return mutex_lock(m, -1);
+    return green__real.pthread_mutex_lock(m);
 }
 
 GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -220,29 +216,28 @@ GREEN_WRAP int pthread_mutex_timedlock(pthread_mutex_t *m,
                                        const struct timespec *abstime)
 {
     green__ensure_init();
-    if (mutex_is_polled(m)) {
+    if (mutex_is_ours(m)) {
+        return mutex_clocklock(m, CLOCK_REALTIME, abstime);
+    }
+    if (green__may_park()) {
         return polled_clocklock(m, CLOCK_REALTIME, abstime);
     }
-    if (!mutex_is_ours(m)) {
-        return green__real.pthread_mutex_timedlock(m, abstime);
-    }
-    return mutex_clocklock(m, CLOCK_REALTIME, abstime);
+    return green__real.pthread_mutex_timedlock(m, abstime);
 }
 
 GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
                                        const struct timespec *abstime)
 {
     green__ensure_init();
-    if (mutex_is_polled(m) && clock_valid(clock)) {
-        return polled_clocklock(m, clock, abstime);
-    }
-    if (!mutex_is_ours(m)) {
+    const bool ours = mutex_is_ours(m);
+    if (!ours && !green__may_park()) {
         return green__real.pthread_mutex_clocklock(m, clock, abstime);
     }
     if (!clock_valid(clock)) {
         return EINVAL;
     }
-    return mutex_clocklock(m, clock, abstime);
+    return ours ? mutex_clocklock(m, clock, abstime)
+                : polled_clocklock(m, clock, abstime);
 }
 
 GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)

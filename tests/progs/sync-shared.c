@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,12 +17,14 @@
 static pthread_mutex_t shared_mutex, robust_mutex;
 static pthread_cond_t shared_cond;
 static int flag, count;
+static sem_t holding;
 
-/* Hold `arg` (a mutex) for 20 ms. */
+/* Hold `arg` (a mutex) for 20 ms; post `holding` once it is held. */
 static void *hold(void *arg)
 {
     pthread_mutex_t *m = arg;
     CHECK_RC(pthread_mutex_lock(m));
+    CHECK_OK(sem_post(&holding));
     usleep(20000);
     count++;
     CHECK_RC(pthread_mutex_unlock(m));
@@ -56,6 +59,7 @@ int main(void)
     pthread_t t;
 
     alarm(20);
+    CHECK_OK(sem_init(&holding, 0, 0));
     CHECK_RC(pthread_mutexattr_init(&ma));
     CHECK_RC(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
     CHECK_RC(pthread_mutex_init(&shared_mutex, &ma));
@@ -67,7 +71,7 @@ int main(void)
     CHECK_RC(pthread_mutex_init(&robust_mutex, &ra));
 
     CHECK_RC(pthread_create(&t, NULL, hold, &shared_mutex));
-    usleep(1000);
+    CHECK_OK(sem_wait(&holding));
     REPORT_RC("process-shared mutex held by a sleeping thread: lock",
               pthread_mutex_lock(&shared_mutex));
     count++;
@@ -76,7 +80,7 @@ int main(void)
     CHECK_RC(pthread_join(t, NULL));
 
     CHECK_RC(pthread_create(&t, NULL, hold, &shared_mutex));
-    usleep(1000);
+    CHECK_OK(sem_wait(&holding));
     struct timespec soon = in_ms(5);
     REPORT_RC("process-shared mutex held 20 ms: timedlock for 5 ms",
               pthread_mutex_timedlock(&shared_mutex, &soon));
@@ -102,7 +106,7 @@ int main(void)
            errno_name(rc));
 
     CHECK_RC(pthread_create(&t, NULL, hold, &robust_mutex));
-    usleep(1000);
+    CHECK_OK(sem_wait(&holding));
     REPORT_RC("robust mutex held by a sleeping thread: lock",
               pthread_mutex_lock(&robust_mutex));
     CHECK_RC(pthread_mutex_unlock(&robust_mutex));

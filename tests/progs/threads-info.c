@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,7 @@ extern int compat_pthread_yield(void);
 __asm__(".symver compat_pthread_yield, pthread_yield@GLIBC_2.2.5");
 
 static volatile sig_atomic_t handled;
+static sem_t named_ready;
 static volatile int stop, spins;
 
 static void on_usr1(int sig)
@@ -38,6 +40,7 @@ static void on_usr1(int sig)
 static void *named(void *arg)
 {
     CHECK_RC(pthread_setname_np(pthread_self(), arg));
+    CHECK_OK(sem_post(&named_ready));
     while (!stop) {
         usleep(2000);
     }
@@ -71,9 +74,11 @@ int main(void)
     void *ret;
 
     alarm(20);
+    CHECK_OK(sem_init(&named_ready, 0, 0));
     CHECK_RC(pthread_create(&a, NULL, named, "worker-a"));
     CHECK_RC(pthread_create(&b, NULL, named, "worker-bee"));
-    usleep(10000);
+    CHECK_OK(sem_wait(&named_ready));
+    CHECK_OK(sem_wait(&named_ready));
 
     REPORT_RC("getname of worker-a", pthread_getname_np(a, name, sizeof name));
     printf("worker-a is named: %s\n", name);
