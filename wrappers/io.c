@@ -36,12 +36,14 @@ static void iov_advance(struct iovec **iov, size_t *cnt, size_t n)
     }
 }
 
-/* Copy the program's iovec array without faulting: into *one for a single
- * entry, else into a new heap array (*heap, for the caller to free).
- * Returns the copy, or NULL: a bad pointer (the real call reports EFAULT)
- * or no memory (*heap == one marks it). */
+/* Copy an iovec array: into *one for a single entry, else into a new heap
+ * array (*heap, for the caller to free). The program's own array (not
+ * `trusted`) is read without faulting. Returns the copy, or NULL: a bad
+ * pointer (the real call reports EFAULT) or no memory (*heap == one marks
+ * it). */
 static struct iovec *iov_copy(const struct iovec *src, size_t cnt,
-                              struct iovec *one, struct iovec **heap)
+                              bool trusted, struct iovec *one,
+                              struct iovec **heap)
 {
     *heap = NULL;
     struct iovec *dst = one;
@@ -52,7 +54,9 @@ static struct iovec *iov_copy(const struct iovec *src, size_t cnt,
             return NULL;
         }
     }
-    if (cnt > 0 && green__peek(dst, src, cnt * sizeof *dst) != 0) {
+    if (trusted) {
+        memcpy(dst, src, cnt * sizeof *dst);
+    } else if (cnt > 0 && green__peek(dst, src, cnt * sizeof *dst) != 0) {
         return NULL;
     }
     return dst;
@@ -132,14 +136,16 @@ static ssize_t write_pipe(int fd, struct iovec *iov, size_t cnt, size_t total)
 }
 
 /* write/writev on an fd that is not a socket: wait until it is writable;
- * a write larger than PIPE_BUF to a pipe goes through write_pipe. */
-static ssize_t writev_other(int fd, const struct iovec *iov, int cnt)
+ * a write larger than PIPE_BUF to a pipe goes through write_pipe. `trusted`:
+ * `iov` is libgreen's own (write), not the program's (writev). */
+static ssize_t writev_other(int fd, const struct iovec *iov, int cnt,
+                            bool trusted)
 {
     while (green__fd_must_wait(fd, POLLOUT)) {
         green__park_fd(fd, GREEN__WRITE, -1);
     }
     struct iovec one, *heap;
-    struct iovec *copy = iov_copy(iov, (size_t)cnt, &one, &heap);
+    struct iovec *copy = iov_copy(iov, (size_t)cnt, trusted, &one, &heap);
     struct stat st;
     ssize_t r;
     if (copy != NULL && iov_total(copy, (size_t)cnt) > PIPE_BUF
@@ -163,13 +169,18 @@ static ssize_t writev_other(int fd, const struct iovec *iov, int cnt)
  * array is copied and advanced past what went out). A socket the program
  * made non-blocking returns what fit, as natively; a datagram goes whole
  * or not at all. Returns bytes or -errno; -ENOTSOCK: not a socket. */
-ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags)
+ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
+                           bool trusted)
 {
     struct msghdr m;
     struct iovec one, *heap = NULL;
-    if (green__peek(&m, msg, sizeof m) != 0 || m.msg_iovlen > IOV_MAX
-        || (m.msg_iov = iov_copy(m.msg_iov, m.msg_iovlen, &one, &heap))
-               == NULL) {
+    if (trusted) {
+        m = *msg;
+    }
+    if ((!trusted && green__peek(&m, msg, sizeof m) != 0)
+        || m.msg_iovlen > IOV_MAX
+        || (m.msg_iov = iov_copy(m.msg_iov, m.msg_iovlen, trusted, &one,
+                                 &heap)) == NULL) {
         if (heap == &one) {
             return -ENOMEM;
         }
@@ -220,9 +231,9 @@ GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
     const struct iovec v = { .iov_base = (void *)buf, .iov_len = count };
     const struct msghdr m = { .msg_iov = (struct iovec *)&v,
                               .msg_iovlen = 1 };
-    ssize_t r = green__sendmsg_all(fd, &m, 0);
+    ssize_t r = green__sendmsg_all(fd, &m, 0, true);
     if (r == -ENOTSOCK) {
-        r = writev_other(fd, &v, 1);
+        r = writev_other(fd, &v, 1, true);
     }
     return green__wrap_ret(r, entry_errno);
 }
@@ -256,9 +267,10 @@ GREEN_WRAP ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
     const int entry_errno = errno;
     const struct msghdr m = { .msg_iov = (struct iovec *)iov,
                               .msg_iovlen = (size_t)iovcnt };
-    ssize_t r = green__sendmsg_all(fd, &m, 0);
+    /* The msghdr is ours, the iovec array the program's. */
+    ssize_t r = green__sendmsg_all(fd, &m, 0, false);
     if (r == -ENOTSOCK) {
-        r = writev_other(fd, iov, iovcnt);
+        r = writev_other(fd, iov, iovcnt, false);
     }
     return green__wrap_ret(r, entry_errno);
 }

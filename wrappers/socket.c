@@ -138,7 +138,8 @@ GREEN_WRAP ssize_t send(int fd, const void *buf, size_t len, int flags)
     const struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
     const struct msghdr m = { .msg_iov = (struct iovec *)&v,
                               .msg_iovlen = 1 };
-    return green__wrap_ret(green__sendmsg_all(fd, &m, flags), entry_errno);
+    return green__wrap_ret(green__sendmsg_all(fd, &m, flags, true),
+                           entry_errno);
 }
 
 GREEN_WRAP ssize_t sendto(int fd, const void *buf, size_t len, int flags,
@@ -153,7 +154,8 @@ GREEN_WRAP ssize_t sendto(int fd, const void *buf, size_t len, int flags,
     const struct msghdr m = { .msg_name = (void *)addr, .msg_namelen = alen,
                               .msg_iov = (struct iovec *)&v,
                               .msg_iovlen = 1 };
-    return green__wrap_ret(green__sendmsg_all(fd, &m, flags), entry_errno);
+    return green__wrap_ret(green__sendmsg_all(fd, &m, flags, true),
+                           entry_errno);
 }
 
 GREEN_WRAP ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -163,7 +165,8 @@ GREEN_WRAP ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         return green__real.sendmsg(fd, msg, flags);
     }
     const int entry_errno = errno;
-    return green__wrap_ret(green__sendmsg_all(fd, msg, flags), entry_errno);
+    return green__wrap_ret(green__sendmsg_all(fd, msg, flags, false),
+                           entry_errno);
 }
 
 /* Would accept block? Only on a listening socket, with nothing pending,

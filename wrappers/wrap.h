@@ -136,10 +136,13 @@ int green__sync_wait(const void *key, int64_t deadline);
 int green__peek(void *dst, const void *src, size_t len);
 
 /* Send all of `msg` on socket `fd` as a blocking sendmsg would, parking
- * while the socket is full (wrappers/io.c). Returns bytes sent or -errno
- * (-ENOTSOCK when `fd` is not a socket). Green thread, may park. */
+ * while the socket is full (wrappers/io.c). `trusted`: msg and its iovec
+ * array are libgreen's own (send, sendto, write), so they need no
+ * fault-safe copy. Returns bytes sent or -errno (-ENOTSOCK when `fd` is not
+ * a socket). Green thread, may park. */
 struct msghdr;
-ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags);
+ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
+                           bool trusted);
 
 /* recvmsg as a blocking caller sees it: MSG_DONTWAIT, park, retry
  * (wrappers/socket.c). Returns bytes or -errno (-ENOTSOCK: not a socket).
