@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Number of failed checks so far; updated atomically because checks run in
@@ -197,6 +198,51 @@ static inline int check_exit_status(void)
         fprintf(stderr, "%d check(s) failed\n", n);
     }
     return n == 0 ? 0 : 1;
+}
+
+/* Sequentially consistent loads and stores of counters that threads share. */
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
+
+/* Now on `clock`, in nanoseconds. */
+static inline long long now_ns(clockid_t clock) __attribute__((unused));
+static inline long long now_ns(clockid_t clock)
+{
+    struct timespec ts;
+
+    clock_gettime(clock, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Check that at least `ms` milliseconds passed since `start` (now_ns on
+ * CLOCK_MONOTONIC): a bound with slack, never an exact duration. */
+#define CHECK_WAITED(start, ms)                                            \
+    CHECK(now_ns(CLOCK_MONOTONIC) - (start) >= (ms) * 1000000LL)
+
+/* Print "label: NAME" for a pthread-style result and count a failed check
+ * unless it is `expected`. */
+#define EXPECT_RC(expected, call, ...)                                     \
+    expect_rc(__LINE__, (call), (expected), __VA_ARGS__)
+
+static inline int expect_rc(int line, int rc, int expected, const char *fmt,
+                            ...) __attribute__((format(printf, 4, 5), unused));
+static inline int expect_rc(int line, int rc, int expected, const char *fmt,
+                            ...)
+{
+    char label[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(label, sizeof label, fmt, ap);
+    va_end(ap);
+    printf("%s: %s\n", label, errno_name(rc));
+    fflush(stdout);
+    if (rc != expected) {
+        check_fail(__FILE__, line, rc, "%s: expected %s, got %s", label,
+                   errno_name(expected), errno_name(rc));
+    }
+    return rc;
 }
 
 /* A companion thread parked in read() on a private pipe while a program

@@ -29,35 +29,6 @@
 enum { PARTIES = 5, ROUNDS = 10, ONCE_CALLERS = 8, SPINNERS = 4,
        SPINS = 1000 };
 
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-#define ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
-
-/* Print "label: NAME" for a pthread-style result and count a failed check
- * unless it is `expected`. */
-#define EXPECT_RC(expected, call, ...)                                     \
-    expect_rc(__LINE__, (call), (expected), __VA_ARGS__)
-
-static int expect_rc(int line, int rc, int expected, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int expect_rc(int line, int rc, int expected, const char *fmt, ...)
-{
-    char label[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(label, sizeof label, fmt, ap);
-    va_end(ap);
-    printf("%s: %s\n", label, errno_name(rc));
-    fflush(stdout);
-    if (rc != expected) {
-        check_fail(__FILE__, line, rc, "%s: expected %s, got %s", label,
-                   errno_name(expected), errno_name(rc));
-    }
-    return rc;
-}
-
 /* ---- barrier rounds ---- */
 
 static pthread_barrier_t barrier;

@@ -158,14 +158,6 @@ static void signal_and_broadcast(void)
     printf("broadcast with %d tokens: %d woke in all\n", WAITERS - 1, woken);
 }
 
-static long long now_ns(clockid_t clock)
-{
-    struct timespec ts;
-
-    clock_gettime(clock, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static struct timespec in_ms(clockid_t clock, long ms)
 {
     const long long t = now_ns(clock) + ms * 1000000LL;

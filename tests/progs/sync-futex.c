@@ -34,22 +34,10 @@
 
 enum { PARKED = 10, LOCKERS = 4, INCREMENTS = 500, PING_PONGS = 1000 };
 
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-#define ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
-
 static long futex(void *uaddr, int op, uint32_t val,
                   const struct timespec *timeout, uint32_t val3)
 {
     return syscall(SYS_futex, uaddr, op, val, timeout, NULL, val3);
-}
-
-static long long now_ns(clockid_t clock)
-{
-    struct timespec ts;
-
-    clock_gettime(clock, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static struct timespec in_ms(clockid_t clock, long ms)

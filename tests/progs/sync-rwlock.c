@@ -27,43 +27,6 @@
 
 enum { WRITERS = 2, READERS = 4, WRITES = 200, READS = 300, OVERLAP = 4 };
 
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-#define ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
-
-/* Print "label: NAME" for a pthread-style result and count a failed check
- * unless it is `expected`. */
-#define EXPECT_RC(expected, call, ...)                                     \
-    expect_rc(__LINE__, (call), (expected), __VA_ARGS__)
-
-static int expect_rc(int line, int rc, int expected, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int expect_rc(int line, int rc, int expected, const char *fmt, ...)
-{
-    char label[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(label, sizeof label, fmt, ap);
-    va_end(ap);
-    printf("%s: %s\n", label, errno_name(rc));
-    fflush(stdout);
-    if (rc != expected) {
-        check_fail(__FILE__, line, rc, "%s: expected %s, got %s", label,
-                   errno_name(expected), errno_name(rc));
-    }
-    return rc;
-}
-
-static long long now_ns(clockid_t clock)
-{
-    struct timespec ts;
-
-    clock_gettime(clock, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static struct timespec in_ms(clockid_t clock, long ms)
 {
     const long long t = now_ns(clock) + ms * 1000000LL;

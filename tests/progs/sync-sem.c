@@ -31,18 +31,6 @@
 enum { PARKED = 10, TURN = 5, ROUNDS = 3 };
 enum { PRODUCERS = 2, CONSUMERS = 2, ITEMS = 2000, SLOTS = 4 };
 
-#define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
-#define ADD(p, v) __atomic_add_fetch((p), (v), __ATOMIC_SEQ_CST)
-
-static long long now_ns(clockid_t clock)
-{
-    struct timespec ts;
-
-    clock_gettime(clock, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static struct timespec in_ms(clockid_t clock, long ms)
 {
     const long long t = now_ns(clock) + ms * 1000000LL;

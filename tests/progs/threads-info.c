@@ -82,14 +82,16 @@ int main(void)
 
     REPORT_RC("getname of worker-a", pthread_getname_np(a, name, sizeof name));
     printf("worker-a is named: %s\n", name);
-    REPORT_RC("getname of worker-bee", pthread_getname_np(b, name, sizeof name));
+    REPORT_RC("getname of worker-bee",
+              pthread_getname_np(b, name, sizeof name));
     printf("worker-bee is named: %s\n", name);
     REPORT_RC("getname into 4 bytes", pthread_getname_np(a, name, 4));
     REPORT_RC("setname of 16 characters",
               pthread_setname_np(a, "0123456789abcdef"));
     REPORT_RC("setname of 15 characters",
               pthread_setname_np(b, "0123456789abcde"));
-    REPORT_RC("getname after setname", pthread_getname_np(b, name, sizeof name));
+    REPORT_RC("getname after setname",
+              pthread_getname_np(b, name, sizeof name));
     printf("worker-bee is now named: %s\n", name);
 
     REPORT_RC("pthread_kill signal 0 to a live thread", pthread_kill(a, 0));
