@@ -36,30 +36,27 @@ static void iov_advance(struct iovec **iov, size_t *cnt, size_t n)
     }
 }
 
-/* Copy an iovec array: into *one for a single entry, else into a new heap
- * array (*heap, for the caller to free). The program's own array (not
- * `trusted`) is read without faulting. Returns the copy, or NULL: a bad
- * pointer (the real call reports EFAULT) or no memory (*heap == one marks
- * it). */
-static struct iovec *iov_copy(const struct iovec *src, size_t cnt,
-                              bool trusted, struct iovec *one,
-                              struct iovec **heap)
+/* Copy an iovec array into *one (a single entry) or a new heap array, and
+ * point *out at the copy (free it when it is not `one`). The program's own
+ * array (not `trusted`) is read without faulting. Returns 0, -EFAULT for a
+ * bad pointer (the real call then reports it) or -ENOMEM. */
+static int iov_copy(const struct iovec *src, size_t cnt, bool trusted,
+                    struct iovec *one, struct iovec **out)
 {
-    *heap = NULL;
     struct iovec *dst = one;
-    if (cnt > 1) {
-        dst = *heap = malloc(cnt * sizeof *dst);
-        if (dst == NULL) {
-            *heap = one;
-            return NULL;
-        }
+    if (cnt > 1 && (dst = malloc(cnt * sizeof *dst)) == NULL) {
+        return -ENOMEM;
     }
     if (trusted) {
         memcpy(dst, src, cnt * sizeof *dst);
     } else if (cnt > 0 && green__peek(dst, src, cnt * sizeof *dst) != 0) {
-        return NULL;
+        if (dst != one) {
+            free(dst);
+        }
+        return -EFAULT;
     }
-    return dst;
+    *out = dst;
+    return 0;
 }
 
 static size_t iov_total(const struct iovec *iov, size_t cnt)
@@ -71,11 +68,18 @@ static size_t iov_total(const struct iovec *iov, size_t cnt)
     return total;
 }
 
+/* Park until reading (POLLIN) or writing (POLLOUT) non-socket `fd` would
+ * not block. */
+static void wait_for(int fd, short events)
+{
+    while (green__fd_must_wait(fd, events)) {
+        green__park_fd(fd, events == POLLIN ? GREEN__READ : GREEN__WRITE, -1);
+    }
+}
+
 static ssize_t read_other(int fd, void *buf, size_t count)
 {
-    while (green__fd_must_wait(fd, POLLIN)) {
-        green__park_fd(fd, GREEN__READ, -1);
-    }
+    wait_for(fd, POLLIN);
     const ssize_t r = green__real.read(fd, buf, count);
     return r < 0 ? green__neg_errno() : r;
 }
@@ -141,25 +145,24 @@ static ssize_t write_pipe(int fd, struct iovec *iov, size_t cnt, size_t total)
 static ssize_t writev_other(int fd, const struct iovec *iov, int cnt,
                             bool trusted)
 {
-    while (green__fd_must_wait(fd, POLLOUT)) {
-        green__park_fd(fd, GREEN__WRITE, -1);
+    wait_for(fd, POLLOUT);
+    struct iovec one, *copy;
+    const int c = iov_copy(iov, (size_t)cnt, trusted, &one, &copy);
+    if (c == -ENOMEM) {
+        return c;
     }
-    struct iovec one, *heap;
-    struct iovec *copy = iov_copy(iov, (size_t)cnt, trusted, &one, &heap);
     struct stat st;
     ssize_t r;
-    if (copy != NULL && iov_total(copy, (size_t)cnt) > PIPE_BUF
+    if (c == 0 && iov_total(copy, (size_t)cnt) > PIPE_BUF
         && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
         && !green__fd_nonblocking(fd)) {
         r = write_pipe(fd, copy, (size_t)cnt, iov_total(copy, (size_t)cnt));
-    } else if (copy == NULL && heap == &one) {
-        r = -ENOMEM;
     } else {
-        r = green__real.writev(fd, iov, cnt);
+        r = green__real.writev(fd, iov, cnt);   /* EFAULT for a bad array */
         r = r < 0 ? green__neg_errno() : r;
     }
-    if (heap != &one) {
-        free(heap);
+    if (c == 0 && copy != &one) {
+        free(copy);
     }
     return r;
 }
@@ -173,23 +176,25 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
                            bool trusted)
 {
     struct msghdr m;
-    struct iovec one, *heap = NULL;
+    struct iovec one, *copy = NULL;
+    int c = -EFAULT;
     if (trusted) {
         m = *msg;
     }
-    if ((!trusted && green__peek(&m, msg, sizeof m) != 0)
-        || m.msg_iovlen > IOV_MAX
-        || (m.msg_iov = iov_copy(m.msg_iov, m.msg_iovlen, trusted, &one,
-                                 &heap)) == NULL) {
-        if (heap == &one) {
-            return -ENOMEM;
-        }
-        free(heap);
+    if ((trusted || green__peek(&m, msg, sizeof m) == 0)
+        && m.msg_iovlen <= IOV_MAX) {
+        c = iov_copy(m.msg_iov, m.msg_iovlen, trusted, &one, &copy);
+    }
+    if (c == -ENOMEM) {
+        return c;
+    }
+    if (c != 0) {
         /* A bad pointer (EFAULT) or too many iovecs (EMSGSIZE): the
          * kernel answers at once. */
         const ssize_t r = green__real.sendmsg(fd, msg, flags);
         return r < 0 ? green__neg_errno() : r;
     }
+    m.msg_iov = copy;
     size_t left = iov_total(m.msg_iov, m.msg_iovlen);
     size_t done = 0;
     int64_t deadline = GREEN__NO_DEADLINE_YET;
@@ -215,8 +220,8 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
             break;
         }
     }
-    if (heap != &one) {
-        free(heap);
+    if (copy != &one) {
+        free(copy);
     }
     return result;
 }
@@ -249,9 +254,7 @@ GREEN_WRAP ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
                         .msg_iovlen = (size_t)iovcnt };
     ssize_t r = green__recvmsg(fd, &m, 0);
     if (r == -ENOTSOCK) {
-        while (green__fd_must_wait(fd, POLLIN)) {
-            green__park_fd(fd, GREEN__READ, -1);
-        }
+        wait_for(fd, POLLIN);
         r = green__real.readv(fd, iov, iovcnt);
         r = r < 0 ? green__neg_errno() : r;
     }
