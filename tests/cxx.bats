@@ -31,16 +31,6 @@ load helpers
 
 # The default stack mode; the two tests above cover both.
 @test "cxx [copy]: 30 threads blocked in 10 kinds of std wait use 1 kernel thread, then all return" {
-    local hold=$BATS_TEST_TMPDIR/release
-    start_bg parked copy cxx-threads --hold "$hold" parked
-    local pid=$BG_PID
-    wait_for_line "$(bg_out parked)" '^parked 30 on 10 kinds$' 30 "$pid"
-    assert_kernel_threads "$pid" 1
-    touch "$hold"
-    wait_bg "$pid"
-    cat "$(bg_out parked)" "$(bg_err parked)"
-    assert_equal "$status" 0
-    run_plain cxx-threads parked
-    assert_success
-    assert_equal "$(cat "$(bg_out parked)")" "$output"
+    assert_parked_on_one_kthread copy '^parked 30 on 10 kinds$' parked \
+        cxx-threads --hold {hold} parked
 }

@@ -154,6 +154,34 @@ assert_kernel_threads() {
     fi
 }
 
+# assert_parked_on_one_kthread MODE READY NATIVE_ARGS PROG ARGS...: start
+# PROG ARGS under libgreen in MODE, where the word {hold} in ARGS stands for
+# a hold file; once a stdout line matches READY (every thread is blocked),
+# check that the process runs on 1 kernel thread, create the hold file, and
+# check that it ends with status 0 having printed exactly what
+# `PROG NATIVE_ARGS` (words, no hold file) prints natively.
+assert_parked_on_one_kthread() {
+    local mode=$1 ready=$2 native=$3 prog=$4
+    shift 4
+    local hold=$BATS_TEST_TMPDIR/release.$prog.$mode
+    local name=parked.$prog.$mode args=() arg
+    for arg in "$@"; do
+        args+=("${arg//\{hold\}/$hold}")
+    done
+    start_bg "$name" "$mode" "$prog" "${args[@]}"
+    local pid=$BG_PID
+    wait_for_line "$(bg_out "$name")" "$ready" 60 "$pid"
+    assert_kernel_threads "$pid" 1
+    touch "$hold"
+    wait_bg "$pid"
+    cat "$(bg_out "$name")" "$(bg_err "$name")"
+    assert_equal "$status" 0
+    # shellcheck disable=SC2086 # NATIVE_ARGS is a list of words
+    run_plain "$prog" $native
+    assert_success
+    assert_equal "$(cat "$(bg_out "$name")")" "$output"
+}
+
 # open_fds PID: the number of open file descriptors of PID.
 open_fds() {
     local fds=(/proc/"$1"/fd/*)

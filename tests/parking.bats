@@ -9,25 +9,10 @@
 
 load helpers
 
-parked_on_one_kernel_thread() {
-    local mode=$1 hold=$BATS_TEST_TMPDIR/release
-    start_bg parked "$mode" park-mix "$hold"
-    local pid=$BG_PID
-    wait_for_line "$(bg_out parked)" '^parked 80$' 60 "$pid"
-    assert_kernel_threads "$pid" 1
-    touch "$hold"
-    wait_bg "$pid"
-    cat "$(bg_out parked)" "$(bg_err parked)"
-    assert_equal "$status" 0
-    run_plain park-mix
-    assert_success
-    assert_equal "$(cat "$(bg_out parked)")" "$output"
-}
-
 @test "parking [copy]: 80 threads blocked in cond, mutex, join, read, poll, recv, accept and sleep use 1 kernel thread" {
-    parked_on_one_kernel_thread copy
+    assert_parked_on_one_kthread copy '^parked 80$' '' park-mix {hold}
 }
 
 @test "parking [separate]: 80 threads blocked in cond, mutex, join, read, poll, recv, accept and sleep use 1 kernel thread" {
-    parked_on_one_kernel_thread separate
+    assert_parked_on_one_kthread separate '^parked 80$' '' park-mix {hold}
 }

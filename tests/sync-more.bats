@@ -22,25 +22,6 @@
 
 load helpers
 
-# parked_on_one_kernel_thread MODE PROG WHAT: start PROG HOLD_FILE in MODE,
-# wait for its "parked N on WHAT" line, check that it runs on 1 kernel
-# thread, release it, and compare its whole transcript with a native run
-# of PROG without HOLD_FILE.
-parked_on_one_kernel_thread() {
-    local mode=$1 prog=$2 what=$3 hold=$BATS_TEST_TMPDIR/release.$2
-    start_bg "$prog" "$mode" "$prog" "$hold"
-    local pid=$BG_PID
-    wait_for_line "$(bg_out "$prog")" "^parked [0-9]+ on $what\$" 30 "$pid"
-    assert_kernel_threads "$pid" 1
-    touch "$hold"
-    wait_bg "$pid"
-    cat "$(bg_out "$prog")" "$(bg_err "$prog")"
-    assert_equal "$status" 0
-    run_plain "$prog"
-    assert_success
-    assert_equal "$(cat "$(bg_out "$prog")")" "$output"
-}
-
 @test "sync-more [copy]: rwlocks: pairs stay consistent, readers overlap, try/timed/clock locks and writer preference return the same codes as native" {
     compare_mode copy sync-rwlock
     assert_success
@@ -82,11 +63,15 @@ parked_on_one_kernel_thread() {
 }
 
 @test "sync-more [copy]: 10 threads blocked in sem_wait, then 10 in FUTEX_WAIT, use 1 kernel thread" {
-    parked_on_one_kernel_thread copy sync-sem "a semaphore"
-    parked_on_one_kernel_thread copy sync-futex "a futex"
+    assert_parked_on_one_kthread copy '^parked [0-9]+ on a semaphore$' '' \
+        sync-sem {hold}
+    assert_parked_on_one_kthread copy '^parked [0-9]+ on a futex$' '' \
+        sync-futex {hold}
 }
 
 @test "sync-more [separate]: 10 threads blocked in sem_wait, then 10 in FUTEX_WAIT, use 1 kernel thread" {
-    parked_on_one_kernel_thread separate sync-sem "a semaphore"
-    parked_on_one_kernel_thread separate sync-futex "a futex"
+    assert_parked_on_one_kthread separate '^parked [0-9]+ on a semaphore$' '' \
+        sync-sem {hold}
+    assert_parked_on_one_kthread separate '^parked [0-9]+ on a futex$' '' \
+        sync-futex {hold}
 }

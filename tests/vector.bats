@@ -24,25 +24,9 @@ load helpers
     assert_success
 }
 
-# parked_in_recvfrom MODE: while a thread is blocked in recvfrom (and main
-# and the companion are blocked too) the process has 1 kernel thread;
-# after the hold file appears the receiver gets main's datagram.
-parked_in_recvfrom() {
-    local mode=$1 hold=$BATS_TEST_TMPDIR/release.$1 name=parked.$1
-    start_bg "$name" "$mode" vector-calls parked "$hold"
-    local pid=$BG_PID
-    wait_for_line "$(bg_out "$name")" '^parked in recvfrom$' 30 "$pid"
-    assert_kernel_threads "$pid" 1
-    touch "$hold"
-    wait_bg "$pid"
-    cat "$(bg_out "$name")" "$(bg_err "$name")"
-    assert_equal "$status" 0
-    run_plain vector-calls parked
-    assert_success
-    assert_equal "$(cat "$(bg_out "$name")")" "$output"
-}
-
 @test "vector: a thread parked in recvfrom leaves 1 kernel thread (copy and separate), then gets the datagram" {
-    parked_in_recvfrom copy
-    parked_in_recvfrom separate
+    assert_parked_on_one_kthread copy '^parked in recvfrom$' parked \
+        vector-calls parked {hold}
+    assert_parked_on_one_kthread separate '^parked in recvfrom$' parked \
+        vector-calls parked {hold}
 }

@@ -22,25 +22,9 @@ load helpers
     assert_success
 }
 
-# parked_in_epoll_wait MODE: while a thread is blocked in epoll_wait (and
-# main and the companion are blocked too) the process has 1 kernel thread;
-# after the hold file appears the waiter returns the pipe's event.
-parked_in_epoll_wait() {
-    local mode=$1 hold=$BATS_TEST_TMPDIR/release.$1 name=parked.$1
-    start_bg "$name" "$mode" wait-calls parked "$hold"
-    local pid=$BG_PID
-    wait_for_line "$(bg_out "$name")" '^parked in epoll_wait$' 30 "$pid"
-    assert_kernel_threads "$pid" 1
-    touch "$hold"
-    wait_bg "$pid"
-    cat "$(bg_out "$name")" "$(bg_err "$name")"
-    assert_equal "$status" 0
-    run_plain wait-calls parked
-    assert_success
-    assert_equal "$(cat "$(bg_out "$name")")" "$output"
-}
-
 @test "waits: a thread parked in epoll_wait leaves 1 kernel thread (copy and separate), then returns the event" {
-    parked_in_epoll_wait copy
-    parked_in_epoll_wait separate
+    assert_parked_on_one_kthread copy '^parked in epoll_wait$' parked \
+        wait-calls parked {hold}
+    assert_parked_on_one_kthread separate '^parked in epoll_wait$' parked \
+        wait-calls parked {hold}
 }
