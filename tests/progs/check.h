@@ -220,6 +220,22 @@ static inline long long now_ns(clockid_t clock)
 #define CHECK_WAITED(start, ms)                                            \
     CHECK(now_ns(CLOCK_MONOTONIC) - (start) >= (ms) * 1000000LL)
 
+/* Wait (polling every 10 ms) until `path` exists, at most `seconds`: how
+ * a test holds a program while it inspects it. */
+static inline void wait_for_file(const char *path, int seconds)
+    __attribute__((unused));
+static inline void wait_for_file(const char *path, int seconds)
+{
+    for (int i = 0; i < seconds * 100; i++) {
+        if (access(path, F_OK) == 0) {
+            return;
+        }
+        usleep(10000);
+    }
+    errno = ETIMEDOUT;
+    CHECK(!"hold file never appeared");
+}
+
 /* Print "label: NAME" for a pthread-style result and count a failed check
  * unless it is `expected`. */
 #define EXPECT_RC(expected, call, ...)                                     \

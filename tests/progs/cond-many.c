@@ -39,18 +39,6 @@ static void *waiter(void *arg)
     return (void *)(intptr_t)(me % 1000 + 1);
 }
 
-static void wait_for_file(const char *path)
-{
-    for (int i = 0; i < 12000; i++) {
-        if (access(path, F_OK) == 0) {
-            return;
-        }
-        usleep(10000);
-    }
-    errno = ETIMEDOUT;
-    CHECK(!"hold file never appeared");
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3 || atol(argv[1]) < 1) {
@@ -87,7 +75,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     if (argc == 3) {
-        wait_for_file(argv[2]);
+        wait_for_file(argv[2], 120);
     }
     pthread_mutex_lock(&lock);
     go = 1;

@@ -26,8 +26,7 @@
 
 #include "check.h"
 
-enum { CHUNK = 4096, CONNECT_TRIES = 100, HOLD_POLL_US = 10000,
-       HOLD_MAX_POLLS = 12000 };
+enum { CHUNK = 4096, CONNECT_TRIES = 100 };
 
 static struct sockaddr_in server;
 static long nbytes;
@@ -183,18 +182,6 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void wait_for_file(const char *path)
-{
-    for (int i = 0; i < HOLD_MAX_POLLS; i++) {
-        if (access(path, F_OK) == 0) {
-            return;
-        }
-        usleep(HOLD_POLL_US);
-    }
-    errno = ETIMEDOUT;
-    CHECK(!"hold file never appeared");
-}
-
 int main(int argc, char **argv)
 {
     const long t0 = now_ms();
@@ -247,7 +234,7 @@ int main(int argc, char **argv)
     pthread_mutex_unlock(&lock);
 
     if (argc == 6) {
-        wait_for_file(argv[5]);
+        wait_for_file(argv[5], 120);
     }
     pthread_mutex_lock(&lock);
     go = 1;

@@ -131,18 +131,6 @@ static void *blocker(void *arg)
     return NULL;
 }
 
-static void wait_for_file(const char *path)
-{
-    for (int i = 0; i < 12000; i++) {
-        if (access(path, F_OK) == 0) {
-            return;
-        }
-        usleep(10000);
-    }
-    errno = ETIMEDOUT;
-    CHECK(!"hold file never appeared");
-}
-
 int main(int argc, char **argv)
 {
     if (argc > 2) {
@@ -181,7 +169,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     if (argc == 2) {
-        wait_for_file(argv[1]);
+        wait_for_file(argv[1], 120);
     }
     pthread_mutex_lock(&lock);
     go = 1;

@@ -58,18 +58,6 @@ static void wait_count(const int *counter, int want, int settle_ms)
     usleep((useconds_t)settle_ms * 1000);
 }
 
-static void wait_for_file(const char *path)
-{
-    for (int i = 0; i < 12000; i++) {
-        if (access(path, F_OK) == 0) {
-            return;
-        }
-        usleep(10000);
-    }
-    errno = ETIMEDOUT;
-    CHECK(!"hold file never appeared");
-}
-
 /* ---- many threads parked on one futex ---- */
 
 static uint32_t park_word;
@@ -102,7 +90,7 @@ static void parked(const char *hold_file)
     CHECK_EQ(LOAD(&park_done), 0);
     fflush(stdout);
     if (hold_file != NULL) {
-        wait_for_file(hold_file);
+        wait_for_file(hold_file, 120);
         alarm(20);
     }
     STORE(&park_word, 1);

@@ -63,18 +63,6 @@ static void *park_waiter(void *arg)
     return NULL;
 }
 
-static void wait_for_file(const char *path)
-{
-    for (int i = 0; i < 12000; i++) {
-        if (access(path, F_OK) == 0) {
-            return;
-        }
-        usleep(10000);
-    }
-    errno = ETIMEDOUT;
-    CHECK(!"hold file never appeared");
-}
-
 static void parked(const char *hold_file)
 {
     pthread_t t[PARKED];
@@ -98,7 +86,7 @@ static void parked(const char *hold_file)
     CHECK_EQ(LOAD(&park_done), 0);
     fflush(stdout);
     if (hold_file != NULL) {
-        wait_for_file(hold_file);
+        wait_for_file(hold_file, 120);
         alarm(20);
     }
     for (int i = 0; i < PARKED; i++) {

@@ -522,18 +522,6 @@ static void *park_in_recvfrom(void *arg)
     return NULL;
 }
 
-static void wait_for_file(const char *path)
-{
-    for (int i = 0; i < 1500; i++) {
-        if (access(path, F_OK) == 0) {
-            return;
-        }
-        usleep(10000);
-    }
-    errno = ETIMEDOUT;
-    CHECK(!"hold file never appeared");
-}
-
 /* "parked": a thread blocked in recvfrom while main waits for a file. */
 static void parked(const char *hold)
 {
@@ -548,7 +536,7 @@ static void parked(const char *hold)
     printf("parked in recvfrom\n");
     fflush(stdout);
     if (hold != NULL) {
-        wait_for_file(hold);
+        wait_for_file(hold, 15);
     }
     CHECK_EQ(sendto(tx, "hello", 5, 0, (struct sockaddr *)&rx_addr,
                     sizeof rx_addr),

@@ -782,18 +782,6 @@ static void *park_in_epoll_wait(void *arg)
     return NULL;
 }
 
-static void wait_for_file(const char *path)
-{
-    for (int i = 0; i < 1500; i++) {
-        if (access(path, F_OK) == 0) {
-            return;
-        }
-        usleep(10000);
-    }
-    errno = ETIMEDOUT;
-    CHECK(!"hold file never appeared");
-}
-
 /* "parked": a thread blocked in epoll_wait while main waits for a file. */
 static void parked(const char *hold)
 {
@@ -808,7 +796,7 @@ static void parked(const char *hold)
     printf("parked in epoll_wait\n");
     fflush(stdout);
     if (hold != NULL) {
-        wait_for_file(hold);
+        wait_for_file(hold, 15);
     }
     CHECK_EQ(write(p[1], "x", 1), 1);
     CHECK_RC(pthread_join(t, NULL));
