@@ -97,6 +97,8 @@ struct green__thread {
     unsigned nspecific;
     struct green__tls_dtor *tls_dtors;  /* thread_local destructors, LIFO */
     unsigned char *tls;             /* __thread values while switched out */
+    uint32_t tls_slot;              /* TLS window (tls.c); 0: home */
+    unsigned tls_home;              /* >0: in a call that runs at home */
     char name[16];                  /* pthread_setname_np; "" until set */
 
     /* Parking: everything the hub points at lives here, never on a stack. */
@@ -215,20 +217,28 @@ int green__remote_init(void);
  * starts. Any kernel thread but the green one. */
 void green__remote_wake(const void *key, unsigned n);
 
-/* ---- tls.c: per-thread copies of static TLS blocks ------------------ */
+/* ---- tls.c: thread-local storage of green threads ------------------ */
 
-/* Find the TLS blocks to keep per green thread; `main_thread`'s values are
- * the ones in place. Returns 0 or -ENOMEM (then all share them). Once. */
+/* Find the TLS blocks to keep per green thread and reserve the windows
+ * that give each thread its own thread-local addresses; `main_thread`'s
+ * values are the ones in place. Returns 0 or -ENOMEM (then all share the
+ * values). Once, on the kernel thread's own thread pointer. */
 int green__tls_init(struct green__thread *main_thread);
 
-/* Give new thread `t` fresh values (initial images). Returns 0 or -EAGAIN.
- * Any (green kernel thread). */
+/* Give new thread `t` fresh values (initial images) and a window. Returns
+ * 0 or -EAGAIN. Green kernel thread. */
 int green__tls_create(struct green__thread *t);
 
-/* Put `to`'s values in place, saving those of their owner. Hub only. */
+/* Put `to`'s values in place, saving those of their owner, and move the
+ * TLS area into `to`'s window. Hub only, just before resuming `to`. */
 void green__tls_switch(struct green__thread *to);
 
-/* `t` has exited: drop its values. Hub only. */
+/* Run green thread `self` at home until the matching green__tls_away:
+ * for calls that walk glibc's thread list (fork). Green thread only. */
+void green__tls_home(struct green__thread *self);
+void green__tls_away(struct green__thread *self);
+
+/* `t` has exited: drop its values and window. Hub only. */
 void green__tls_release(struct green__thread *t);
 
 /* ---- hub.c --------------------------------------------------------- */

@@ -35,6 +35,22 @@ static struct {
 /* The child of a fork has one thread, as natively, but shares the parent's
  * epoll set: until fork is handled in full, it runs natively (the mutex
  * encoding is glibc's, so locks taken so far stay valid). */
+/* glibc's fork walks its thread list, which knows only the kernel
+ * thread's own TLS area: the forking green thread brings it home first. */
+static void before_fork(void)
+{
+    if (green__in_green_thread()) {
+        green__tls_home(green__sched.current);
+    }
+}
+
+static void parent_after_fork(void)
+{
+    if (green__in_green_thread()) {
+        green__tls_away(green__sched.current);
+    }
+}
+
 static void child_after_fork(void)
 {
     green__kthread_role = -1;
@@ -84,7 +100,7 @@ int green__sched_activate(void)
     /* glibc clears this when it makes a second thread; libstdc++ and
      * others skip their locking while it is set. */
     __libc_single_threaded = 0;
-    pthread_atfork(NULL, NULL, child_after_fork);
+    pthread_atfork(before_fork, parent_after_fork, child_after_fork);
     GREEN_DEBUG("runtime started in pid %d: stack mode %s, %s %zu KiB\n",
                 (int)getpid(),
                 green__config.stack_mode == GREEN__MODE_COPY ? "copy"

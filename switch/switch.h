@@ -32,6 +32,10 @@ void green__switch(struct green__ctx *from, struct green__ctx *to);
 void green__ctx_init(struct green__ctx *ctx, void *sp, void (*fn)(void *),
                      void *arg);
 
+/* Make `tp` the calling kernel thread's thread pointer; `fast` says the
+ * CPU instruction is allowed (see ctx.h). Any context. */
+void green__thread_pointer_set(uintptr_t tp, int fast);
+
 /* First resume address of every new context (switch/<arch>/switch.S). */
 extern char green__trampoline[];
 

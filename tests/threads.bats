@@ -6,7 +6,9 @@
 # self/equal, EDEADLK, and pthread_exit from main with threads still
 # running, after which the process lives until the last thread ends and
 # exits 0), tests/progs/threads-tls.c (errno, __thread variables and
-# pthread keys stay per thread across switches; key destructors run) and
+# pthread keys stay per thread across switches; key destructors run; every
+# thread's __thread variables and errno have addresses of their own; a
+# child forked by a thread sees that thread's values) and
 # tests/progs/threads-getattr.c (pthread_getattr_np reports the stack each
 # thread runs on) print the same transcripts natively and under libgreen.
 
@@ -34,12 +36,12 @@ load helpers
     assert_success
 }
 
-@test "threads [copy]: __thread variables start fresh and stay per thread while threads switch" {
+@test "threads [copy]: __thread variables start fresh, stay per thread and have per-thread addresses" {
     compare_mode copy threads-tls tls
     assert_success
 }
 
-@test "threads [separate]: __thread variables start fresh and stay per thread while threads switch" {
+@test "threads [separate]: __thread variables start fresh, stay per thread and have per-thread addresses" {
     compare_mode separate threads-tls tls
     assert_success
 }

@@ -33,6 +33,16 @@
  * address of green__trampoline, which green__switch pops and jumps to. */
 #define GREEN__CTX_FRAME  8
 
+/* The thread pointer (%fs base). x86-64 uses TLS variant II: static TLS
+ * blocks lie below the thread pointer, glibc's TCB (struct pthread, which
+ * starts with tcbhead_t) at and above it. tcbhead_t's first words: */
+#define GREEN__TCB_SELF0  0         /* void *tcb: the thread pointer itself */
+#define GREEN__TCB_DTV    8         /* dtv_t *dtv: module -> TLS block */
+#define GREEN__TCB_SELF   16        /* struct pthread *self: THREAD_SELF */
+#define GREEN__HWCAP2_FSGSBASE (1 << 1)  /* AT_HWCAP2: wrfsbase allowed */
+#define GREEN__ARCH_SET_FS     0x1002    /* arch_prctl code, <asm/prctl.h> */
+#define GREEN__SYS_ARCH_PRCTL  158       /* <asm/unistd_64.h> */
+
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>

@@ -5,6 +5,7 @@
  *   void green__ctx_init(struct green__ctx *ctx, void *sp,
  *                        void (*fn)(void *), void *arg);
  *   green__trampoline  (never called: the first resume address of a context)
+ *   void green__thread_pointer_set(uintptr_t tp, int wrfsbase);
  *
  * ABI: System V AMD64 psABI 1.0, section 3.2.1 "Registers": rbx, rbp,
  * r12-r15 and rsp are callee-saved, so are the control bits of MXCSR and the
@@ -93,5 +94,29 @@ green__trampoline:
     ud2                                 /* fn must not return */
     .cfi_endproc
     .size   green__trampoline, .-green__trampoline
+
+/* Point %fs (the thread pointer: TLS and glibc's TCB) at `tp`. With
+ * `wrfsbase` non-zero the CPU and kernel allow the FSGSBASE instructions
+ * (AT_HWCAP2 bit GREEN__HWCAP2_FSGSBASE, Linux >= 5.9) and one instruction
+ * does it; otherwise arch_prctl(ARCH_SET_FS, tp), which cannot fail for a
+ * canonical address. rcx and r11 (clobbered by syscall) are caller-saved. */
+    .globl  green__thread_pointer_set
+    .hidden green__thread_pointer_set
+    .type   green__thread_pointer_set, @function
+    .p2align 4
+green__thread_pointer_set:
+    .cfi_startproc
+    testl   %esi, %esi
+    jz      1f
+    wrfsbase %rdi
+    ret
+1:
+    movq    %rdi, %rsi
+    movl    $GREEN__ARCH_SET_FS, %edi
+    movl    $GREEN__SYS_ARCH_PRCTL, %eax
+    syscall
+    ret
+    .cfi_endproc
+    .size   green__thread_pointer_set, .-green__thread_pointer_set
 
     .section .note.GNU-stack,"",%progbits

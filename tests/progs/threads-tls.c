@@ -8,7 +8,9 @@
  *   errno  errno left by a failed call (EBADF or ENOTSOCK);
  *   tls    __thread variables, zero-initialised and initialised ones, which
  *          must also start with their initial values in every new thread
- *          and never change main's;
+ *          and never change main's; their addresses, and errno's, differ
+ *          in every thread (Rust's channels tell threads apart by such an
+ *          address); a child forked by a thread sees that thread's values;
  *   keys   pthread_setspecific values; each key destructor runs once per
  *          thread, with that thread's value.
  */
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -30,6 +33,9 @@ static enum kind kind;
 static __thread long tls_counter;
 static __thread char tls_name[32];
 static __thread long tls_initialised = 1234;
+
+/* Addresses seen by each thread, and by main in the last slot. */
+static const void *tls_addr[THREADS + 1], *errno_addr[THREADS + 1];
 
 static pthread_key_t key;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -58,6 +64,8 @@ static int set_state(long me)
         tls_counter = me;
         snprintf(tls_name, sizeof tls_name, "thread-%ld", me);
         tls_initialised = -me;
+        tls_addr[me] = &tls_counter;
+        errno_addr[me] = &errno;
         return fresh;
     }
     case KEYS: {
@@ -87,12 +95,45 @@ static int state_kept(long me)
     return 0;
 }
 
+/* The forked child of thread `me` reports whether it sees me's values. */
+static void fork_and_check(long me)
+{
+    const pid_t pid = fork();
+    if (pid == 0) {
+        char want[32];
+        snprintf(want, sizeof want, "thread-%ld", me);
+        _exit(tls_counter == me && strcmp(tls_name, want) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(pid > 0);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    printf("tls: a child forked by a thread sees that thread's values: %d\n",
+           WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* How many of the n addresses differ from all the others. */
+static int distinct(const void *const *addr, int n)
+{
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        int unique = 1;
+        for (int j = 0; j < n; j++) {
+            unique &= j == i || addr[j] != addr[i];
+        }
+        count += unique;
+    }
+    return count;
+}
+
 static void *worker(void *arg)
 {
     const long me = (long)(intptr_t)arg;
 
     if (!set_state(me)) {
         check_fail(__FILE__, __LINE__, 0, "thread %ld: state not fresh", me);
+    }
+    if (kind == TLS && me == THREADS / 2) {
+        fork_and_check(me);
     }
     int ok = 1;
     for (int round = 0; ok && round < ROUNDS; round++) {
@@ -144,6 +185,13 @@ int main(int argc, char **argv)
                               tls_initialised == 1234;
         printf("tls: main's __thread values untouched: %d\n", untouched);
         CHECK(untouched);
+        tls_addr[THREADS] = &tls_counter;
+        errno_addr[THREADS] = &errno;
+        printf("tls: threads (main included) with an address of their own: "
+               "__thread %d of %d, errno %d of %d\n",
+               distinct(tls_addr, THREADS + 1), THREADS + 1,
+               distinct(errno_addr, THREADS + 1), THREADS + 1);
+        CHECK_EQ(distinct(tls_addr, THREADS + 1), THREADS + 1);
     }
     if (kind == KEYS) {
         printf("keys: main's value: %p\n", pthread_getspecific(key));
