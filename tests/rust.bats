@@ -6,7 +6,8 @@
 # poisoned by a panic that unwinds through a sleeping Drop; Condvar,
 # including wait_timeout_while timing out after at least its duration;
 # RwLock consistency and shared readers; mpsc channels with several
-# senders, recv_timeout and a rendezvous sync_channel(0); Barrier with one
+# senders, recv_timeout and a rendezvous sync_channel(0); a TCP echo server
+# on loopback with a thread per connection and 40 clients; Barrier with one
 # leader per round; Once with a sleeping initialiser; thread::scope threads
 # writing into a borrowed stack array; park/unpark and park_timeout;
 # thread_local! values whose Drop runs once per thread with that thread's
@@ -25,20 +26,22 @@ setup() {
     fi
 }
 
-# Copy mode leaves out two sections on purpose: Rust 1.63's std::sync::Once
-# (waiters) and its rendezvous sync_channel(0) keep their waiter records on
-# the waiting threads' own stacks and the waking thread writes them while
-# those threads are switched out. That is copy mode's documented limit (a
-# pointer into another, suspended green thread's stack; README); whether it
-# shows depends on timing, so it is not tested here. Separate mode, which
-# has no such limit, runs every section below.
-@test "rust [copy]: std threads, Mutex, Condvar, RwLock, Barrier, scope, park, thread_local! and Builder match native" {
-    compare_mode copy rust-threads arc_atomic mutex_condvar rwlock barrier \
-        scope park thread_local builder
+# Copy mode leaves out three sections on purpose: Rust's rendezvous
+# sync_channel(0) keeps the message on the sending thread's stack, and Rust
+# 1.63's std::sync::Once (waiters) keeps its waiter records on the waiting
+# threads' own stacks; the thread that takes the message or wakes the
+# waiters reads or writes them while those threads are switched out. That
+# is copy mode's documented limit (a pointer into another, suspended green
+# thread's stack; README); whether it shows depends on timing, so it is not
+# tested here. The "parked" section uses both. Separate mode, which has no
+# such limit, runs every section.
+@test "rust [copy]: std threads, Mutex, Condvar, RwLock, mpsc, TCP echo, Barrier, scope, park, thread_local! and Builder match native" {
+    compare_mode copy rust-threads arc_atomic mutex_condvar rwlock channel \
+        tcp_echo barrier scope park thread_local builder
     assert_success
 }
 
-@test "rust [separate]: std threads, Mutex, Condvar, RwLock, mpsc, Barrier, Once, scope, park, thread_local! and Builder match native" {
+@test "rust [separate]: std threads, Mutex, Condvar, RwLock, mpsc, TCP echo, Barrier, Once, scope, park, thread_local! and Builder match native" {
     compare_mode separate rust-threads
     assert_success
 }

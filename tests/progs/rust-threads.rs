@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // rust-threads [--hold FILE] [SECTION]...: Rust std's threads and
 // synchronisation, as an unmodified Rust program uses them (std only, no
-// crates; builds with rustc 1.63, edition 2021).
+// crates; builds with rustc 1.63 and later, edition 2021).
 //
 // Covers Arc<AtomicUsize> counters and JoinHandle results; Mutex under
 // contention with sleeps inside, a Mutex poisoned by a panicking thread
@@ -9,7 +9,8 @@
 // buffer, wait_timeout_while timing out after at least its duration, a
 // notified wait); RwLock (no torn pairs, readers holding it at once,
 // try_write WouldBlock); mpsc channels (several senders, per-sender order,
-// recv_timeout, disconnection, a rendezvous sync_channel(0)); Barrier (one
+// recv_timeout, disconnection; a rendezvous sync_channel(0)); a TCP echo
+// server on 127.0.0.1 with a thread per connection; Barrier (one
 // leader per round, nobody leaving early); Once with a sleeping
 // initialiser; thread::scope threads writing into a stack array they
 // borrow; park/unpark and park_timeout; thread_local! values with Drop (one
@@ -27,6 +28,8 @@
 // appeared); it is detached, and main exits without waiting for it.
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier, Condvar, Mutex, Once, RwLock, TryLockError};
@@ -532,7 +535,10 @@ fn test_channel() {
         got,
         yes_no(disconnected)
     );
+}
 
+// A rendezvous channel: each send waits for its recv.
+fn test_sync_channel() {
     let (tx, rx) = mpsc::sync_channel::<usize>(0);
     let sent = Arc::new(AtomicUsize::new(0));
     let sender = {
@@ -553,6 +559,68 @@ fn test_channel() {
     println!(
         "mpsc::sync_channel(0): {} sends completed before the first recv, sum {}",
         before, total
+    );
+}
+
+// ---- TCP echo, a thread per connection ----
+
+fn test_tcp_echo() {
+    const CLIENTS: usize = 40;
+    const LINES: usize = 5;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = Arc::new(AtomicUsize::new(0));
+    let server = {
+        let served = Arc::clone(&served);
+        thread::spawn(move || {
+            let mut handlers = Vec::new();
+            for _ in 0..CLIENTS {
+                let (stream, _) = listener.accept().unwrap();
+                let served = Arc::clone(&served);
+                handlers.push(thread::spawn(move || {
+                    let mut out = stream.try_clone().unwrap();
+                    for line in BufReader::new(stream).lines() {
+                        let line = line.unwrap();
+                        out.write_all(line.to_uppercase().as_bytes()).unwrap();
+                        out.write_all(b"\n").unwrap();
+                        served.fetch_add(1, SeqCst);
+                    }
+                }));
+            }
+            for h in handlers {
+                h.join().unwrap();
+            }
+        })
+    };
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            thread::spawn(move || {
+                let stream = TcpStream::connect(addr).unwrap();
+                let mut out = stream.try_clone().unwrap();
+                let mut input = BufReader::new(stream);
+                let mut good = 0;
+                for k in 0..LINES {
+                    writeln!(out, "client {} line {}", c, k).unwrap();
+                    if k % 2 == c % 2 {
+                        nap_ms(1);
+                    }
+                    let mut reply = String::new();
+                    input.read_line(&mut reply).unwrap();
+                    if reply == format!("CLIENT {} LINE {}\n", c, k) {
+                        good += 1;
+                    }
+                }
+                good
+            })
+        })
+        .collect();
+    let good: usize = clients.into_iter().map(|h| h.join().unwrap()).sum();
+    server.join().unwrap();
+    check_eq!(good, CLIENTS * LINES);
+    check_eq!(served.load(SeqCst), CLIENTS * LINES);
+    println!(
+        "TCP echo: {} clients x {} lines through a thread per connection: {} echoed correctly",
+        CLIENTS, LINES, good
     );
 }
 
@@ -1110,11 +1178,13 @@ fn test_parked(hold_file: Option<&str>) {
 
 fn main() {
     start_watchdog();
-    let sections: [(&str, fn()); 11] = [
+    let sections: [(&str, fn()); 13] = [
         ("arc_atomic", test_arc_atomic),
         ("mutex_condvar", test_mutex_condvar),
         ("rwlock", test_rwlock),
         ("channel", test_channel),
+        ("sync_channel", test_sync_channel),
+        ("tcp_echo", test_tcp_echo),
         ("barrier", test_barrier),
         ("once", test_once),
         ("scope", test_scope),
