@@ -106,3 +106,6 @@ GREEN_REAL(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *,
                                          clockid_t, const struct timespec *))
 GREEN_REAL(int, pthread_cond_signal, (pthread_cond_t *))
 GREEN_REAL(int, pthread_cond_broadcast, (pthread_cond_t *))
+GREEN_REAL(void, flockfile, (FILE *))
+GREEN_REAL(int, ftrylockfile, (FILE *))
+GREEN_REAL(void, funlockfile, (FILE *))

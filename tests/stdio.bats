@@ -7,7 +7,9 @@
 # exits, the flags of those open file descriptions (fcntl F_GETFL, printed
 # by tests/progs/stdio-flags.c from a process sharing them) are exactly as
 # before, for pipes and for a pty; over pipes the program's output is the
-# same natively and under libgreen.
+# same natively and under libgreen.  And flockfile/ftrylockfile/funlockfile
+# exclude other threads' flockfile while the holder sleeps, nest, and never
+# leave another thread's fprintf hanging (tests/progs/stdio-lock.c).
 
 load helpers
 
@@ -97,4 +99,14 @@ stdio_pty() {
 
 @test "stdio [separate]: a pty given as stdin, stdout and stderr keeps its flags after a threaded program used it" {
     stdio_pty separate
+}
+
+@test "stdio [copy]: flockfile excludes other threads across sleeps, nests, and ftrylockfile fails while it is held" {
+    compare_mode copy stdio-lock
+    assert_success
+}
+
+@test "stdio [separate]: flockfile excludes other threads across sleeps, nests, and ftrylockfile fails while it is held" {
+    compare_mode separate stdio-lock
+    assert_success
 }
