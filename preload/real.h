@@ -8,6 +8,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <grp.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>

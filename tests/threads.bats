@@ -8,7 +8,9 @@
 # exits 0), tests/progs/threads-tls.c (errno, __thread variables and
 # pthread keys stay per thread across switches; key destructors run; every
 # thread's __thread variables and errno have addresses of their own; a
-# child forked by a thread sees that thread's values) and
+# child forked by a thread sees that thread's values),
+# tests/progs/threads-setxid.c (setuid and its family called from threads
+# change the whole process's ids) and
 # tests/progs/threads-getattr.c (pthread_getattr_np reports the stack each
 # thread runs on) print the same transcripts natively and under libgreen.
 
@@ -63,5 +65,15 @@ load helpers
 
 @test "threads [separate]: pthread_getattr_np reports the stack each thread runs on, honouring stack attributes" {
     compare_mode separate threads-getattr
+    assert_success
+}
+
+@test "threads [copy]: setuid, setgid and their family called from threads apply to the process" {
+    compare_mode copy threads-setxid
+    assert_success
+}
+
+@test "threads [separate]: setuid, setgid and their family called from threads apply to the process" {
+    compare_mode separate threads-setxid
     assert_success
 }
