@@ -189,7 +189,8 @@ static void windows_init(void)
     tls.static_below = static_size - tls.above;
     dl_iterate_phdr(measure, NULL);
     tls.gap = align > MIN_GAP ? align : MIN_GAP;
-    if (__rseq_size > 0) {
+    if (__rseq_size > 0 && __rseq_offset >= 0
+        && (size_t)__rseq_offset + sizeof(struct rseq) <= tls.above) {
         tls.rseq_off = (size_t)__rseq_offset;
         tls.rseq_len = sizeof(struct rseq);
     }
