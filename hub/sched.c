@@ -32,9 +32,6 @@ static struct {
     struct green__thread *head, *tail;
 } runq;
 
-/* The child of a fork has one thread, as natively, but shares the parent's
- * epoll set: until fork is handled in full, it runs natively (the mutex
- * encoding is glibc's, so locks taken so far stay valid). */
 /* glibc's fork walks its thread list, which knows only the kernel
  * thread's own TLS area: the forking green thread brings it home first. */
 static void before_fork(void)
@@ -51,6 +48,9 @@ static void parent_after_fork(void)
     }
 }
 
+/* The child of a fork has one thread, as natively, but shares the parent's
+ * epoll set: until fork is handled in full, it runs natively (the mutex
+ * encoding is glibc's, so locks taken so far stay valid). */
 static void child_after_fork(void)
 {
     green__kthread_role = -1;

@@ -37,7 +37,7 @@
  * What. The values of __thread variables are per green thread, as
  * natively: the blocks of the program and of every library loaded by the
  * time the runtime starts (C++ exception state in libstdc++ among them)
- * are saved per thread, and swapped in at home when the hub resumes a
+ * are saved per thread, and swapped into the area when the hub resumes a
  * thread other than the one whose values are in place. A new thread starts
  * from each module's initial image (.tdata copied, .tbss zeroed), as glibc
  * starts a thread. Not per thread: glibc's own block, whose state belongs
