@@ -4,7 +4,8 @@
  * copied (never on the region being copied). It runs the run queue; when it
  * is empty it runs the private libev loop until an fd or timer makes a
  * thread runnable. Between long bursts of runnable threads it polls libev
- * without blocking, so I/O waiters are not starved by busy threads.
+ * without blocking, so I/O waiters are not starved by busy threads. Signals
+ * that arrived while it could not act (hub/signal.c) are handed out first.
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 static struct {
     struct green__ctx ctx;
     struct green__stack stack;
+    uintptr_t lo, hi;               /* the stack's bounds */
 } hub;
 
 static void run(struct green__thread *t)
@@ -40,6 +42,9 @@ static void hub_main(void *unused)
     (void)unused;
     unsigned since_poll = 0;
     for (;;) {
+        if (green__signal_queued) {
+            green__signal_drain();
+        }
         struct green__thread *t = green__sched_next();
         if (t != NULL) {
             run(t);
@@ -69,6 +74,8 @@ int green__hub_init(void)
         munmap(map, HUB_STACK_SIZE + page);
         return -ENOMEM;
     }
+    hub.lo = (uintptr_t)map + page;
+    hub.hi = hub.lo + HUB_STACK_SIZE;
     return green__stack_create(&hub.stack, &hub.ctx, GREEN__STACK_FOREIGN,
                                NULL, 0, (char *)map + page, HUB_STACK_SIZE,
                                hub_main, NULL);
@@ -77,4 +84,9 @@ int green__hub_init(void)
 void green__hub_enter(struct green__thread *self)
 {
     green__switch(&self->ctx, &hub.ctx);
+}
+
+bool green__hub_owns(uintptr_t sp)
+{
+    return sp >= hub.lo && sp < hub.hi;
 }

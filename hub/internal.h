@@ -12,6 +12,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -63,7 +64,8 @@ enum green__state {
 };
 
 /* Why a parked thread woke. */
-enum green__wake { GREEN__WOKE_EVENT, GREEN__WOKE_TIMEOUT, GREEN__WOKE_LOT };
+enum green__wake { GREEN__WOKE_EVENT, GREEN__WOKE_TIMEOUT, GREEN__WOKE_LOT,
+                   GREEN__WOKE_SIGNAL };
 
 #define GREEN__THREAD_MAGIC 0x677265656e746872ULL   /* "greenthr" */
 
@@ -109,8 +111,19 @@ struct green__thread {
     unsigned nios;
     bool io_armed, timer_armed;
     const void *lot_key;            /* non-NULL while in a lot queue */
+    bool lot_intr;                  /* a signal ends this lot wait */
     uint32_t lot_bits;              /* wakers' bits must intersect these */
     struct green__thread *lot_next, *lot_prev;
+
+    /* Signals (hub/signal.c); bit sig-1 of a word stands for signal sig. */
+    uint64_t sigmask;               /* blocked: pthread_sigmask's view */
+    uint64_t sigpending;            /* pending for this thread only */
+    uint64_t sigwaiting;            /* in sigwait: these end the wait */
+    struct green__sigrec *sigq;     /* siginfo of the pending, oldest first */
+    unsigned sig_runs;              /* handlers run in this thread so far */
+    bool sig_restart;               /* the handlers that interrupted the
+                                       last park all had SA_RESTART */
+    struct green__thread *all_next, *all_prev;  /* every live thread */
 
     struct green__stack stack;
 };
@@ -122,6 +135,7 @@ struct green__sched {
     unsigned live;                  /* threads not yet exited, incl. main */
     bool active;                    /* hub started by a pthread_create */
     bool main_exited;               /* main called pthread_exit */
+    unsigned handler_depth;         /* program signal handlers running */
     uint64_t created, switches, parks;
 };
 
@@ -135,12 +149,13 @@ static inline bool green__in_green_thread(void)
 }
 
 /* True when the calling green thread may park: we are on the green kernel
- * thread, in a green thread (not the hub), and another thread exists that
- * could run meanwhile. Otherwise wrappers pass straight through. */
+ * thread, in a green thread (not the hub), not inside a signal handler
+ * (which must never switch threads), and another thread exists that could
+ * run meanwhile. Otherwise wrappers pass straight through. */
 static inline bool green__may_park(void)
 {
     return green__sched.live > 1 && green__sched.current != NULL
-        && green__on_green_kthread();
+        && green__sched.handler_depth == 0 && green__on_green_kthread();
 }
 
 /* Id of the calling thread as stored in lock owner fields: the green
@@ -188,6 +203,15 @@ struct green__thread *green__sched_lookup(pthread_t th);
 /* The pthread_t the program sees for `t`. */
 pthread_t green__sched_handle(struct green__thread *t);
 
+/* The main thread's object (valid once the runtime started). */
+struct green__thread *green__sched_main(void);
+
+/* The first live thread for which pred(t, arg) holds, or NULL. Any
+ * (green kernel thread, not a signal handler). */
+struct green__thread *green__sched_find(bool (*pred)(struct green__thread *,
+                                                     int),
+                                        int arg);
+
 /* A joiner has collected `t` or it was detached: free it when possible. */
 void green__sched_release(struct green__thread *t);
 
@@ -216,6 +240,75 @@ int green__remote_init(void);
  * `n` green threads waiting on lot `key`. Does nothing before the runtime
  * starts. Any kernel thread but the green one. */
 void green__remote_wake(const void *key, unsigned n);
+
+/* Poke the hub's eventfd so that it runs its loop soon. Async-signal-safe;
+ * does nothing before the runtime starts. */
+void green__remote_poke(void);
+
+/* ---- signal.c: signals as a process of green threads sees them ------ */
+
+/* One signal pending for a green thread. */
+struct green__sigrec;
+
+/* The runtime starts: main's mask is the kernel thread's. Once. */
+void green__signal_activate(struct green__thread *main_thread);
+
+/* New thread `t` inherits `creator`'s mask; `t` dies: drop its mask and
+ * its pending signals. Green kernel thread. */
+void green__signal_adopt(struct green__thread *t,
+                         const struct green__thread *creator);
+void green__signal_forget(struct green__thread *t);
+
+/* Set the calling green thread's mask to `mask` and run the handlers of
+ * the pending signals it unblocks. Green thread only. */
+void green__signal_setmask(uint64_t mask);
+
+/* Run the handlers of `self`'s pending signals its mask lets through (and
+ * not waited for by sigwait). Returns how many ran. Green thread only,
+ * after it resumes. */
+unsigned green__signal_deliver(struct green__thread *self);
+
+static inline bool green__signal_due(const struct green__thread *t)
+{
+    return (t->sigpending & ~t->sigmask & ~t->sigwaiting) != 0;
+}
+
+/* Deliver what signal handlers queued while the hub could not act. Hub. */
+void green__signal_drain(void);
+extern volatile int green__signal_queued;
+
+/* Send `info` to green thread `t` (pthread_kill, pthread_sigqueue from a
+ * green thread): queue it and interrupt the thread's wait if its mask
+ * lets it through, or act as the kernel does for a signal without a
+ * handler. Returns 0 or an error number. Green thread only. */
+int green__signal_send(struct green__thread *t, const siginfo_t *info);
+
+/* Take a pending signal of `set` meant for the calling thread (its own or
+ * the process's kept by the runtime) into *info. Returns the signal or 0.
+ * Green thread only. */
+int green__signal_take(uint64_t set, siginfo_t *info);
+
+/* Pending signals the runtime keeps for the calling thread and process.
+ * Green thread only. */
+uint64_t green__signal_pending(void);
+
+/* While the calling thread waits in sigwait for `set`: a readable fd that
+ * tells a signal of the set is pending in the kernel, or -errno. End the
+ * wait with green__signal_wait_end. Green thread only. */
+int green__signal_wait_begin(uint64_t set);
+void green__signal_wait_end(uint64_t set);
+
+/* From a signal handler: have the hub wake up to `n` waiters on `key`
+ * (a handler must not touch the parking lot, which it may have
+ * interrupted). Async-signal-safe. */
+void green__signal_defer_wake(const void *key, unsigned n);
+
+/* Install the program's action `act` (NULL: none; else readable) for
+ * `sig`: the kernel gets the runtime's trampoline for a handler function,
+ * and *old the previous action as the program sees it. sigaction(2)'s
+ * contract; returns 0 or -errno. Any thread. */
+int green__signal_action(int sig, const struct sigaction *act,
+                         struct sigaction *old);
 
 /* ---- tls.c: thread-local storage of green threads ------------------ */
 
@@ -249,26 +342,34 @@ int green__hub_init(void);
 /* Switch from thread `self` to the hub. Green thread only. */
 void green__hub_enter(struct green__thread *self);
 
+/* True when stack pointer `sp` lies in the hub's stack. Any. */
+bool green__hub_owns(uintptr_t sp);
+
 /* ---- park.c: the one blocking primitive ---------------------------- */
 
 /* Monotonic now in ns (CLOCK_MONOTONIC). */
 int64_t green__now(void);
 
 /* Park until `fd` is ready for `events` or `deadline` (CLOCK_MONOTONIC ns,
- * -1: none) passes. Returns 0 (ready: the caller retries its call) or
- * -ETIMEDOUT. Green thread only, with green__may_park(). */
+ * -1: none) passes. Returns 0 (ready: the caller retries its call),
+ * -ETIMEDOUT, or -EINTR (a signal handler ran). Green thread only, with
+ * green__may_park(). */
 int green__park_fd(int fd, int events, int64_t deadline);
 
 /* Park until one of `fds` (poll(2) semantics; negative fds ignored) may be
- * ready or `deadline` passes. Returns 0, -ETIMEDOUT or -ENOMEM. Green. */
+ * ready or `deadline` passes. Returns 0, -ETIMEDOUT, -EINTR or -ENOMEM.
+ * Green. */
 int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline);
 
-/* Park until `deadline`. Returns 0 once it has passed. Green only. */
+/* Park until `deadline`. Returns 0 once it has passed, or -EINTR when a
+ * signal handler ran first. Green only. */
 int green__park_until(int64_t deadline);
 
 /* Block the running thread `self`, whose wake-up source (watcher, lot
  * entry) is already armed, until it fires or `deadline` (-1: none).
- * Returns 0, or -ETIMEDOUT if the deadline woke it. Green thread only. */
+ * Returns 0, -ETIMEDOUT if the deadline woke it, or -EINTR if a signal
+ * did (its handlers have run; self->sig_restart says whether all had
+ * SA_RESTART). Green thread only. */
 int green__park_block(struct green__thread *self, int64_t deadline);
 
 /* Hub callback: an event or deadline for parked `t` fired; disarm the
@@ -281,7 +382,8 @@ void green__park_disarm(struct green__thread *t);
 /* ---- lot.c: wait queues keyed by address --------------------------- */
 
 /* Park the running thread on `key` until green__lot_wake or `deadline`.
- * Returns 0 (woken) or -ETIMEDOUT. Green thread only. */
+ * Returns 0 (woken) or -ETIMEDOUT; a signal handler may run meanwhile,
+ * and the wait goes on. Green thread only. */
 int green__lot_wait(const void *key, int64_t deadline);
 
 /* Wake up to `n` threads waiting on `key`, oldest first. Returns how many.
@@ -292,6 +394,10 @@ unsigned green__lot_wake(const void *key, unsigned n);
  * reaches only waiters whose bits intersect the waker's. */
 #define GREEN__LOT_ANY 0xffffffffu
 int green__lot_wait_bits(const void *key, uint32_t bits, int64_t deadline);
+
+/* The same, ended with -EINTR when a signal handler runs (sem_wait, the
+ * futex wait). Green thread only. */
+int green__lot_wait_intr(const void *key, uint32_t bits, int64_t deadline);
 unsigned green__lot_wake_bits(const void *key, unsigned n, uint32_t bits);
 
 /* Remove `t` from the queue it waits in. Hub/park only. */

@@ -53,7 +53,11 @@ unsigned green__lot_wake(const void *key, unsigned n)
     return green__lot_wake_bits(key, n, GREEN__LOT_ANY);
 }
 
-int green__lot_wait_bits(const void *key, uint32_t bits, int64_t deadline)
+/* Queue the running thread on `key` and park. A signal handler that runs
+ * meanwhile leaves the thread queued, in its place (hub/signal.c), and
+ * the wait goes on, unless `intr`: then the wait ends with -EINTR. */
+static int lot_wait(const void *key, uint32_t bits, int64_t deadline,
+                    bool intr)
 {
     struct green__thread *self = green__sched.current;
     if (deadline >= 0 && green__now() >= deadline) {
@@ -62,6 +66,7 @@ int green__lot_wait_bits(const void *key, uint32_t bits, int64_t deadline)
     struct bucket *b = bucket_of(key);
     self->lot_key = key;
     self->lot_bits = bits;
+    self->lot_intr = intr;
     self->lot_next = NULL;
     self->lot_prev = b->tail;
     if (b->tail) {
@@ -70,7 +75,21 @@ int green__lot_wait_bits(const void *key, uint32_t bits, int64_t deadline)
         b->head = self;
     }
     b->tail = self;
-    return green__park_block(self, deadline);
+    int r;
+    while ((r = green__park_block(self, deadline)) == -EINTR
+           && self->lot_key != NULL) {
+    }
+    return r;
+}
+
+int green__lot_wait_bits(const void *key, uint32_t bits, int64_t deadline)
+{
+    return lot_wait(key, bits, deadline, false);
+}
+
+int green__lot_wait_intr(const void *key, uint32_t bits, int64_t deadline)
+{
+    return lot_wait(key, bits, deadline, true);
 }
 
 unsigned green__lot_wake_bits(const void *key, unsigned n, uint32_t bits)
@@ -81,9 +100,14 @@ unsigned green__lot_wake_bits(const void *key, unsigned n, uint32_t bits)
     while (t != NULL && woken < n) {
         struct green__thread *next = t->lot_next;
         if (t->lot_key == key && (t->lot_bits & bits)) {
+            /* Runnable already when a signal handler is due: it only
+             * leaves the queue. */
+            const bool parked = t->state == GREEN__PARKED;
             t->woke = GREEN__WOKE_LOT;
             green__park_disarm(t);
-            green__sched_ready(t);
+            if (parked) {
+                green__sched_ready(t);
+            }
             woken++;
         }
         t = next;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Parking: the single way a green thread waits for something outside the
  * run queue — an fd to become ready, a set of fds (poll), a deadline — and
- * the hub-side callback that ends the wait. Every watcher lives in the
+ * the hub-side callback that ends the wait. A signal for the thread ends
+ * any wait too (hub/signal.c), after its handler has run. Every watcher lives in the
  * thread object (or a heap array it owns), never on the thread's stack,
  * which copy mode moves around. Parking reports why it woke; retrying the
  * real call is the wrapper's job.
@@ -43,6 +44,11 @@ void green__park_fire(void *data, bool timeout)
 {
     struct green__thread *t = data;
     if (t->state != GREEN__PARKED) {
+        /* Runnable for a signal handler, still in a lot queue: a deadline
+         * that passed meanwhile is seen when it parks again. */
+        if (timeout) {
+            t->timer_armed = false;
+        }
         return;
     }
     t->woke = timeout ? GREEN__WOKE_TIMEOUT : GREEN__WOKE_EVENT;
@@ -52,14 +58,21 @@ void green__park_fire(void *data, bool timeout)
 
 int green__park_block(struct green__thread *self, int64_t deadline)
 {
-    if (deadline >= 0) {
+    if (deadline >= 0 && !self->timer_armed) {
         green__loop_timer_start(&self->timer, deadline, self);
         self->timer_armed = true;
     }
     self->state = GREEN__PARKED;
     green__sched.parks++;
     green__sched_block();
-    return self->woke == GREEN__WOKE_TIMEOUT ? -ETIMEDOUT : 0;
+    switch (self->woke) {
+    case GREEN__WOKE_TIMEOUT:
+        return -ETIMEDOUT;
+    case GREEN__WOKE_SIGNAL:
+        return -EINTR;
+    default:
+        return 0;
+    }
 }
 
 int green__park_fd(int fd, int events, int64_t deadline)
@@ -115,7 +128,9 @@ int green__park_until(int64_t deadline)
 {
     struct green__thread *self = green__sched.current;
     while (green__now() < deadline) {
-        green__park_block(self, deadline);
+        if (green__park_block(self, deadline) == -EINTR) {
+            return -EINTR;
+        }
     }
     return 0;
 }

@@ -90,6 +90,14 @@ void green__remote_wake(const void *key, unsigned n)
         unlock();
         sched_yield();              /* full: let the hub drain it */
     }
-    const uint64_t one = 1;
-    (void)!syscall(SYS_write, remote.efd, &one, sizeof one);
+    green__remote_poke();
+}
+
+void green__remote_poke(void)
+{
+    const int efd = __atomic_load_n(&remote.efd, __ATOMIC_ACQUIRE);
+    if (efd >= 0) {
+        const uint64_t one = 1;
+        (void)!syscall(SYS_write, efd, &one, sizeof one);
+    }
 }

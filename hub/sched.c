@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -31,6 +32,31 @@ static int next_id = 0x40000000;    /* above every kernel tid (pid_max) */
 static struct {
     struct green__thread *head, *tail;
 } runq;
+
+/* Every live thread, main first: where a process-directed signal looks
+ * for a thread that takes it. */
+static struct green__thread *all_tail = &main_thread;
+
+static void all_add(struct green__thread *t)
+{
+    t->all_prev = all_tail;
+    t->all_next = NULL;
+    all_tail->all_next = t;
+    all_tail = t;
+}
+
+static void all_remove(struct green__thread *t)
+{
+    if (t->is_main) {
+        return;                     /* stays the head; found by is_main */
+    }
+    t->all_prev->all_next = t->all_next;
+    if (t->all_next) {
+        t->all_next->all_prev = t->all_prev;
+    } else {
+        all_tail = t->all_prev;
+    }
+}
 
 /* glibc's fork walks its thread list, which knows only the kernel
  * thread's own TLS area: the forking green thread brings it home first. */
@@ -53,6 +79,13 @@ static void parent_after_fork(void)
  * encoding is glibc's, so locks taken so far stay valid). */
 static void child_after_fork(void)
 {
+    if (green__in_green_thread()) {
+        /* The child's one thread keeps the forking thread's mask. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        memcpy(&mask, &green__sched.current->sigmask, sizeof(uint64_t));
+        green__real.pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    }
     green__kthread_role = -1;
     GREEN_DEBUG("fork: the child (pid %d) runs natively\n", (int)getpid());
 }
@@ -94,6 +127,7 @@ int green__sched_activate(void)
         GREEN_DEBUG("no memory to track TLS: __thread values are shared\n");
     }
     main_handle = green__real.pthread_self();
+    green__signal_activate(&main_thread);
     green__sched.current = &main_thread;
     green__sched.live = 1;
     green__sched.active = true;
@@ -166,6 +200,8 @@ int green__sched_spawn(struct green__thread **out, void *(*start)(void *),
         free(t);
         return r;
     }
+    green__signal_adopt(t, green__sched.current);
+    all_add(t);
     green__sched.live++;
     green__sched.created++;
     green__sched_ready(t);
@@ -208,6 +244,9 @@ void green__sched_block(void)
     self->saved_errno = errno;
     green__hub_enter(self);
     errno = self->saved_errno;
+    if (green__signal_due(self)) {
+        green__signal_deliver(self);
+    }
 }
 
 void green__sched_yield(void)
@@ -221,6 +260,8 @@ void green__sched_exit(void *retval)
     struct green__thread *self = green__sched.current;
     green__thread_destructors();
     self->retval = retval;
+    green__signal_forget(self);
+    all_remove(self);
     self->state = GREEN__EXITED;
     green__sched.live--;
     green__lot_wake(self, UINT_MAX);
@@ -236,6 +277,7 @@ void green__sched_exit_main(void *retval)
 {
     green__thread_destructors();
     main_thread.retval = retval;
+    green__signal_forget(&main_thread);
     green__sched.main_exited = true;
     green__sched.live--;
     green__lot_wake(&main_thread, UINT_MAX);
@@ -250,6 +292,24 @@ void green__sched_exit_main(void *retval)
 bool green__sched_finished(const struct green__thread *t)
 {
     return t->is_main ? green__sched.main_exited : t->state == GREEN__EXITED;
+}
+
+struct green__thread *green__sched_main(void)
+{
+    return &main_thread;
+}
+
+struct green__thread *green__sched_find(bool (*pred)(struct green__thread *,
+                                                     int),
+                                        int arg)
+{
+    for (struct green__thread *t = &main_thread; t != NULL;
+         t = t->all_next) {
+        if (!green__sched_finished(t) && pred(t, arg)) {
+            return t;
+        }
+    }
+    return NULL;
 }
 
 struct green__thread *green__sched_lookup(pthread_t th)

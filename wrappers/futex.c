@@ -66,7 +66,13 @@ static long futex_wait(uint32_t *uaddr, int op, uint32_t val,
             return 0;
         }
     }
-    return green__lot_wait_bits(uaddr, bits, deadline) < 0 ? -ETIMEDOUT : 0;
+    /* futex(2): an interrupted wait restarts only without a timeout and
+     * with SA_RESTART. */
+    const int r = green__lot_wait_intr(uaddr, bits, deadline);
+    if (r == -EINTR) {
+        return deadline < 0 && green__restarts() ? 0 : -EINTR;
+    }
+    return r < 0 ? -ETIMEDOUT : 0;
 }
 
 /* A futex wake: returns how many waiters were woken, or -errno. */

@@ -16,6 +16,40 @@
 
 #include "wrappers/wrap.h"
 
+/* ppoll, pselect and epoll_pwait wait with `mask` as the thread's signal
+ * mask, as the kernel does: it is set for the whole wait (which runs the
+ * handlers of pending signals it unblocks at once: the wait then ends with
+ * EINTR), and the thread's own mask comes back after. */
+struct wait_mask {
+    bool on;
+    uint64_t saved;
+    unsigned runs;                  /* handlers run before the wait */
+};
+
+static void wait_mask_begin(struct wait_mask *w, const sigset_t *mask)
+{
+    struct green__thread *self = green__sched.current;
+    uint64_t m;
+    w->runs = self->sig_runs;
+    w->on = mask != NULL && green__peek(&m, mask, sizeof m) == 0;
+    if (w->on) {
+        w->saved = self->sigmask;
+        green__signal_setmask(m);
+    }
+}
+
+static bool wait_mask_interrupted(const struct wait_mask *w)
+{
+    return green__sched.current->sig_runs != w->runs;
+}
+
+static void wait_mask_end(const struct wait_mask *w)
+{
+    if (w->on) {
+        green__signal_setmask(w->saved);
+    }
+}
+
 GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
     green__ensure_init();
@@ -30,6 +64,9 @@ GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
             return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
         }
         const int p = green__park_poll(fds, nfds, deadline);
+        if (p == -EINTR) {
+            return (int)green__wrap_ret(p, entry_errno);   /* never restarts */
+        }
         if (p == -ETIMEDOUT) {
             return (int)green__wrap_ret(green__real.poll(fds, nfds, 0),
                                         entry_errno);
@@ -45,7 +82,30 @@ GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 }
 
 /* ppoll: poll with a timespec (read once, never written back: glibc keeps
- * the caller's) and a signal mask, which only the real calls apply. */
+ * the caller's) and a signal mask for the wait. */
+static int ppoll_green(struct pollfd *fds, nfds_t nfds, int64_t deadline,
+                       const struct wait_mask *w)
+{
+    const struct timespec zero = { 0, 0 };
+    for (;;) {
+        if (wait_mask_interrupted(w)) {
+            return -EINTR;
+        }
+        const int r = green__real.ppoll(fds, nfds, &zero, NULL);
+        if (r != 0) {
+            return r < 0 ? green__neg_errno() : r;
+        }
+        const int p = green__park_poll(fds, nfds, deadline);
+        if (p == -ENOMEM || p == -EINTR) {
+            return p;
+        }
+        if (p == -ETIMEDOUT) {
+            const int last = green__real.ppoll(fds, nfds, &zero, NULL);
+            return last < 0 ? green__neg_errno() : last;
+        }
+    }
+}
+
 GREEN_WRAP int ppoll(struct pollfd *fds, nfds_t nfds,
                      const struct timespec *timeout, const sigset_t *mask)
 {
@@ -58,45 +118,48 @@ GREEN_WRAP int ppoll(struct pollfd *fds, nfds_t nfds,
         return green__real.ppoll(fds, nfds, timeout, mask);
     }
     const int entry_errno = errno;
-    const int64_t deadline = timeout ? green__deadline_after(&ts) : -1;
-    const struct timespec zero = { 0, 0 };
-    for (;;) {
-        const int r = green__real.ppoll(fds, nfds, &zero, mask);
-        if (r != 0) {
-            return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
-        }
-        const int p = green__park_poll(fds, nfds, deadline);
-        if (p == -ENOMEM) {
-            errno = ENOMEM;
-            return -1;
-        }
-        if (p == -ETIMEDOUT) {
-            const int last = green__real.ppoll(fds, nfds, &zero, mask);
-            return last < 0 ? -1 : (int)green__wrap_ret(last, entry_errno);
-        }
-    }
+    struct wait_mask w;
+    wait_mask_begin(&w, mask);
+    const int r = ppoll_green(fds, nfds,
+                              timeout ? green__deadline_after(&ts) : -1, &w);
+    wait_mask_end(&w);
+    return (int)green__wrap_ret(r, entry_errno);
 }
 
 /* epoll_wait and friends: the epoll fd is itself pollable, so the thread
  * parks on it (the hub's epoll watches the program's) until it is readable
  * or the deadline passes, and asks again without waiting. The signal mask
- * of epoll_pwait is applied only by the final, real call: signals come with
- * their own issue. */
+ * of epoll_pwait is applied only by the final, real call. A signal handler
+ * ends any of these waits with EINTR: signal(7) never restarts them. */
 static int epoll_green(int epfd, struct epoll_event *events, int max,
                        int64_t deadline, const sigset_t *mask)
 {
     const int entry_errno = errno;
+    struct wait_mask w;
+    wait_mask_begin(&w, mask);
+    int r;
     for (;;) {
-        const int r = green__real.epoll_pwait(epfd, events, max, 0, mask);
-        if (r != 0) {
-            return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
+        if (wait_mask_interrupted(&w)) {
+            r = -EINTR;
+            break;
         }
-        if (green__park_fd(epfd, GREEN__READ, deadline) == -ETIMEDOUT) {
-            const int last = green__real.epoll_pwait(epfd, events, max, 0,
-                                                     mask);
-            return last < 0 ? -1 : (int)green__wrap_ret(last, entry_errno);
+        r = green__real.epoll_pwait(epfd, events, max, 0, NULL);
+        if (r != 0) {
+            r = r < 0 ? green__neg_errno() : r;
+            break;
+        }
+        r = green__park_fd(epfd, GREEN__READ, deadline);
+        if (r == -EINTR) {
+            break;                          /* never restarts */
+        }
+        if (r == -ETIMEDOUT) {
+            r = green__real.epoll_pwait(epfd, events, max, 0, NULL);
+            r = r < 0 ? green__neg_errno() : r;
+            break;
         }
     }
+    wait_mask_end(&w);
+    return (int)green__wrap_ret(r, entry_errno);
 }
 
 GREEN_WRAP int epoll_wait(int epfd, struct epoll_event *events, int max,
@@ -179,7 +242,8 @@ static void sets_free(struct fd_sets *s)
     }
 }
 
-/* Park on every fd of the saved sets. Returns 0, -ETIMEDOUT or -ENOMEM. */
+/* Park on every fd of the saved sets. Returns 0, -ETIMEDOUT, -EINTR or
+ * -ENOMEM. */
 static int sets_park(const struct fd_sets *s, int nfds, int64_t deadline)
 {
     static const short events[3] = { POLLIN, POLLOUT, POLLPRI };
@@ -210,26 +274,36 @@ static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
                         const sigset_t *mask)
 {
     const int entry_errno = errno;
+    const struct timespec zero = { 0, 0 };
+    struct wait_mask w;
+    wait_mask_begin(&w, mask);
+    int r;
     for (;;) {
+        if (wait_mask_interrupted(&w)) {
+            r = -EINTR;
+            break;
+        }
         sets_restore(s);
-        const struct timespec zero = { 0, 0 };
-        const int r = green__real.pselect(nfds, s->set[0], s->set[1],
-                                          s->set[2], &zero, mask);
+        r = green__real.pselect(nfds, s->set[0], s->set[1], s->set[2],
+                                &zero, NULL);
         if (r != 0) {
-            return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
+            r = r < 0 ? green__neg_errno() : r;
+            break;
         }
-        const int p = sets_park(s, nfds, deadline);
-        if (p == -ENOMEM) {
-            errno = ENOMEM;
-            return -1;
+        r = sets_park(s, nfds, deadline);
+        if (r == -ENOMEM || r == -EINTR) {
+            break;                          /* EINTR: never restarts */
         }
-        if (p == -ETIMEDOUT) {
+        if (r == -ETIMEDOUT) {
             sets_restore(s);
-            const int last = green__real.pselect(nfds, s->set[0], s->set[1],
-                                                 s->set[2], &zero, mask);
-            return last < 0 ? -1 : (int)green__wrap_ret(last, entry_errno);
+            r = green__real.pselect(nfds, s->set[0], s->set[1], s->set[2],
+                                    &zero, NULL);
+            r = r < 0 ? green__neg_errno() : r;
+            break;
         }
     }
+    wait_mask_end(&w);
+    return (int)green__wrap_ret(r, entry_errno);
 }
 
 GREEN_WRAP int select(int nfds, fd_set *readfds, fd_set *writefds,

@@ -71,11 +71,23 @@ static int sem_take(sem_t *sem, int64_t deadline)
     }
     struct glibc_sem *s = as_glibc(sem);
     while ((s->data & SEM_VALUE_BITS) == 0) {
-        if (green__sync_wait(sem, deadline) < 0) {
-            return -ETIMEDOUT;
+        if (green__sched.current == NULL) {
+            if (green__sync_wait(sem, deadline) < 0) {
+                return -ETIMEDOUT;
+            }
+            continue;
+        }
+        const int r = green__lot_wait_intr(sem, GREEN__LOT_ANY, deadline);
+        /* A handler interrupts sem_timedwait always, sem_wait unless it
+         * has SA_RESTART (the futex wait behind them, futex(2)). */
+        if (r == -EINTR && (deadline >= 0 || !green__restarts())) {
+            return -EINTR;
+        }
+        if (r == -ETIMEDOUT) {
+            return r;
         }
     }
-    s->data--;
+    __atomic_fetch_sub(&s->data, 1, __ATOMIC_SEQ_CST);  /* vs. a handler's post */
     return 0;
 }
 
@@ -108,7 +120,7 @@ GREEN_WRAP int sem_trywait(sem_t *sem)
         errno = EAGAIN;
         return -1;
     }
-    s->data--;
+    __atomic_fetch_sub(&s->data, 1, __ATOMIC_SEQ_CST);  /* vs. a handler's post */
     return 0;
 }
 
@@ -167,6 +179,13 @@ GREEN_WRAP int sem_post(sem_t *sem)
     if ((s->data & SEM_VALUE_BITS) == SEM_VALUE_MAX) {
         errno = EOVERFLOW;
         return -1;
+    }
+    if (green__sched.handler_depth > 0) {
+        /* In a signal handler (sem_post is async-signal-safe): the code
+         * it interrupted may be in the middle of the parking lot. */
+        __atomic_fetch_add(&s->data, 1, __ATOMIC_SEQ_CST);
+        green__signal_defer_wake(sem, 1);
+        return 0;
     }
     s->data++;
     green__lot_wake(sem, 1);

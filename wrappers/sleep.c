@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* sleep, usleep, nanosleep, clock_nanosleep: park the green thread until a
  * CLOCK_MONOTONIC deadline computed once at entry (an absolute time on
- * CLOCK_REALTIME is converted then). Sleeps on CPU-time clocks cannot be
- * timed by the hub and stay glibc's. Bad arguments get the kernel's answer:
+ * CLOCK_REALTIME is converted then). A signal handler ends a sleep with
+ * EINTR and the time left (signal(7): never restarted). Sleeps on CPU-time
+ * clocks cannot be timed by the hub and stay glibc's. Bad arguments get the kernel's answer:
  * the request is read with process_vm_readv, which fails with EFAULT where
  * a plain read of a bad pointer would crash the program instead.
  */
@@ -13,6 +14,17 @@
 #include <unistd.h>
 
 #include "wrappers/wrap.h"
+
+/* The time from now until CLOCK_MONOTONIC `deadline`, 0 if passed. */
+static struct timespec left_until(int64_t deadline)
+{
+    int64_t left = deadline - green__now();
+    if (left < 0) {
+        left = 0;
+    }
+    return (struct timespec){ .tv_sec = left / 1000000000,
+                              .tv_nsec = left % 1000000000 };
+}
 
 GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
 {
@@ -27,7 +39,15 @@ GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
         r = -EINVAL;
     }
     if (r == 0) {
-        green__park_until(green__deadline_after(&ts));
+        const int64_t deadline = green__deadline_after(&ts);
+        r = green__park_until(deadline);
+        if (r == -EINTR && rem != NULL) {
+            /* Never restarted; `rem` gets the time not slept. */
+            const struct timespec left = left_until(deadline);
+            if (green__poke(rem, &left, sizeof left) != 0) {
+                r = -EFAULT;
+            }
+        }
     }
     return (int)green__wrap_ret(r, entry_errno);
 }
@@ -56,17 +76,15 @@ GREEN_WRAP int clock_nanosleep(clockid_t clock, int flags,
     } else {
         deadline = green__deadline_after(&ts);
     }
-    green__park_until(deadline);
+    const int r = green__park_until(deadline);
     errno = entry_errno;
-    return 0;
-}
-
-/* Park for `ns` nanoseconds; errno is left as it was. */
-static void sleep_ns(int64_t ns)
-{
-    const int entry_errno = errno;
-    green__park_until(green__now() + ns);
-    errno = entry_errno;
+    if (r == -EINTR && rem != NULL && !(flags & TIMER_ABSTIME)) {
+        const struct timespec left = left_until(deadline);
+        if (green__poke(rem, &left, sizeof left) != 0) {
+            return EFAULT;
+        }
+    }
+    return -r;
 }
 
 GREEN_WRAP int usleep(useconds_t usec)
@@ -75,16 +93,21 @@ GREEN_WRAP int usleep(useconds_t usec)
     if (!green__may_park()) {
         return green__real.usleep(usec);
     }
-    sleep_ns((int64_t)usec * 1000);
-    return 0;
+    const int entry_errno = errno;
+    const int r = green__park_until(green__now() + (int64_t)usec * 1000);
+    return (int)green__wrap_ret(r, entry_errno);
 }
 
+/* glibc's sleep: the whole seconds not slept when a handler ran. */
 GREEN_WRAP unsigned int sleep(unsigned int seconds)
 {
     green__ensure_init();
     if (!green__may_park()) {
         return green__real.sleep(seconds);
     }
-    sleep_ns((int64_t)seconds * 1000000000);
-    return 0;
+    const int entry_errno = errno;
+    const int64_t deadline = green__now() + (int64_t)seconds * 1000000000;
+    const int r = green__park_until(deadline);
+    errno = entry_errno;
+    return r == -EINTR ? (unsigned)left_until(deadline).tv_sec : 0;
 }

@@ -34,7 +34,15 @@ int green__park_sock(int fd, int events, int optname, int64_t *deadline)
     if (*deadline == GREEN__NO_DEADLINE_YET) {
         *deadline = green__sock_deadline(fd, optname);
     }
-    return green__park_fd(fd, events, *deadline) == -ETIMEDOUT ? -EAGAIN : 0;
+    const int r = green__park_fd(fd, events, *deadline);
+    if (r == -ETIMEDOUT) {
+        return -EAGAIN;
+    }
+    /* signal(7): a socket call with a timeout is never restarted. */
+    if (r == -EINTR && (*deadline >= 0 || !green__restarts())) {
+        return -EINTR;
+    }
+    return 0;
 }
 
 static bool is_stream(int fd)
@@ -70,9 +78,13 @@ static ssize_t recvfrom_green(int fd, void *buf, size_t len, int flags,
         if (errno != EAGAIN) {
             return done ? (ssize_t)done : green__neg_errno();
         }
-        if (green__fd_nonblocking(fd)
-            || green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
+        if (green__fd_nonblocking(fd)) {
             return done ? (ssize_t)done : -EAGAIN;
+        }
+        const int p = green__park_sock(fd, GREEN__READ, SO_RCVTIMEO,
+                                       &deadline);
+        if (p < 0) {
+            return done ? (ssize_t)done : p;
         }
     }
 }
@@ -111,9 +123,13 @@ ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags)
         if (errno != EAGAIN) {
             return green__neg_errno();
         }
-        if (green__fd_nonblocking(fd)
-            || green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
+        if (green__fd_nonblocking(fd)) {
             return -EAGAIN;
+        }
+        const int p = green__park_sock(fd, GREEN__READ, SO_RCVTIMEO,
+                                       &deadline);
+        if (p < 0) {
+            return p;
         }
     }
 }
@@ -186,14 +202,16 @@ static bool accept_would_block(int fd)
     return !green__fd_nonblocking(fd);
 }
 
-/* Wait until accept will not block. Returns 0, or -EAGAIN when the
- * listener's SO_RCVTIMEO passed first (the kernel's answer). */
+/* Wait until accept will not block. Returns 0, -EAGAIN when the
+ * listener's SO_RCVTIMEO passed first (the kernel's answer), or -EINTR. */
 static int accept_wait(int fd)
 {
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     while (accept_would_block(fd)) {
-        if (green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
-            return -EAGAIN;
+        const int r = green__park_sock(fd, GREEN__READ, SO_RCVTIMEO,
+                                       &deadline);
+        if (r < 0) {
+            return r;
         }
     }
     return 0;
@@ -206,8 +224,9 @@ GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
     /* Unknown flags: EINVAL at once, without waiting. */
     if (green__may_park() && !(flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
         const int entry_errno = errno;
-        if (accept_wait(fd) < 0) {
-            return (int)green__wrap_ret(-EAGAIN, entry_errno);
+        const int r = accept_wait(fd);
+        if (r < 0) {
+            return (int)green__wrap_ret(r, entry_errno);
         }
         errno = entry_errno;
     }
@@ -219,8 +238,9 @@ GREEN_WRAP int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
     green__ensure_init();
     if (green__may_park()) {
         const int entry_errno = errno;
-        if (accept_wait(fd) < 0) {
-            return (int)green__wrap_ret(-EAGAIN, entry_errno);
+        const int r = accept_wait(fd);
+        if (r < 0) {
+            return (int)green__wrap_ret(r, entry_errno);
         }
         errno = entry_errno;
     }
@@ -258,7 +278,10 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
     while ((r = connect_once(fd, flags, addr, len)) == -EAGAIN) {
         /* A Unix-domain listener with a full backlog: a blocking connect
          * would wait for room, which poll does not announce. */
-        green__park_until(green__now() + backoff);
+        if (green__park_until(green__now() + backoff) == -EINTR
+            && !green__restarts()) {
+            return -EINTR;
+        }
         if (backoff < 16000000) {
             backoff *= 2;
         }
@@ -272,9 +295,12 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
      * clears the error (ECONNREFUSED, ...). */
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     do {
-        /* SO_SNDTIMEO bounds a blocking connect: EINPROGRESS then. */
-        if (green__park_sock(fd, GREEN__WRITE, SO_SNDTIMEO, &deadline)) {
-            return -EINPROGRESS;
+        /* SO_SNDTIMEO bounds a blocking connect: EINPROGRESS then. An
+         * interrupted connect goes on connecting in the background. */
+        const int p = green__park_sock(fd, GREEN__WRITE, SO_SNDTIMEO,
+                                       &deadline);
+        if (p < 0) {
+            return p == -EAGAIN ? -EINPROGRESS : p;
         }
         r = connect_once(fd, flags, addr, len);
     } while (r == -EALREADY || r == -EINPROGRESS);

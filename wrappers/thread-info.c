@@ -76,10 +76,21 @@ GREEN_WRAP int pthread_kill(pthread_t thread, int sig)
     if (t == NULL) {
         return green__real.pthread_kill(thread, sig);
     }
-    if (t->state == GREEN__EXITED) {
+    if (green__sched_finished(t)) {
         return sig == 0 ? 0 : ESRCH;    /* glibc: exited, not joined */
     }
-    return green__real.pthread_kill(kernel_thread(), sig);
+    if (sig == 0 || t == green__sched.current || !green__in_green_thread()
+        || sig < 0 || sig > 64 || sig == 32 || sig == 33) {
+        /* To itself (raise), a check, or an invalid signal: glibc's. */
+        return green__real.pthread_kill(kernel_thread(), sig);
+    }
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = sig;
+    info.si_code = SI_TKILL;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    return green__signal_send(t, &info);
 }
 
 GREEN_WRAP int pthread_getcpuclockid(pthread_t thread, clockid_t *clock)

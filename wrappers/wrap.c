@@ -51,6 +51,24 @@ int green__peek(void *dst, const void *src, size_t len)
     return -EFAULT;
 }
 
+int green__poke(void *dst, const void *src, size_t len)
+{
+    struct iovec local = { .iov_base = (void *)src, .iov_len = len };
+    struct iovec remote = { .iov_base = dst, .iov_len = len };
+    const int entry_errno = errno;
+    const ssize_t r = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
+    const int err = errno;
+    errno = entry_errno;
+    if (r == (ssize_t)len) {
+        return 0;
+    }
+    if (r < 0 && (err == ENOSYS || err == EPERM)) {
+        memcpy(dst, src, len);          /* filtered (seccomp): trust it */
+        return 0;
+    }
+    return -EFAULT;
+}
+
 int green__sync_wait(const void *key, int64_t deadline)
 {
     if (green__sched.current != NULL) {

@@ -120,7 +120,8 @@ int64_t green__sock_deadline(int fd, int optname);
 
 /* Park on socket `fd` for `events` until ready or until the deadline of
  * `optname`, which *deadline caches (start it at GREEN__NO_DEADLINE_YET).
- * Returns 0, or -EAGAIN when the timeout passed, as the kernel reports it. */
+ * Returns 0 (retry the call: ready, or a handler with SA_RESTART ran),
+ * -EAGAIN when the timeout passed, as the kernel reports it, or -EINTR. */
 #define GREEN__NO_DEADLINE_YET (-2)
 int green__park_sock(int fd, int events, int optname, int64_t *deadline);
 
@@ -134,6 +135,18 @@ int green__sync_wait(const void *key, int64_t deadline);
 /* Copy `len` bytes of the program's memory at `src` without faulting.
  * Returns 0 or -EFAULT. Any. */
 int green__peek(void *dst, const void *src, size_t len);
+
+/* Copy `len` bytes to the program's memory at `dst` without faulting.
+ * Returns 0 or -EFAULT. Any. */
+int green__poke(void *dst, const void *src, size_t len);
+
+/* After a park returned -EINTR: true when the interrupted call restarts,
+ * because every handler that ran had SA_RESTART (signal(7) lists the
+ * calls that never restart; those return EINTR without asking). */
+static inline bool green__restarts(void)
+{
+    return green__sched.current->sig_restart;
+}
 
 /* Send all of `msg` on socket `fd` as a blocking sendmsg would, parking
  * while the socket is full (wrappers/io.c). `trusted`: msg and its iovec

@@ -33,6 +33,11 @@
  * address of green__trampoline, which green__switch pops and jumps to. */
 #define GREEN__CTX_FRAME  8
 
+/* The interrupted stack pointer in the ucontext_t a signal handler gets
+ * (the caller includes <ucontext.h>). */
+#define GREEN__UCTX_SP(uc) \
+    ((uintptr_t)((const ucontext_t *)(uc))->uc_mcontext.gregs[REG_RSP])
+
 /* The thread pointer (%fs base). x86-64 uses TLS variant II: static TLS
  * blocks lie below the thread pointer, glibc's TCB (struct pthread, which
  * starts with tcbhead_t) at and above it. tcbhead_t's first words: */

@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: MIT */
+/* Signals as a process of green threads sees them: each green thread has
+ * its own mask and pending set, a process-directed signal goes to the
+ * thread the kernel would pick, and a signal interrupts that thread's
+ * wait (hub/park.c reports -EINTR) after its handler has run in it.
+ *
+ * The kernel sees one thread. It blocks exactly the signals every green
+ * thread blocks (blocked_by counts them), so a signal some green thread
+ * takes always arrives, and one nobody takes stays pending in the kernel,
+ * where sigwait and sigpending find it. For a handler function the kernel
+ * holds `trampoline`, never the program's handler; sigaction reports the
+ * program's own (wrappers/signal.c). The trampoline picks the target:
+ *
+ *   fault (SIGSEGV, ...), no runtime,      -> run the handler now, as
+ *   or another kernel thread                  natively
+ *   raise()/SIGPIPE of the running thread  -> the running thread
+ *   process-directed                        -> main if its mask lets it
+ *                                              through, else the running
+ *                                              thread, else the hub looks
+ *
+ * When the target is the running green thread and it was interrupted on
+ * its own stack, the handler runs at once, in the kernel's signal frame.
+ * Otherwise (the hub was running, or the target is another thread) the
+ * trampoline only records the signal in a lock-free ring and pokes the
+ * hub, which queues it on the target (malloc is fine there) and wakes it
+ * if it is parked; the target runs the handler as it resumes
+ * (green__sched_block), then its wait returns -EINTR. Handlers never
+ * switch threads: while one runs, every wrapper passes straight through.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "hub/internal.h"
+#include "preload/real.h"
+
+#define NSIGS 64
+#define BIT(sig) (1ULL << ((sig) - 1))
+/* Never blocked: SIGKILL and SIGSTOP (the kernel's rule) and glibc's
+ * SIGCANCEL (32) and SIGSETXID (33), which its pthread_sigmask keeps
+ * open. */
+#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP) | BIT(32) | BIT(33))
+
+struct green__sigrec {
+    siginfo_t info;
+    struct green__sigrec *next;
+};
+
+/* The program's actions as it installed them (index: signal). */
+static struct sigaction actions[NSIGS + 1];
+
+static unsigned blocked_by[NSIGS];  /* live threads blocking each signal */
+static unsigned counted;            /* live threads whose masks count */
+static uint64_t kernel_mask;        /* what the kernel thread blocks */
+static pid_t self_pid;
+static pid_t kernel_tid;
+
+/* Signals for the process that no thread took when they came. */
+static struct green__sigrec *proc_q;
+static uint64_t proc_pending;
+
+static uint64_t word_of(const sigset_t *s)
+{
+    uint64_t w;
+    memcpy(&w, s, sizeof w);
+    return w;
+}
+
+static void set_of(sigset_t *s, uint64_t w)
+{
+    sigemptyset(s);
+    memcpy(s, &w, sizeof w);
+}
+
+/* ---- masks ---------------------------------------------------------- */
+
+/* Make the kernel thread block what every counted thread blocks. */
+static void sync_kernel_mask(void)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < NSIGS && counted > 0; i++) {
+        if (blocked_by[i] == counted) {
+            m |= 1ULL << i;
+        }
+    }
+    if (m != kernel_mask) {
+        kernel_mask = m;
+        sigset_t s;
+        set_of(&s, m);
+        green__real.pthread_sigmask(SIG_SETMASK, &s, NULL);
+    }
+}
+
+/* Add `delta` to the counts of the signals in `mask`. */
+static void count(uint64_t mask, int delta)
+{
+    for (; mask != 0; mask &= mask - 1) {
+        blocked_by[__builtin_ctzll(mask)] += (unsigned)delta;
+    }
+}
+
+static void set_mask(struct green__thread *t, uint64_t m)
+{
+    m &= ~UNBLOCKABLE;
+    const uint64_t added = m & ~t->sigmask, removed = t->sigmask & ~m;
+    if (added == 0 && removed == 0) {
+        return;
+    }
+    t->sigmask = m;
+    count(added, 1);
+    count(removed, -1);
+    bool grows = false;
+    for (uint64_t a = added; a != 0 && !grows; a &= a - 1) {
+        grows = blocked_by[__builtin_ctzll(a)] == counted;
+    }
+    if (grows || (removed & kernel_mask)) {
+        sync_kernel_mask();
+    }
+}
+
+void green__signal_activate(struct green__thread *main_thread)
+{
+    sigset_t s;
+    green__real.pthread_sigmask(SIG_SETMASK, NULL, &s);
+    self_pid = getpid();
+    kernel_tid = (pid_t)syscall(SYS_gettid);
+    main_thread->sigmask = word_of(&s) & ~UNBLOCKABLE;
+    kernel_mask = main_thread->sigmask;
+    count(main_thread->sigmask, 1);
+    counted = 1;
+}
+
+void green__signal_adopt(struct green__thread *t,
+                         const struct green__thread *creator)
+{
+    /* The creator's mask contains the kernel's: nothing to sync. */
+    t->sigmask = creator->sigmask;
+    count(t->sigmask, 1);
+    counted++;
+}
+
+static void free_queue(struct green__sigrec *r)
+{
+    while (r != NULL) {
+        struct green__sigrec *next = r->next;
+        free(r);
+        r = next;
+    }
+}
+
+void green__signal_forget(struct green__thread *t)
+{
+    count(t->sigmask, -1);
+    counted--;
+    free_queue(t->sigq);
+    t->sigq = NULL;
+    t->sigpending = 0;
+    sync_kernel_mask();
+}
+
+/* ---- queues --------------------------------------------------------- */
+
+/* Append `info` to queue *q with pending set *pending; a standard signal
+ * already pending is not queued twice (only real-time signals queue). */
+static void enqueue(struct green__sigrec **q, uint64_t *pending,
+                    const siginfo_t *info)
+{
+    const int sig = info->si_signo;
+    if (sig < SIGRTMIN && (*pending & BIT(sig))) {
+        return;
+    }
+    struct green__sigrec *r = malloc(sizeof *r);
+    if (r == NULL) {
+        return;                     /* lost, as when the kernel's queue is */
+    }
+    r->info = *info;
+    r->next = NULL;
+    while (*q != NULL) {
+        q = &(*q)->next;
+    }
+    *q = r;
+    *pending |= BIT(sig);
+}
+
+/* Remove the oldest record of a signal in `set` from queue *q into *info.
+ * Returns the signal, or 0. */
+static int dequeue(struct green__sigrec **q, uint64_t *pending, uint64_t set,
+                   siginfo_t *info)
+{
+    if ((*pending & set) == 0) {
+        return 0;
+    }
+    for (; *q != NULL; q = &(*q)->next) {
+        struct green__sigrec *r = *q;
+        const int sig = r->info.si_signo;
+        if (set & BIT(sig)) {
+            *info = r->info;
+            *q = r->next;
+            free(r);
+            bool more = false;
+            for (struct green__sigrec *o = *q; o && !more; o = o->next) {
+                more = o->info.si_signo == sig;
+            }
+            if (!more) {
+                *pending &= ~BIT(sig);
+            }
+            return sig;
+        }
+    }
+    return 0;
+}
+
+static bool accepts(struct green__thread *t, int sig)
+{
+    return !(t->sigmask & BIT(sig)) || (t->sigwaiting & BIT(sig));
+}
+
+/* Queue `info` on `t`; if `t` takes it now, have it run: it delivers as
+ * it resumes, and its wait ends with -EINTR, except a lot wait that goes
+ * on after the handler (it keeps its place in the queue). Hub or green. */
+static void queue_on(struct green__thread *t, const siginfo_t *info)
+{
+    enqueue(&t->sigq, &t->sigpending, info);
+    if (accepts(t, info->si_signo) && t->state == GREEN__PARKED) {
+        if (t->lot_key == NULL || t->lot_intr) {
+            green__park_disarm(t);
+        }
+        t->woke = GREEN__WOKE_SIGNAL;
+        green__sched_ready(t);
+    }
+}
+
+/* A process-directed signal: to main if it takes it, else to the first
+ * thread that does, else kept for the process. */
+static void route(const siginfo_t *info)
+{
+    const int sig = info->si_signo;
+    struct green__thread *t = green__sched_main();
+    if (green__sched_finished(t) || !accepts(t, sig)) {
+        t = green__sched_find(accepts, sig);
+    }
+    if (t != NULL) {
+        queue_on(t, info);
+    } else {
+        enqueue(&proc_q, &proc_pending, info);
+    }
+}
+
+/* ---- running handlers ----------------------------------------------- */
+
+/* Run the program's handler for `sig` in running thread `t` as delivery
+ * does: with sa_mask and the signal itself (unless SA_NODEFER) added to
+ * the thread's mask, reset first with SA_RESETHAND, and every wrapper
+ * passing through meanwhile. */
+static void run_handler(struct green__thread *t, int sig, siginfo_t *info,
+                        void *uc)
+{
+    struct sigaction *a = &actions[sig];
+    const struct sigaction act = *a;
+    if (act.sa_handler == SIG_DFL || act.sa_handler == SIG_IGN) {
+        return;
+    }
+    if (act.sa_flags & SA_RESETHAND) {
+        a->sa_handler = SIG_DFL;
+        a->sa_flags &= ~SA_SIGINFO;
+    }
+    uint64_t old = 0;
+    if (t != NULL) {
+        old = t->sigmask;
+        set_mask(t, old | word_of(&act.sa_mask)
+                    | (act.sa_flags & SA_NODEFER ? 0 : BIT(sig)));
+        t->sig_runs++;
+        if (!(act.sa_flags & SA_RESTART)) {
+            t->sig_restart = false;
+        }
+        green__sched.handler_depth++;
+    }
+    if (act.sa_flags & SA_SIGINFO) {
+        act.sa_sigaction(sig, info, uc);
+    } else {
+        act.sa_handler(sig);
+    }
+    if (t != NULL) {
+        green__sched.handler_depth--;
+        set_mask(t, old);           /* what sigreturn does */
+    }
+}
+
+/* Deliver one queued signal to running thread `self`: its handler, or the
+ * kernel's default action when it has none any more. */
+static void deliver_one(struct green__thread *self, siginfo_t *info)
+{
+    const int sig = info->si_signo;
+    const __sighandler_t h = actions[sig].sa_handler;
+    if (h == SIG_IGN) {
+        return;
+    }
+    if (h == SIG_DFL) {
+        syscall(SYS_tgkill, self_pid, kernel_tid, sig);
+        return;
+    }
+    ucontext_t uc;
+    getcontext(&uc);
+    run_handler(self, sig, info, &uc);
+}
+
+unsigned green__signal_deliver(struct green__thread *self)
+{
+    unsigned ran = 0;
+    self->sig_restart = true;
+    siginfo_t info;
+    while (dequeue(&self->sigq, &self->sigpending,
+                   ~self->sigmask & ~self->sigwaiting, &info) != 0) {
+        deliver_one(self, &info);
+        ran++;
+    }
+    return ran;
+}
+
+void green__signal_setmask(uint64_t mask)
+{
+    struct green__thread *self = green__sched.current;
+    set_mask(self, mask);
+    siginfo_t info;
+    while (dequeue(&proc_q, &proc_pending, ~self->sigmask, &info) != 0) {
+        enqueue(&self->sigq, &self->sigpending, &info);
+    }
+    if (green__signal_due(self)) {
+        green__signal_deliver(self);
+    }
+}
+
+/* ---- the trampoline and its ring ------------------------------------ */
+
+#define RING 64
+
+/* Filled by the trampoline (which may nest), emptied by the hub. */
+static struct slot {
+    siginfo_t info;
+    struct green__thread *target;   /* NULL: process-directed */
+    const void *key;                /* a deferred lot wake-up instead */
+    unsigned n;
+    int full;
+} ring[RING];
+static unsigned ring_head, ring_tail;
+volatile int green__signal_queued;
+
+/* Async-signal-safe: reserve a slot, fill it, mark it full, poke. */
+static void ring_push(struct green__thread *target, const siginfo_t *info,
+                      const void *key, unsigned n)
+{
+    unsigned t = __atomic_load_n(&ring_tail, __ATOMIC_ACQUIRE);
+    do {
+        if (t - __atomic_load_n(&ring_head, __ATOMIC_ACQUIRE) >= RING) {
+            return;                 /* full: lost, like a coalesced signal */
+        }
+    } while (!__atomic_compare_exchange_n(&ring_tail, &t, t + 1, false,
+                                          __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    struct slot *s = &ring[t % RING];
+    if (info != NULL) {
+        s->info = *info;
+    }
+    s->target = target;
+    s->key = key;
+    s->n = n;
+    __atomic_store_n(&s->full, 1, __ATOMIC_RELEASE);
+    green__signal_queued = 1;
+    green__remote_poke();
+}
+
+void green__signal_defer_wake(const void *key, unsigned n)
+{
+    ring_push(NULL, NULL, key, n);
+}
+
+void green__signal_drain(void)
+{
+    green__signal_queued = 0;
+    for (;;) {
+        struct slot *s = &ring[ring_head % RING];
+        if (!__atomic_load_n(&s->full, __ATOMIC_ACQUIRE)) {
+            return;
+        }
+        const struct slot copy = *s;
+        __atomic_store_n(&s->full, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&ring_head, ring_head + 1, __ATOMIC_RELEASE);
+        if (copy.key != NULL) {
+            green__lot_wake(copy.key, copy.n);
+        } else if (copy.target != NULL
+                   && !green__sched_finished(copy.target)) {
+            queue_on(copy.target, &copy.info);
+        } else {
+            route(&copy.info);
+        }
+    }
+}
+
+static bool is_fault(int sig, const siginfo_t *info)
+{
+    return info->si_code > 0
+        && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE
+            || sig == SIGILL || sig == SIGTRAP || sig == SIGSYS);
+}
+
+/* Which green thread the kernel would have given `info` to, as far as the
+ * trampoline can tell without walking the thread list: NULL when only
+ * the hub can find it. */
+static struct green__thread *pick(const siginfo_t *info,
+                                  struct green__thread *cur)
+{
+    const int sig = info->si_signo;
+    const bool from_self = info->si_pid == self_pid
+        && (info->si_code == SI_TKILL
+            || (info->si_code == SI_USER
+                && (sig == SIGPIPE || sig == SIGXFSZ)));
+    if (from_self && cur != NULL) {
+        return cur;                 /* raise(), or the kernel's SIGPIPE */
+    }
+    struct green__thread *main_thread = green__sched_main();
+    if (!green__sched.main_exited && accepts(main_thread, sig)) {
+        return main_thread;
+    }
+    if (cur != NULL && accepts(cur, sig)) {
+        return cur;
+    }
+    return NULL;
+}
+
+static void trampoline(int sig, siginfo_t *info, void *uc)
+{
+    const int entry_errno = errno;
+    if (!green__sched.active || !green__on_green_kthread()
+        || is_fault(sig, info)) {
+        run_handler(NULL, sig, info, uc);
+        return;
+    }
+    struct green__thread *cur = green__sched.current;
+    struct green__thread *target = pick(info, cur);
+    if (target != NULL && target == cur && !(cur->sigmask & BIT(sig))
+        && !green__hub_owns(GREEN__UCTX_SP(uc))) {
+        const uint64_t before = kernel_mask;
+        errno = entry_errno;
+        run_handler(cur, sig, info, uc);
+        if (kernel_mask != before) {
+            /* sigreturn restores uc_sigmask: make it the new mask. */
+            ucontext_t *u = uc;
+            const uint64_t keep = word_of(&u->uc_sigmask) & UNBLOCKABLE;
+            memcpy(&u->uc_sigmask, &(uint64_t){ kernel_mask | keep },
+                   sizeof(uint64_t));
+        }
+        return;
+    }
+    ring_push(target, info, NULL, 0);
+    errno = entry_errno;
+}
+
+/* ---- actions -------------------------------------------------------- */
+
+int green__signal_action(int sig, const struct sigaction *act,
+                         struct sigaction *old)
+{
+    if (sig < 1 || sig > NSIGS || sig == 32 || sig == 33 || act == NULL) {
+        const int r = green__real.sigaction(sig, act, old);
+        if (r == 0 && old != NULL && sig >= 1 && sig <= NSIGS
+            && old->sa_sigaction == trampoline) {
+            old->sa_sigaction = actions[sig].sa_sigaction;
+            old->sa_flags = (old->sa_flags & ~SA_SIGINFO)
+                | (actions[sig].sa_flags & SA_SIGINFO);
+        }
+        return r == 0 ? 0 : -errno;
+    }
+    struct sigaction k = *act;
+    const struct sigaction prev = actions[sig];
+    if (sig != SIGKILL && sig != SIGSTOP) {
+        actions[sig] = k;
+    }
+    if (k.sa_handler != SIG_DFL && k.sa_handler != SIG_IGN) {
+        k.sa_sigaction = trampoline;
+        k.sa_flags |= SA_SIGINFO;
+    }
+    if (green__real.sigaction(sig, &k, old) != 0) {
+        const int err = errno;
+        actions[sig] = prev;
+        return -err;
+    }
+    if (old != NULL && old->sa_sigaction == trampoline) {
+        old->sa_sigaction = prev.sa_sigaction;
+        old->sa_flags = (old->sa_flags & ~SA_SIGINFO)
+            | (prev.sa_flags & SA_SIGINFO);
+    }
+    return 0;
+}
+
+/* ---- sending, taking, waiting --------------------------------------- */
+
+int green__signal_send(struct green__thread *t, const siginfo_t *info)
+{
+    const int sig = info->si_signo;
+    struct sigaction k;
+    if (green__real.sigaction(sig, NULL, &k) != 0) {
+        return errno;
+    }
+    if (k.sa_handler == SIG_IGN) {
+        return 0;                   /* discarded, as by the kernel */
+    }
+    if (k.sa_sigaction == trampoline || (t->sigmask & BIT(sig))) {
+        queue_on(t, info);
+        if (t == green__sched.current && green__signal_due(t)) {
+            green__signal_deliver(t);   /* to itself: before returning */
+        }
+        return 0;
+    }
+    /* No handler: the default action is the whole process's. */
+    return syscall(SYS_tgkill, self_pid, kernel_tid, sig) == 0 ? 0 : errno;
+}
+
+int green__signal_take(uint64_t set, siginfo_t *info)
+{
+    struct green__thread *self = green__sched.current;
+    const int sig = dequeue(&self->sigq, &self->sigpending, set, info);
+    return sig ? sig : dequeue(&proc_q, &proc_pending, set, info);
+}
+
+uint64_t green__signal_pending(void)
+{
+    return green__sched.current->sigpending | proc_pending;
+}
+
+/* sigwait's readiness: one signalfd for the union of the waited sets. */
+static int sfd = -1;
+static unsigned waiting_for[NSIGS];
+static uint64_t sfd_mask;
+
+/* Point the signalfd at exactly the signals some thread waits for. */
+static int sync_sfd(void)
+{
+    uint64_t m = 0;
+    for (int i = 0; i < NSIGS; i++) {
+        if (waiting_for[i] > 0) {
+            m |= 1ULL << i;
+        }
+    }
+    if (sfd >= 0 && m == sfd_mask) {
+        return sfd;
+    }
+    sigset_t s;
+    set_of(&s, m);
+    const int fd = signalfd(sfd, &s, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    sfd = fd;
+    sfd_mask = m;
+    return fd;
+}
+
+int green__signal_wait_begin(uint64_t set)
+{
+    const int entry_errno = errno;
+    green__sched.current->sigwaiting = set;
+    for (uint64_t s = set; s != 0; s &= s - 1) {
+        waiting_for[__builtin_ctzll(s)]++;
+    }
+    const int fd = sync_sfd();
+    errno = entry_errno;
+    return fd;
+}
+
+void green__signal_wait_end(uint64_t set)
+{
+    const int entry_errno = errno;
+    green__sched.current->sigwaiting = 0;
+    for (uint64_t s = set; s != 0; s &= s - 1) {
+        waiting_for[__builtin_ctzll(s)]--;
+    }
+    sync_sfd();
+    errno = entry_errno;
+}

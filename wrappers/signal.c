@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/* The signal API a program sees: sigaction and the signal() family report
+ * the program's own handlers (hub/signal.c installs its trampoline in the
+ * kernel); sigprocmask and pthread_sigmask set the calling green thread's
+ * mask; sigpending, sigwait, sigwaitinfo, sigtimedwait, sigsuspend and
+ * pause wait in the calling green thread only; pthread_sigqueue reaches a
+ * green thread as pthread_kill does (wrappers/thread-info.c).
+ *
+ * Outside a green thread (before the runtime starts, on other kernel
+ * threads) the calls are glibc's, except sigaction and signal(), which
+ * always keep the program's action in the runtime's table.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "wrappers/wrap.h"
+
+#define BIT(sig) (1ULL << ((sig) - 1))
+
+static uint64_t word_of(const sigset_t *s)
+{
+    uint64_t w;
+    memcpy(&w, s, sizeof w);
+    return w;
+}
+
+static void set_of(sigset_t *s, uint64_t w)
+{
+    sigemptyset(s);
+    memcpy(s, &w, sizeof w);
+}
+
+GREEN_WRAP int sigaction(int sig, const struct sigaction *act,
+                         struct sigaction *old)
+{
+    green__ensure_init();
+    struct sigaction k;
+    if (act != NULL && green__peek(&k, act, sizeof k) != 0) {
+        return green__real.sigaction(sig, act, old);    /* EFAULT */
+    }
+    const int r = green__signal_action(sig, act ? &k : NULL, old);
+    return (int)green__wrap_ret(r, errno);
+}
+
+GREEN_WRAP int __sigaction(int sig, const struct sigaction *act,
+                           struct sigaction *old)
+{
+    return sigaction(sig, act, old);
+}
+
+/* Signals siginterrupt() made interrupting: signal() leaves SA_RESTART
+ * off for them, as glibc's own set does. */
+static uint64_t interrupting;
+
+/* signal() and its aliases: BSD semantics, as glibc's __bsd_signal. */
+static __sighandler_t bsd_signal_green(int sig, __sighandler_t handler)
+{
+    green__ensure_init();
+    struct sigaction act = { .sa_handler = handler }, old;
+    if (handler == SIG_ERR || sig < 1 || sig >= NSIG || sig == 32
+        || sig == 33 || sigemptyset(&act.sa_mask) != 0
+        || sigaddset(&act.sa_mask, sig) != 0) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    act.sa_flags = (interrupting & BIT(sig)) ? 0 : SA_RESTART;
+    const int r = green__signal_action(sig, &act, &old);
+    if (r < 0) {
+        errno = -r;
+        return SIG_ERR;
+    }
+    return old.sa_handler;
+}
+
+GREEN_WRAP __sighandler_t signal(int sig, __sighandler_t handler)
+{
+    return bsd_signal_green(sig, handler);
+}
+
+GREEN_WRAP __sighandler_t bsd_signal(int sig, __sighandler_t handler)
+{
+    return bsd_signal_green(sig, handler);
+}
+
+GREEN_WRAP __sighandler_t ssignal(int sig, __sighandler_t handler)
+{
+    return bsd_signal_green(sig, handler);
+}
+
+/* System V semantics: one-shot, not masked during the handler. */
+GREEN_WRAP __sighandler_t sysv_signal(int sig, __sighandler_t handler)
+{
+    green__ensure_init();
+    struct sigaction act = { .sa_handler = handler }, old;
+    if (handler == SIG_ERR || sig < 1 || sig >= NSIG || sig == 32
+        || sig == 33) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    sigemptyset(&act.sa_mask);
+    act.sa_flags = (int)(SA_RESETHAND | SA_NODEFER | SA_INTERRUPT);
+    const int r = green__signal_action(sig, &act, &old);
+    if (r < 0) {
+        errno = -r;
+        return SIG_ERR;
+    }
+    return old.sa_handler;
+}
+
+GREEN_WRAP __sighandler_t __sysv_signal(int sig, __sighandler_t handler)
+{
+    return sysv_signal(sig, handler);
+}
+
+GREEN_WRAP int siginterrupt(int sig, int flag)
+{
+    green__ensure_init();
+    struct sigaction act;
+    if (sig < 1 || sig >= NSIG || sig == 32 || sig == 33
+        || green__signal_action(sig, NULL, &act) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (flag) {
+        interrupting |= BIT(sig);
+        act.sa_flags &= ~SA_RESTART;
+    } else {
+        interrupting &= ~BIT(sig);
+        act.sa_flags |= SA_RESTART;
+    }
+    const int r = green__signal_action(sig, &act, NULL);
+    return (int)green__wrap_ret(r, errno);
+}
+
+/* The calling green thread's mask: pthread_sigmask's contract (an error
+ * number). Reads `set` and writes `old` (8 bytes, what the kernel
+ * writes) without faulting. */
+static int mask_green(int how, const sigset_t *set, sigset_t *old)
+{
+    struct green__thread *self = green__sched.current;
+    uint64_t want = self->sigmask;
+    if (set != NULL) {
+        uint64_t s;
+        if (green__peek(&s, set, sizeof s) != 0) {
+            return EFAULT;
+        }
+        switch (how) {
+        case SIG_BLOCK:
+            want |= s;
+            break;
+        case SIG_UNBLOCK:
+            want &= ~s;
+            break;
+        case SIG_SETMASK:
+            want = s;
+            break;
+        default:
+            return EINVAL;
+        }
+    }
+    if (old != NULL && green__poke(old, &self->sigmask, sizeof(uint64_t))) {
+        return EFAULT;
+    }
+    if (set != NULL) {
+        green__signal_setmask(want);
+    }
+    return 0;
+}
+
+GREEN_WRAP int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+    green__ensure_init();
+    if (!green__in_green_thread() || green__sched.handler_depth > 0) {
+        return green__real.pthread_sigmask(how, set, old);
+    }
+    return mask_green(how, set, old);
+}
+
+GREEN_WRAP int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+    green__ensure_init();
+    if (!green__in_green_thread() || green__sched.handler_depth > 0) {
+        return green__real.sigprocmask(how, set, old);
+    }
+    const int r = mask_green(how, set, old);
+    return (int)green__wrap_ret(-r, errno);
+}
+
+GREEN_WRAP int sigpending(sigset_t *set)
+{
+    green__ensure_init();
+    if (!green__in_green_thread()) {
+        return green__real.sigpending(set);
+    }
+    sigset_t k;
+    if (green__real.sigpending(&k) != 0) {
+        return -1;
+    }
+    const uint64_t w = (word_of(&k) | green__signal_pending())
+        & green__sched.current->sigmask;
+    if (green__poke(set, &w, sizeof w) != 0) {
+        errno = EFAULT;
+        return -1;
+    }
+    return 0;
+}
+
+/* sigtimedwait for a green thread: take a signal of `set` pending for the
+ * thread or the process, else park until one comes (or the deadline, or a
+ * handler of another signal runs). Returns the signal or -errno. */
+static int sigwait_green(uint64_t set, siginfo_t *info, int64_t deadline)
+{
+    struct green__thread *self = green__sched.current;
+    sigset_t kset;
+    set_of(&kset, set);
+    for (;;) {
+        siginfo_t si;
+        int sig = green__signal_take(set, &si);
+        if (sig == 0) {
+            const struct timespec zero = { 0, 0 };
+            sig = green__real.sigtimedwait(&kset, &si, &zero);
+            if (sig < 0 && errno != EAGAIN) {
+                return green__neg_errno();     /* EINTR: a handler ran */
+            }
+        }
+        if (sig > 0) {
+            if (info != NULL && green__poke(info, &si, sizeof si) != 0) {
+                return -EFAULT;
+            }
+            return sig;
+        }
+        if (deadline >= 0 && green__now() >= deadline) {
+            return -EAGAIN;
+        }
+        const int fd = green__signal_wait_begin(set);
+        const unsigned runs = self->sig_runs;
+        int p = fd < 0 ? fd : green__park_fd(fd, GREEN__READ, deadline);
+        green__signal_wait_end(set);
+        if (fd < 0) {
+            return fd;
+        }
+        if (p == -EINTR && self->sig_runs != runs) {
+            return -EINTR;
+        }
+    }
+}
+
+/* The set sigtimedwait waits for, read without faulting: 0 or -EFAULT. */
+static int read_set(const sigset_t *set, uint64_t *out)
+{
+    if (green__peek(out, set, sizeof *out) != 0) {
+        return -EFAULT;
+    }
+    *out &= ~(BIT(SIGKILL) | BIT(SIGSTOP) | BIT(32) | BIT(33));
+    return 0;
+}
+
+GREEN_WRAP int sigtimedwait(const sigset_t *set, siginfo_t *info,
+                            const struct timespec *timeout)
+{
+    green__ensure_init();
+    struct timespec ts = { 0, 0 };
+    uint64_t s;
+    if (!green__may_park() || read_set(set, &s) != 0
+        || (timeout != NULL
+            && (green__peek(&ts, timeout, sizeof ts) != 0
+                || !green__timespec_valid(&ts) || ts.tv_sec < 0))) {
+        return green__real.sigtimedwait(set, info, timeout);
+    }
+    const int entry_errno = errno;
+    const int64_t deadline = timeout ? green__deadline_after(&ts) : -1;
+    return (int)green__wrap_ret(sigwait_green(s, info, deadline),
+                                entry_errno);
+}
+
+GREEN_WRAP int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+{
+    return sigtimedwait(set, info, NULL);
+}
+
+GREEN_WRAP int sigwait(const sigset_t *set, int *sig)
+{
+    green__ensure_init();
+    uint64_t s;
+    if (!green__may_park() || read_set(set, &s) != 0) {
+        return green__real.sigwait(set, sig);
+    }
+    const int entry_errno = errno;
+    int r;
+    do {                            /* glibc's sigwait never fails EINTR */
+        r = sigwait_green(s, NULL, -1);
+    } while (r == -EINTR);
+    errno = entry_errno;
+    if (r < 0) {
+        return -r;
+    }
+    *sig = r;
+    return 0;
+}
+
+/* Park until a handler has run in this thread, with mask `mask` in force
+ * meanwhile; the mask is restored after. Returns -EINTR, as sigsuspend. */
+static int suspend_green(uint64_t mask)
+{
+    struct green__thread *self = green__sched.current;
+    const uint64_t old = self->sigmask;
+    const unsigned runs = self->sig_runs;
+    green__signal_setmask(mask);
+    while (self->sig_runs == runs) {
+        green__park_block(self, -1);
+    }
+    green__signal_setmask(old);
+    return -EINTR;
+}
+
+GREEN_WRAP int sigsuspend(const sigset_t *mask)
+{
+    green__ensure_init();
+    uint64_t m;
+    if (!green__may_park() || green__peek(&m, mask, sizeof m) != 0) {
+        return green__real.sigsuspend(mask);
+    }
+    return (int)green__wrap_ret(suspend_green(m), errno);
+}
+
+GREEN_WRAP int pause(void)
+{
+    green__ensure_init();
+    if (!green__may_park()) {
+        return green__real.pause();
+    }
+    return (int)green__wrap_ret(suspend_green(green__sched.current->sigmask),
+                                errno);
+}
+
+GREEN_WRAP int pthread_sigqueue(pthread_t thread, int sig,
+                                const union sigval value)
+{
+    green__ensure_init();
+    struct green__thread *t = green__sched_lookup(thread);
+    if (t == NULL || !green__in_green_thread() || sig <= 0 || sig > 64
+        || sig == 32 || sig == 33) {
+        return green__real.pthread_sigqueue(
+            t != NULL ? green__real.pthread_self() : thread, sig, value);
+    }
+    if (green__sched_finished(t)) {
+        return ESRCH;
+    }
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = sig;
+    info.si_code = SI_QUEUE;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    info.si_value = value;
+    return green__signal_send(t, &info);
+}
