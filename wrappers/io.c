@@ -69,17 +69,19 @@ static size_t iov_total(const struct iovec *iov, size_t cnt)
 }
 
 /* Park until reading (POLLIN) or writing (POLLOUT) non-socket `fd` would
- * not block. */
-static void wait_for(int fd, short events)
+ * not block. Returns the fd to make the call on (green__fd_resume). */
+static int wait_for(int fd, short events)
 {
     while (green__fd_must_wait(fd, events)) {
         green__park_fd(fd, events == POLLIN ? GREEN__READ : GREEN__WRITE, -1);
+        fd = green__fd_resume(fd);
     }
+    return fd;
 }
 
 static ssize_t read_other(int fd, void *buf, size_t count)
 {
-    wait_for(fd, POLLIN);
+    fd = wait_for(fd, POLLIN);
     const ssize_t r = green__real.read(fd, buf, count);
     return r < 0 ? green__neg_errno() : r;
 }
@@ -107,7 +109,7 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
             r = green__neg_errno();
             break;
         }
-        if (green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
+        if (green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
             r = -EAGAIN;
             break;
         }
@@ -129,6 +131,7 @@ static ssize_t write_pipe(int fd, struct iovec *iov, size_t cnt, size_t total)
             iov_advance(&iov, &cnt, (size_t)r);
         } else if (errno == EAGAIN) {
             green__park_fd(fd, GREEN__WRITE, -1);
+            fd = green__fd_resume(fd);
         } else if (done == 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
             const ssize_t w = green__real.writev(fd, iov, (int)cnt);
             return w < 0 ? green__neg_errno() : w;
@@ -145,7 +148,7 @@ static ssize_t write_pipe(int fd, struct iovec *iov, size_t cnt, size_t total)
 static ssize_t writev_other(int fd, const struct iovec *iov, int cnt,
                             bool trusted)
 {
-    wait_for(fd, POLLOUT);
+    fd = wait_for(fd, POLLOUT);
     struct iovec one, *copy;
     const int c = iov_copy(iov, (size_t)cnt, trusted, &one, &copy);
     if (c == -ENOMEM) {
@@ -215,7 +218,7 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
             result = done ? (ssize_t)done : green__neg_errno();
             break;
         }
-        if (green__park_sock(fd, GREEN__WRITE, SO_SNDTIMEO, &deadline)) {
+        if (green__park_sock(&fd, GREEN__WRITE, SO_SNDTIMEO, &deadline)) {
             result = done ? (ssize_t)done : -EAGAIN;    /* SO_SNDTIMEO */
             break;
         }
@@ -254,7 +257,7 @@ GREEN_WRAP ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
                         .msg_iovlen = (size_t)iovcnt };
     ssize_t r = green__recvmsg(fd, &m, 0);
     if (r == -ENOTSOCK) {
-        wait_for(fd, POLLIN);
+        fd = wait_for(fd, POLLIN);
         r = green__real.readv(fd, iov, iovcnt);
         r = r < 0 ? green__neg_errno() : r;
     }

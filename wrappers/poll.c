@@ -82,6 +82,15 @@ GREEN_WRAP int ppoll(struct pollfd *fds, nfds_t nfds,
  * or the deadline passes, and asks again without waiting. The signal mask
  * of epoll_pwait is applied only by the final, real call: signals come with
  * their own issue. */
+/* epoll_green's failure: errno is the real call's. */
+static int epoll_fail(void)
+{
+    const int err = errno;
+    green__fd_call_end();
+    errno = err;
+    return -1;
+}
+
 static int epoll_green(int epfd, struct epoll_event *events, int max,
                        int64_t deadline, const sigset_t *mask)
 {
@@ -89,12 +98,15 @@ static int epoll_green(int epfd, struct epoll_event *events, int max,
     for (;;) {
         const int r = green__real.epoll_pwait(epfd, events, max, 0, mask);
         if (r != 0) {
-            return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
+            return r < 0 ? epoll_fail() : (int)green__wrap_ret(r, entry_errno);
         }
-        if (green__park_fd(epfd, GREEN__READ, deadline) == -ETIMEDOUT) {
+        const int p = green__park_fd(epfd, GREEN__READ, deadline);
+        epfd = green__fd_resume(epfd);
+        if (p == -ETIMEDOUT) {
             const int last = green__real.epoll_pwait(epfd, events, max, 0,
                                                      mask);
-            return last < 0 ? -1 : (int)green__wrap_ret(last, entry_errno);
+            return last < 0 ? epoll_fail()
+                            : (int)green__wrap_ret(last, entry_errno);
         }
     }
 }
@@ -204,29 +216,95 @@ static int sets_park(const struct fd_sets *s, int nfds, int64_t deadline)
     return r;
 }
 
+/* What the kernel's select reports when it looks at the sets again after
+ * a wake-up and finds an fd the program closed meanwhile (fs/select.c:
+ * POLLNVAL belongs to POLLIN_SET, POLLOUT_SET and POLLEX_SET since Linux
+ * 5.x): that fd ready in every set it is in, the others as poll sees them.
+ * Only the first look fails with EBADF. Returns the count or -errno. */
+static int sets_rescan(struct fd_sets *s, int nfds)
+{
+    static const short ready[3] = {
+        POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR | POLLNVAL,
+        POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR | POLLNVAL,
+        POLLPRI | POLLNVAL,
+    };
+    static const short events[3] = { POLLIN, POLLOUT, POLLPRI };
+    struct pollfd *fds = malloc(((size_t)nfds + 1) * sizeof *fds);
+    if (fds == NULL) {
+        return -ENOMEM;
+    }
+    nfds_t n = 0;
+    for (int fd = 0; fd < nfds; fd++) {
+        short ev = 0;
+        for (int i = 0; i < 3; i++) {
+            if (s->copy[i] && (s->copy[i][fd / 8] & (1u << (fd % 8)))) {
+                ev |= events[i];
+            }
+        }
+        if (ev) {
+            fds[n++] = (struct pollfd){ .fd = fd, .events = ev };
+        }
+    }
+    if (green__real.poll(fds, n, 0) < 0) {
+        const int err = errno;
+        free(fds);
+        return -err;
+    }
+    int count = 0;
+    for (int i = 0; i < 3; i++) {
+        if (s->set[i] != NULL) {
+            memset(s->set[i], 0, s->bytes);
+        }
+    }
+    for (nfds_t j = 0; j < n; j++) {
+        const int fd = fds[j].fd;
+        for (int i = 0; i < 3; i++) {
+            if (s->copy[i] && (s->copy[i][fd / 8] & (1u << (fd % 8)))
+                && (fds[j].revents & ready[i])) {
+                ((unsigned char *)s->set[i])[fd / 8] |= 1u << (fd % 8);
+                count++;
+            }
+        }
+    }
+    free(fds);
+    return count;
+}
+
 /* Wait for the sets until `deadline`. Returns the real select's count,
  * -1 with errno set, or (timed out) the final zero-timeout answer. */
 static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
                         const sigset_t *mask)
 {
     const int entry_errno = errno;
+    bool woken = false;         /* parked once: the kernel looks again */
     for (;;) {
         sets_restore(s);
         const struct timespec zero = { 0, 0 };
-        const int r = green__real.pselect(nfds, s->set[0], s->set[1],
-                                          s->set[2], &zero, mask);
+        int r = green__real.pselect(nfds, s->set[0], s->set[1], s->set[2],
+                                    &zero, mask);
+        if (r < 0 && errno == EBADF && woken) {
+            r = sets_rescan(s, nfds);
+            if (r != 0) {
+                return (int)green__wrap_ret(r, entry_errno);
+            }
+        }
         if (r != 0) {
             return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
         }
         const int p = sets_park(s, nfds, deadline);
+        woken = true;
         if (p == -ENOMEM) {
             errno = ENOMEM;
             return -1;
         }
         if (p == -ETIMEDOUT) {
             sets_restore(s);
-            const int last = green__real.pselect(nfds, s->set[0], s->set[1],
-                                                 s->set[2], &zero, mask);
+            int last = green__real.pselect(nfds, s->set[0], s->set[1],
+                                           s->set[2], &zero, mask);
+            if (last < 0 && errno == EBADF) {
+                last = sets_rescan(s, nfds);
+                return (int)green__wrap_ret(last, entry_errno);
+            }
             return last < 0 ? -1 : (int)green__wrap_ret(last, entry_errno);
         }
     }

@@ -29,12 +29,14 @@ int64_t green__sock_deadline(int fd, int optname)
         + (int64_t)tv.tv_usec * 1000;
 }
 
-int green__park_sock(int fd, int events, int optname, int64_t *deadline)
+int green__park_sock(int *fd, int events, int optname, int64_t *deadline)
 {
     if (*deadline == GREEN__NO_DEADLINE_YET) {
-        *deadline = green__sock_deadline(fd, optname);
+        *deadline = green__sock_deadline(*fd, optname);
     }
-    return green__park_fd(fd, events, *deadline) == -ETIMEDOUT ? -EAGAIN : 0;
+    const int r = green__park_fd(*fd, events, *deadline);
+    *fd = green__fd_resume(*fd);
+    return r == -ETIMEDOUT ? -EAGAIN : 0;
 }
 
 static bool is_stream(int fd)
@@ -71,7 +73,7 @@ static ssize_t recvfrom_green(int fd, void *buf, size_t len, int flags,
             return done ? (ssize_t)done : green__neg_errno();
         }
         if (green__fd_nonblocking(fd)
-            || green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
+            || green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
             return done ? (ssize_t)done : -EAGAIN;
         }
     }
@@ -112,7 +114,7 @@ ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags)
             return green__neg_errno();
         }
         if (green__fd_nonblocking(fd)
-            || green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
+            || green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
             return -EAGAIN;
         }
     }
@@ -186,17 +188,29 @@ static bool accept_would_block(int fd)
     return !green__fd_nonblocking(fd);
 }
 
-/* Wait until accept will not block. Returns 0, or -EAGAIN when the
- * listener's SO_RCVTIMEO passed first (the kernel's answer). */
-static int accept_wait(int fd)
+/* Wait until accept on *fd will not block; *fd becomes the fd to accept
+ * on (green__fd_resume). Returns 0, or -EAGAIN when the listener's
+ * SO_RCVTIMEO passed first (the kernel's answer). */
+static int accept_wait(int *fd)
 {
     int64_t deadline = GREEN__NO_DEADLINE_YET;
-    while (accept_would_block(fd)) {
+    while (accept_would_block(*fd)) {
         if (green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline)) {
             return -EAGAIN;
         }
     }
     return 0;
+}
+
+/* The real accept4 on `fd`, then the end of the call (fdstate). */
+static int accept_end(int fd, struct sockaddr *addr, socklen_t *addrlen,
+                      int flags)
+{
+    const int r = green__real.accept4(fd, addr, addrlen, flags);
+    const int err = errno;
+    green__fd_call_end();
+    errno = err;
+    return r;
 }
 
 GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
@@ -206,10 +220,11 @@ GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
     /* Unknown flags: EINVAL at once, without waiting. */
     if (green__may_park() && !(flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
         const int entry_errno = errno;
-        if (accept_wait(fd) < 0) {
+        if (accept_wait(&fd) < 0) {
             return (int)green__wrap_ret(-EAGAIN, entry_errno);
         }
         errno = entry_errno;
+        return accept_end(fd, addr, addrlen, flags);
     }
     return green__real.accept4(fd, addr, addrlen, flags);
 }
@@ -219,10 +234,11 @@ GREEN_WRAP int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
     green__ensure_init();
     if (green__may_park()) {
         const int entry_errno = errno;
-        if (accept_wait(fd) < 0) {
+        if (accept_wait(&fd) < 0) {
             return (int)green__wrap_ret(-EAGAIN, entry_errno);
         }
         errno = entry_errno;
+        return accept_end(fd, addr, addrlen, 0);
     }
     return green__real.accept(fd, addr, addrlen);
 }
@@ -273,7 +289,7 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     do {
         /* SO_SNDTIMEO bounds a blocking connect: EINPROGRESS then. */
-        if (green__park_sock(fd, GREEN__WRITE, SO_SNDTIMEO, &deadline)) {
+        if (green__park_sock(&fd, GREEN__WRITE, SO_SNDTIMEO, &deadline)) {
             return -EINPROGRESS;
         }
         r = connect_once(fd, flags, addr, len);
