@@ -25,7 +25,11 @@
 /* Storage for one libev watcher, opaque outside loop.c (which checks that
  * ev_io and ev_timer fit). Lives in a thread object, never on a stack. */
 struct green__watcher {
-    _Alignas(16) unsigned char opaque[64];
+    _Alignas(16) unsigned char opaque[48];
+    /* While an fd watcher is started: its neighbours among the watchers
+     * on the same fd number (hub/fdstate.c). fd_prev is the watcher itself
+     * for the first in the list, NULL when the watcher is in no list. */
+    struct green__watcher *fd_next, *fd_prev;
 };
 
 #define GREEN__READ  1      /* same values as EV_READ and EV_WRITE */
@@ -40,6 +44,24 @@ int green__loop_open(void);
 void green__loop_io_start(struct green__watcher *w, int fd, int events,
                           void *data);
 void green__loop_io_stop(struct green__watcher *w);
+
+/* The fd, events and data of started fd watcher `w`. Any. */
+int green__loop_io_fd(const struct green__watcher *w);
+int green__loop_io_events(const struct green__watcher *w);
+void *green__loop_io_data(const struct green__watcher *w);
+
+/* The runtime's own fds: libev's backend fd and the fd green__loop_watch
+ * watches. Stores up to two in `out`, returns how many. Any (green kernel
+ * thread). */
+unsigned green__loop_fds(int out[2]);
+
+/* True when `fd` is one of those. */
+bool green__loop_owns_fd(int fd);
+
+/* epoll_create made `fd`: if libev is the caller (making or, after a
+ * spurious event, remaking its loop), it is libev's backend fd. Green
+ * kernel thread (wrappers/fd.c). */
+void green__loop_note_fd(int fd);
 
 /* Call green__park_fire(data) at `deadline` (CLOCK_MONOTONIC ns). */
 void green__loop_timer_start(struct green__watcher *w, int64_t deadline,
@@ -114,6 +136,12 @@ struct green__thread {
     bool lot_intr;                  /* a signal ends this lot wait */
     uint32_t lot_bits;              /* wakers' bits must intersect these */
     struct green__thread *lot_next, *lot_prev;
+    /* The program closed fd `fd_moved_from` while this thread's call
+     * waited on it (fdstate.c): the call goes on with `fd_moved_to`, a
+     * descriptor kept for the same open file description, or -1 if none
+     * could be kept. */
+    bool fd_moved;
+    int fd_moved_from, fd_moved_to;
 
     /* Signals (hub/signal.c); bit sig-1 of a word stands for signal sig. */
     uint64_t sigmask;               /* blocked: pthread_sigmask's view */
@@ -378,6 +406,50 @@ void green__park_fire(void *t, bool timeout);
 
 /* Stop every watcher and lot entry of `t`. Any (green kernel thread). */
 void green__park_disarm(struct green__thread *t);
+
+/* ---- fdstate.c: the program's fd numbers and who waits on them ------ */
+
+/* Record that started fd watcher `w` watches `fd`, and forget it again.
+ * Unlinking an unlinked watcher does nothing. loop.c only. */
+void green__fdstate_link(struct green__watcher *w, int fd);
+void green__fdstate_unlink(struct green__watcher *w);
+
+/* True when the runtime must act before `fd` is closed or replaced: a
+ * green thread waits on it, or it is one of the runtime's own. A table
+ * lookup. Any (green kernel thread). */
+bool green__fdstate_busy(int fd);
+
+/* The program is about to close or replace fd number `fd` (close, dup2,
+ * close_range, fclose, ...): move every watcher on it to a descriptor the
+ * runtime keeps for the same open file description, so that their calls
+ * go on there as blocked calls do in the kernel, and no watcher stays on
+ * the number. Green thread, before the real call. */
+void green__fdstate_release(int fd);
+
+/* The same for every fd in [lo, hi]. */
+void green__fdstate_release_range(unsigned lo, unsigned hi);
+
+/* The lowest private fd (below) in [lo, hi], or -1. */
+int green__fdstate_next_private(unsigned lo, unsigned hi);
+
+/* True for an fd the program must never see: a kept descriptor or one
+ * of the runtime's own (green__loop_owns_fd). Any (green kernel thread). */
+bool green__fdstate_private(int fd);
+
+/* The fd a call that parked waiting on `fd` goes on with: `fd`, or the
+ * kept descriptor when the program closed `fd` meanwhile (-1 when none
+ * could be kept: the retry then fails with EBADF, as after a close, and
+ * never touches a new fd that took the number). Green thread only. */
+static inline int green__fd_resume(int fd)
+{
+    const struct green__thread *self = green__sched.current;
+    return self->fd_moved && fd == self->fd_moved_from ? self->fd_moved_to
+                                                       : fd;
+}
+
+/* The calling thread's call has ended: let go of its kept descriptor.
+ * errno is kept. Green thread, or any context when nothing was moved. */
+void green__fdstate_call_end(void);
 
 /* ---- lot.c: wait queues keyed by address --------------------------- */
 

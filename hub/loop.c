@@ -16,8 +16,10 @@
 
 #include "hub/internal.h"
 
-_Static_assert(sizeof(ev_io) <= sizeof(struct green__watcher), "ev_io fits");
-_Static_assert(sizeof(ev_timer) <= sizeof(struct green__watcher),
+_Static_assert(sizeof(ev_io) <= sizeof(((struct green__watcher *)0)->opaque),
+               "ev_io fits");
+_Static_assert(sizeof(ev_timer)
+               <= sizeof(((struct green__watcher *)0)->opaque),
                "ev_timer fits");
 _Static_assert(GREEN__READ == EV_READ && GREEN__WRITE == EV_WRITE,
                "event bits match libev's");
@@ -31,7 +33,9 @@ static struct {
     __typeof__(ev_io_stop) *io_stop;
     __typeof__(ev_timer_start) *timer_start;
     __typeof__(ev_timer_stop) *timer_stop;
-} ev;
+    int backend_fd;                 /* libev's epoll fd, -1 until known */
+    bool inside;                    /* libev is running (loop_new, run) */
+} ev = { .backend_fd = -1 };
 
 int green__loop_open(void)
 {
@@ -56,10 +60,12 @@ int green__loop_open(void)
     LOAD(timer_stop, ev_timer_stop)
 #undef LOAD
     const unsigned flags = EVFLAG_NOENV | EVFLAG_NOSIGMASK;
+    ev.inside = true;
     ev.loop = ev.loop_new(EVBACKEND_EPOLL | flags);
     if (ev.loop == NULL) {
         ev.loop = ev.loop_new(EVFLAG_AUTO | flags);
     }
+    ev.inside = false;
     if (ev.loop == NULL) {
         green__log("libev could not create a loop; threads stay native\n");
         return -ENOSYS;
@@ -88,11 +94,28 @@ void green__loop_io_start(struct green__watcher *gw, int fd, int events,
     ev_io_init(w, io_fired, fd, events);
     w->data = data;
     ev.io_start(ev.loop, w);
+    green__fdstate_link(gw, fd);
 }
 
 void green__loop_io_stop(struct green__watcher *gw)
 {
     ev.io_stop(ev.loop, (ev_io *)gw->opaque);
+    green__fdstate_unlink(gw);
+}
+
+int green__loop_io_fd(const struct green__watcher *gw)
+{
+    return ((const ev_io *)gw->opaque)->fd;
+}
+
+int green__loop_io_events(const struct green__watcher *gw)
+{
+    return ((const ev_io *)gw->opaque)->events & (EV_READ | EV_WRITE);
+}
+
+void *green__loop_io_data(const struct green__watcher *gw)
+{
+    return ((const ev_io *)gw->opaque)->data;
 }
 
 void green__loop_timer_start(struct green__watcher *gw, int64_t deadline,
@@ -136,7 +159,41 @@ void green__loop_watch(int fd, void (*cb)(void))
     ev.io_start(ev.loop, &watched.io);
 }
 
+unsigned green__loop_fds(int out[2])
+{
+    unsigned n = 0;
+    if (ev.loop != NULL) {
+        out[n++] = ev.backend_fd;
+    }
+    if (watched.cb != NULL) {
+        out[n++] = watched.io.fd;
+    }
+    return n;
+}
+
+bool green__loop_owns_fd(int fd)
+{
+    int own[2];
+    const unsigned n = green__loop_fds(own);
+    for (unsigned i = 0; i < n; i++) {
+        if (fd == own[i]) {
+            return fd >= 0;
+        }
+    }
+    return false;
+}
+
+void green__loop_note_fd(int fd)
+{
+    if (ev.inside) {
+        ev.backend_fd = fd;
+    }
+}
+
 int green__loop_run(bool block)
 {
-    return ev.run(ev.loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);
+    ev.inside = true;
+    const int r = ev.run(ev.loop, block ? EVRUN_ONCE : EVRUN_NOWAIT);
+    ev.inside = false;
+    return r;
 }

@@ -6,6 +6,7 @@
 #ifndef GREEN_PRELOAD_REAL_H
 #define GREEN_PRELOAD_REAL_H
 
+#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <grp.h>

@@ -69,24 +69,27 @@ static size_t iov_total(const struct iovec *iov, size_t cnt)
 }
 
 /* Park until reading (POLLIN) or writing (POLLOUT) non-socket `fd` would
- * not block. Returns 0, or -EINTR when a signal handler without
- * SA_RESTART ran (with it, the wait goes on, as the call restarts). */
+ * not block. Returns the fd to make the call on (green__fd_resume), or
+ * -EINTR when a signal handler without SA_RESTART ran (with it, the wait
+ * goes on, as the call restarts). */
 static int wait_for(int fd, short events)
 {
     while (green__fd_must_wait(fd, events)) {
-        if (green__park_fd(fd, events == POLLIN ? GREEN__READ : GREEN__WRITE,
-                           -1) == -EINTR && !green__restarts()) {
+        const int p = green__park_fd(fd, events == POLLIN ? GREEN__READ
+                                                          : GREEN__WRITE, -1);
+        fd = green__fd_resume(fd);
+        if (p == -EINTR && !green__restarts()) {
             return -EINTR;
         }
     }
-    return 0;
+    return fd;
 }
 
 static ssize_t read_other(int fd, void *buf, size_t count)
 {
-    const int w = wait_for(fd, POLLIN);
-    if (w < 0) {
-        return w;
+    fd = wait_for(fd, POLLIN);
+    if (fd < 0) {
+        return fd;
     }
     const ssize_t r = green__real.read(fd, buf, count);
     return r < 0 ? green__neg_errno() : r;
@@ -115,7 +118,7 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
             r = green__neg_errno();
             break;
         }
-        r = green__park_sock(fd, GREEN__READ, SO_RCVTIMEO, &deadline);
+        r = green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO, &deadline);
         if (r < 0) {
             break;
         }
@@ -136,8 +139,9 @@ static ssize_t write_pipe(int fd, struct iovec *iov, size_t cnt, size_t total)
             done += (size_t)r;
             iov_advance(&iov, &cnt, (size_t)r);
         } else if (errno == EAGAIN) {
-            if (green__park_fd(fd, GREEN__WRITE, -1) == -EINTR
-                && (done > 0 || !green__restarts())) {
+            const int p = green__park_fd(fd, GREEN__WRITE, -1);
+            fd = green__fd_resume(fd);
+            if (p == -EINTR && (done > 0 || !green__restarts())) {
                 return done ? (ssize_t)done : -EINTR;
             }
         } else if (done == 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
@@ -156,9 +160,9 @@ static ssize_t write_pipe(int fd, struct iovec *iov, size_t cnt, size_t total)
 static ssize_t writev_other(int fd, const struct iovec *iov, int cnt,
                             bool trusted)
 {
-    const int w = wait_for(fd, POLLOUT);
-    if (w < 0) {
-        return w;
+    fd = wait_for(fd, POLLOUT);
+    if (fd < 0) {
+        return fd;
     }
     struct iovec one, *copy;
     const int c = iov_copy(iov, (size_t)cnt, trusted, &one, &copy);
@@ -229,7 +233,7 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
             result = done ? (ssize_t)done : green__neg_errno();
             break;
         }
-        const int p = green__park_sock(fd, GREEN__WRITE, SO_SNDTIMEO,
+        const int p = green__park_sock(&fd, GREEN__WRITE, SO_SNDTIMEO,
                                        &deadline);
         if (p < 0) {
             /* Timed out (SO_SNDTIMEO) or interrupted: what went out. */
@@ -272,8 +276,8 @@ GREEN_WRAP ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
     ssize_t r = green__recvmsg(fd, &m, 0);
     if (r == -ENOTSOCK) {
         r = wait_for(fd, POLLIN);
-        if (r == 0) {
-            r = green__real.readv(fd, iov, iovcnt);
+        if (r >= 0) {
+            r = green__real.readv((int)r, iov, iovcnt);
             r = r < 0 ? green__neg_errno() : r;
         }
     }

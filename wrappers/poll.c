@@ -149,6 +149,7 @@ static int epoll_green(int epfd, struct epoll_event *events, int max,
             break;
         }
         r = green__park_fd(epfd, GREEN__READ, deadline);
+        epfd = green__fd_resume(epfd);
         if (r == -EINTR) {
             break;                          /* never restarts */
         }
@@ -268,6 +269,60 @@ static int sets_park(const struct fd_sets *s, int nfds, int64_t deadline)
     return r;
 }
 
+/* What the kernel's select reports when it looks at the sets again after
+ * a wake-up and finds an fd the program closed meanwhile (fs/select.c:
+ * POLLNVAL belongs to POLLIN_SET, POLLOUT_SET and POLLEX_SET since Linux
+ * 5.x): that fd ready in every set it is in, the others as poll sees them.
+ * Only the first look fails with EBADF. Returns the count or -errno. */
+static int sets_rescan(struct fd_sets *s, int nfds)
+{
+    static const short ready[3] = {
+        POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR | POLLNVAL,
+        POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR | POLLNVAL,
+        POLLPRI | POLLNVAL,
+    };
+    static const short events[3] = { POLLIN, POLLOUT, POLLPRI };
+    struct pollfd *fds = malloc(((size_t)nfds + 1) * sizeof *fds);
+    if (fds == NULL) {
+        return -ENOMEM;
+    }
+    nfds_t n = 0;
+    for (int fd = 0; fd < nfds; fd++) {
+        short ev = 0;
+        for (int i = 0; i < 3; i++) {
+            if (s->copy[i] && (s->copy[i][fd / 8] & (1u << (fd % 8)))) {
+                ev |= events[i];
+            }
+        }
+        if (ev) {
+            fds[n++] = (struct pollfd){ .fd = fd, .events = ev };
+        }
+    }
+    if (green__real.poll(fds, n, 0) < 0) {
+        const int err = errno;
+        free(fds);
+        return -err;
+    }
+    int count = 0;
+    for (int i = 0; i < 3; i++) {
+        if (s->set[i] != NULL) {
+            memset(s->set[i], 0, s->bytes);
+        }
+    }
+    for (nfds_t j = 0; j < n; j++) {
+        const int fd = fds[j].fd;
+        for (int i = 0; i < 3; i++) {
+            if (s->copy[i] && (s->copy[i][fd / 8] & (1u << (fd % 8)))
+                && (fds[j].revents & ready[i])) {
+                ((unsigned char *)s->set[i])[fd / 8] |= 1u << (fd % 8);
+                count++;
+            }
+        }
+    }
+    free(fds);
+    return count;
+}
+
 /* Wait for the sets until `deadline`. Returns the real select's count,
  * -1 with errno set, or (timed out) the final zero-timeout answer. */
 static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
@@ -277,6 +332,7 @@ static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
     const struct timespec zero = { 0, 0 };
     struct wait_mask w;
     wait_mask_begin(&w, mask);
+    bool woken = false;         /* parked once: the kernel looks again */
     int r;
     for (;;) {
         if (wait_mask_interrupted(&w)) {
@@ -286,11 +342,18 @@ static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
         sets_restore(s);
         r = green__real.pselect(nfds, s->set[0], s->set[1], s->set[2],
                                 &zero, NULL);
+        if (r < 0 && errno == EBADF && woken) {
+            r = sets_rescan(s, nfds);
+            if (r != 0) {
+                break;
+            }
+        }
         if (r != 0) {
             r = r < 0 ? green__neg_errno() : r;
             break;
         }
         r = sets_park(s, nfds, deadline);
+        woken = true;
         if (r == -ENOMEM || r == -EINTR) {
             break;                          /* EINTR: never restarts */
         }
@@ -298,7 +361,11 @@ static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
             sets_restore(s);
             r = green__real.pselect(nfds, s->set[0], s->set[1], s->set[2],
                                     &zero, NULL);
-            r = r < 0 ? green__neg_errno() : r;
+            if (r < 0 && errno == EBADF) {
+                r = sets_rescan(s, nfds);
+            } else {
+                r = r < 0 ? green__neg_errno() : r;
+            }
             break;
         }
     }

@@ -29,12 +29,13 @@ int64_t green__sock_deadline(int fd, int optname)
         + (int64_t)tv.tv_usec * 1000;
 }
 
-int green__park_sock(int fd, int events, int optname, int64_t *deadline)
+int green__park_sock(int *fd, int events, int optname, int64_t *deadline)
 {
     if (*deadline == GREEN__NO_DEADLINE_YET) {
-        *deadline = green__sock_deadline(fd, optname);
+        *deadline = green__sock_deadline(*fd, optname);
     }
-    const int r = green__park_fd(fd, events, *deadline);
+    const int r = green__park_fd(*fd, events, *deadline);
+    *fd = green__fd_resume(*fd);
     if (r == -ETIMEDOUT) {
         return -EAGAIN;
     }
@@ -81,7 +82,7 @@ static ssize_t recvfrom_green(int fd, void *buf, size_t len, int flags,
         if (green__fd_nonblocking(fd)) {
             return done ? (ssize_t)done : -EAGAIN;
         }
-        const int p = green__park_sock(fd, GREEN__READ, SO_RCVTIMEO,
+        const int p = green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO,
                                        &deadline);
         if (p < 0) {
             return done ? (ssize_t)done : p;
@@ -126,7 +127,7 @@ ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags)
         if (green__fd_nonblocking(fd)) {
             return -EAGAIN;
         }
-        const int p = green__park_sock(fd, GREEN__READ, SO_RCVTIMEO,
+        const int p = green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO,
                                        &deadline);
         if (p < 0) {
             return p;
@@ -202,12 +203,13 @@ static bool accept_would_block(int fd)
     return !green__fd_nonblocking(fd);
 }
 
-/* Wait until accept will not block. Returns 0, -EAGAIN when the
- * listener's SO_RCVTIMEO passed first (the kernel's answer), or -EINTR. */
-static int accept_wait(int fd)
+/* Wait until accept on *fd will not block; *fd becomes the fd to accept
+ * on (green__fd_resume). Returns 0, -EAGAIN when the listener's
+ * SO_RCVTIMEO passed first (the kernel's answer), or -EINTR. */
+static int accept_wait(int *fd)
 {
     int64_t deadline = GREEN__NO_DEADLINE_YET;
-    while (accept_would_block(fd)) {
+    while (accept_would_block(*fd)) {
         const int r = green__park_sock(fd, GREEN__READ, SO_RCVTIMEO,
                                        &deadline);
         if (r < 0) {
@@ -217,6 +219,17 @@ static int accept_wait(int fd)
     return 0;
 }
 
+/* The real accept4 on `fd`, then the end of the call (fdstate). */
+static int accept_end(int fd, struct sockaddr *addr, socklen_t *addrlen,
+                      int flags)
+{
+    const int r = green__real.accept4(fd, addr, addrlen, flags);
+    const int err = errno;
+    green__fd_call_end();
+    errno = err;
+    return r;
+}
+
 GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
                        int flags)
 {
@@ -224,11 +237,12 @@ GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
     /* Unknown flags: EINVAL at once, without waiting. */
     if (green__may_park() && !(flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))) {
         const int entry_errno = errno;
-        const int r = accept_wait(fd);
+        const int r = accept_wait(&fd);
         if (r < 0) {
             return (int)green__wrap_ret(r, entry_errno);
         }
         errno = entry_errno;
+        return accept_end(fd, addr, addrlen, flags);
     }
     return green__real.accept4(fd, addr, addrlen, flags);
 }
@@ -238,11 +252,12 @@ GREEN_WRAP int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
     green__ensure_init();
     if (green__may_park()) {
         const int entry_errno = errno;
-        const int r = accept_wait(fd);
+        const int r = accept_wait(&fd);
         if (r < 0) {
             return (int)green__wrap_ret(r, entry_errno);
         }
         errno = entry_errno;
+        return accept_end(fd, addr, addrlen, 0);
     }
     return green__real.accept(fd, addr, addrlen);
 }
@@ -297,7 +312,7 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
     do {
         /* SO_SNDTIMEO bounds a blocking connect: EINPROGRESS then. An
          * interrupted connect goes on connecting in the background. */
-        const int p = green__park_sock(fd, GREEN__WRITE, SO_SNDTIMEO,
+        const int p = green__park_sock(&fd, GREEN__WRITE, SO_SNDTIMEO,
                                        &deadline);
         if (p < 0) {
             return p == -EAGAIN ? -EINPROGRESS : p;

@@ -25,11 +25,23 @@
 #define GREEN_WRAP __attribute__((visibility("default")))
 #define GREEN_EXPORT GREEN_WRAP
 
+/* The wrapper's call is over: if the program closed its fd while it
+ * waited, let go of the descriptor kept for it (hub/fdstate.c). Every
+ * wrapper that parks on an fd ends with this (green__wrap_ret does it). */
+static inline void green__fd_call_end(void)
+{
+    const struct green__thread *self = green__sched.current;
+    if (__builtin_expect(self != NULL && self->fd_moved, 0)) {
+        green__fdstate_call_end();
+    }
+}
+
 /* Turn an internal result into the wrapper's: r < 0 sets errno = -r and
  * gives -1; success restores the errno the program had on entry (a retry
  * that first failed with EAGAIN must not leak EAGAIN). */
 static inline long green__wrap_ret(long r, int entry_errno)
 {
+    green__fd_call_end();
     if (r < 0) {
         errno = (int)-r;
         return -1;
@@ -118,12 +130,13 @@ static inline bool green__timespec_valid(const struct timespec *ts)
  * block; the kernel then fails the call with EAGAIN. */
 int64_t green__sock_deadline(int fd, int optname);
 
-/* Park on socket `fd` for `events` until ready or until the deadline of
+/* Park on socket *fd for `events` until ready or until the deadline of
  * `optname`, which *deadline caches (start it at GREEN__NO_DEADLINE_YET).
  * Returns 0 (retry the call: ready, or a handler with SA_RESTART ran),
- * -EAGAIN when the timeout passed, as the kernel reports it, or -EINTR. */
+ * -EAGAIN when the timeout passed, as the kernel reports it, or -EINTR.
+ * *fd becomes the fd to retry on (green__fd_resume). */
 #define GREEN__NO_DEADLINE_YET (-2)
-int green__park_sock(int fd, int events, int optname, int64_t *deadline);
+int green__park_sock(int *fd, int events, int optname, int64_t *deadline);
 
 /* Wait on lot `key` for a synchronisation primitive the runtime handles
  * from the start (rwlock, semaphore, barrier, once, spin, futex): parks

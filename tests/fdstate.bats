@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# fdstate: closing or replacing an fd another thread waits on.  Linux does
+# not wake a thread blocked in read, recv, accept, poll or select when the
+# fd is closed or dup2'd over: the call goes on with the open file
+# description it started on (poll and select then report the closed
+# number); shutdown does wake it.  Works means: tests/progs/fd-close.c
+# (close under read, recv, accept, poll, select and a poll of two fds;
+# shutdown; dup2 over a read fd; close_range; closefrom; fclose of a
+# polled stream; a new pipe taking the number of a waited fd) prints the
+# same transcript natively and under libgreen, in both stack modes, and a
+# thread reading stdin while fd 0 is closed leaves the flags of the pipe
+# or pty it shares with the shell as they were.
+
+load helpers
+
+@test "fdstate [copy]: waiters on a closed, dup2'd or reused fd behave as natively" {
+    compare_mode copy fd-close
+    assert_success
+}
+
+@test "fdstate [separate]: waiters on a closed, dup2'd or reused fd behave as natively" {
+    compare_mode separate fd-close
+    assert_success
+}
+
+# stdin_pipe MODE: fd-close stdin reads a line that arrives after fd 0 was
+# closed; stdio-flags prints the flags of the same pipes before and after.
+stdin_pipe() {
+    local mode=$1 flags prog
+    flags=$(green_prog stdio-flags)
+    prog=$(green_prog fd-close)
+    mode_env "$mode"
+    { sleep 0.5; echo line; } | {
+        env -u LD_PRELOAD "$flags" before
+        timeout --kill-after=5 "$GREEN_RUN_TIMEOUT" \
+            "${MODE_ENV[@]}" "$prog" stdin
+        echo "status $?"
+        env -u LD_PRELOAD "$flags" after
+    } 2>&1 | cat >"$BATS_TEST_TMPDIR/$mode.out"
+    cat "$BATS_TEST_TMPDIR/$mode.out"
+}
+
+assert_flags_kept() {
+    local out=$1 before after
+    before=$(grep '^before: ' "$out") || fail "no 'before' line in $out"
+    after=$(grep '^after: ' "$out") || fail "no 'after' line in $out"
+    assert_equal "${after#after: }" "${before#before: }"
+}
+
+stdin_pipe_test() {
+    require_green_lib
+    stdin_pipe plain
+    stdin_pipe "$1"
+    assert_flags_kept "$BATS_TEST_TMPDIR/$1.out"
+    grep -qx 'status 0' "$BATS_TEST_TMPDIR/$1.out" || fail "fd-close failed"
+    grep -qx '  read returned: 5 OK "line' "$BATS_TEST_TMPDIR/$1.out" ||
+        fail "the line did not reach the reader"
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/$1.out")" \
+        "$(cat "$BATS_TEST_TMPDIR/plain.out")"
+}
+
+@test "fdstate [copy]: closing stdin (a pipe) under a reader keeps the reader and the pipe's flags" {
+    stdin_pipe_test copy
+}
+
+@test "fdstate [separate]: closing stdin (a pipe) under a reader keeps the reader and the pipe's flags" {
+    stdin_pipe_test separate
+}
+
+# stdin_pty MODE: the same on a pty made by script(1).
+stdin_pty() {
+    local mode=$1 driver=$BATS_TEST_TMPDIR/driver.sh
+    local out=$BATS_TEST_TMPDIR/pty.$mode.out
+    mode_env "$mode"
+    {
+        printf '%q ' env -u LD_PRELOAD "$(green_prog stdio-flags)" before
+        printf '\n'
+        printf '%q ' timeout --foreground --kill-after=5 "$GREEN_RUN_TIMEOUT" \
+            "${MODE_ENV[@]}" "$(green_prog fd-close)" stdin
+        printf '\necho "status $?"\n'
+        printf '%q ' env -u LD_PRELOAD "$(green_prog stdio-flags)" after
+        printf '\n'
+    } >"$driver"
+    { sleep 1; echo line; sleep 1; } |
+        timeout --kill-after=5 $((GREEN_RUN_TIMEOUT + 10)) \
+            script -qec "bash $driver" /dev/null | tr -d '\r' >"$out"
+    cat "$out"
+    assert_flags_kept "$out"
+    grep -q '^before: fd0 RDWR/' "$out" || fail "stdin is not the pty"
+    grep -qx 'status 0' "$out" || fail "fd-close failed under $mode"
+    grep -q 'read returned: 5 OK "line' "$out" ||
+        fail "the line did not reach the reader"
+}
+
+@test "fdstate [copy]: closing stdin (a pty) under a reader keeps the reader and the terminal's flags" {
+    stdin_pty copy
+}
+
+@test "fdstate [separate]: closing stdin (a pty) under a reader keeps the reader and the terminal's flags" {
+    stdin_pty separate
+}
