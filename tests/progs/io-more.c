@@ -513,6 +513,10 @@ static void batch_receive(void)
                  recv(u[1], dgrams[0], DGRAM, MSG_DONTWAIT), EAGAIN);
     REPORT_ERRNO("recvmmsg MSG_ERRQUEUE with nothing queued",
                  recvmmsg(u[1], dgram_vec, VLEN, MSG_ERRQUEUE, NULL), EAGAIN);
+    REPORT_ERRNO("recv MSG_ERRQUEUE with nothing queued",
+                 recv(u[1], dgrams[0], DGRAM, MSG_ERRQUEUE), EAGAIN);
+    REPORT_ERRNO("recvmsg MSG_ERRQUEUE with nothing queued",
+                 recvmsg(u[1], &dgram_vec[0].msg_hdr, MSG_ERRQUEUE), EAGAIN);
     close(u[0]);
     close(u[1]);
 }
