@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* read, write, readv, writev (and their cores green__readv, green__writev,
- * green__sendmsg_all, shared with the positional and batch calls): try the call without blocking, park the green
- * thread on the fd if it would block, retry; return libc's result and errno.
+/* read, write, readv, writev, and their cores green__readv, green__writev
+ * and green__sendmsg_all (shared with the positional, batch and transfer
+ * calls): try the call without blocking, park the green thread on the fd
+ * if it would block, retry; return libc's result and errno.
  *
  * Sockets are tried with recv/recvmsg/sendmsg and MSG_DONTWAIT, which works
  * per call on any socket and leaves the file status flags alone. For other
  * fds (pipes, ttys, regular files) a zero-timeout poll decides: ready
- * (regular files always are) means the real call will not block. A write larger than
- * PIPE_BUF to a pipe could still block half way, so it goes in pieces with
- * RWF_NOWAIT, which Linux supports on pipes; where it does not, the real
- * write blocks as it would natively.
+ * (regular files always are) means the real call will not block. A write
+ * larger than PIPE_BUF to a pipe could still block half way, so it goes in
+ * pieces with RWF_NOWAIT, which Linux supports on pipes; where it does
+ * not, the real write blocks as it would natively.
  */
 #include "config.h"
 
