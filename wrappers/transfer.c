@@ -151,7 +151,7 @@ static bool sendfile_stream(int out, int in, off_t *offset, size_t count,
                             ssize_t *r)
 {
     const int fl = fcntl(in, F_GETFL);
-    if ((ssize_t)count < 0 || fl < 0 || (fl & O_DIRECT)
+    if (fl < 0 || (fl & O_DIRECT)
         || fd_type(in) != S_IFREG || !blocking_stream(out)) {
         return false;
     }
@@ -180,6 +180,10 @@ static bool sendfile_stream(int out, int in, off_t *offset, size_t count,
 static ssize_t sendfile_green(int out, int in, off_t *offset, size_t count)
 {
     ssize_t r;
+    if ((ssize_t)count < 0) {
+        r = green__real.sendfile(out, in, offset, count);    /* EINVAL */
+        return r < 0 ? green__neg_errno() : r;
+    }
     if (sendfile_stream(out, in, offset, count, &r)) {
         return r;
     }
