@@ -14,8 +14,10 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -25,6 +27,10 @@
 /* glibc's fortified entry points, declared by no header without
  * _FORTIFY_SOURCE. */
 ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t nbytes, off_t offset,
+                    size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t nbytes, off64_t offset,
+                      size_t buflen);
 ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
                        int flags, struct sockaddr *addr, socklen_t *alen);

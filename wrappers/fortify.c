@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The fortified entry points that programs built with _FORTIFY_SOURCE
  * (Debian's own binaries among them) call instead of the plain names:
- * __read_chk, __recv_chk, __recvfrom_chk, __poll_chk, __ppoll_chk. Each
- * checks the buffer as glibc does, by letting glibc's own version handle
- * (and abort on) an overflowing request, then takes the plain wrapper's
- * path, which parks.
+ * __read_chk, __pread_chk, __pread64_chk, __recv_chk, __recvfrom_chk,
+ * __poll_chk, __ppoll_chk. Each checks the buffer as glibc does, by
+ * letting glibc's own version handle (and abort on) an overflowing
+ * request, then takes the plain wrapper's path, which parks.
  */
 #include "config.h"
 
@@ -19,6 +19,26 @@ GREEN_WRAP ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen)
         return green__real.__read_chk(fd, buf, nbytes, buflen);
     }
     return read(fd, buf, nbytes);
+}
+
+GREEN_WRAP ssize_t __pread_chk(int fd, void *buf, size_t nbytes, off_t off,
+                               size_t buflen)
+{
+    green__ensure_init();
+    if (nbytes > buflen) {
+        return green__real.__pread_chk(fd, buf, nbytes, off, buflen);
+    }
+    return pread(fd, buf, nbytes, off);
+}
+
+GREEN_WRAP ssize_t __pread64_chk(int fd, void *buf, size_t nbytes,
+                                 off64_t off, size_t buflen)
+{
+    green__ensure_init();
+    if (nbytes > buflen) {
+        return green__real.__pread64_chk(fd, buf, nbytes, off, buflen);
+    }
+    return pread64(fd, buf, nbytes, off);
 }
 
 GREEN_WRAP ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen,

@@ -1,72 +1,26 @@
 /* SPDX-License-Identifier: MIT */
-/* read, write, readv, writev: try the call without blocking, park the green
- * thread on the fd if it would block, retry; return libc's result and errno.
+/* read, write, readv, writev, and their cores green__readv, green__writev
+ * and green__sendmsg_all (shared with the positional, batch and transfer
+ * calls): try the call without blocking, park the green thread on the fd
+ * if it would block, retry; return libc's result and errno.
  *
  * Sockets are tried with recv/recvmsg/sendmsg and MSG_DONTWAIT, which works
  * per call on any socket and leaves the file status flags alone. For other
  * fds (pipes, ttys, regular files) a zero-timeout poll decides: ready
- * (regular files always are) means the real call will not block. A write larger than
- * PIPE_BUF to a pipe could still block half way, so it goes in pieces with
- * RWF_NOWAIT, which Linux supports on pipes; where it does not, the real
- * write blocks as it would natively.
+ * (regular files always are) means the real call will not block. A write
+ * larger than PIPE_BUF to a pipe could still block half way, so it goes in
+ * pieces with RWF_NOWAIT, which Linux supports on pipes; where it does
+ * not, the real write blocks as it would natively.
  */
 #include "config.h"
 
 #include <limits.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "wrappers/wrap.h"
-
-/* Skip `n` bytes written from the iovec array *iov of *cnt entries (a copy
- * the caller owns). */
-static void iov_advance(struct iovec **iov, size_t *cnt, size_t n)
-{
-    while (n > 0 && n >= (*iov)[0].iov_len) {
-        n -= (*iov)[0].iov_len;
-        (*iov)++;
-        (*cnt)--;
-    }
-    if (n > 0) {
-        (*iov)[0].iov_base = (char *)(*iov)[0].iov_base + n;
-        (*iov)[0].iov_len -= n;
-    }
-}
-
-/* Copy an iovec array into *one (a single entry) or a new heap array, and
- * point *out at the copy (free it when it is not `one`). The program's own
- * array (not `trusted`) is read without faulting. Returns 0, -EFAULT for a
- * bad pointer (the real call then reports it) or -ENOMEM. */
-static int iov_copy(const struct iovec *src, size_t cnt, bool trusted,
-                    struct iovec *one, struct iovec **out)
-{
-    struct iovec *dst = one;
-    if (cnt > 1 && (dst = malloc(cnt * sizeof *dst)) == NULL) {
-        return -ENOMEM;
-    }
-    if (trusted) {
-        memcpy(dst, src, cnt * sizeof *dst);
-    } else if (cnt > 0 && green__peek(dst, src, cnt * sizeof *dst) != 0) {
-        if (dst != one) {
-            free(dst);
-        }
-        return -EFAULT;
-    }
-    *out = dst;
-    return 0;
-}
-
-static size_t iov_total(const struct iovec *iov, size_t cnt)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < cnt; i++) {
-        total += iov[i].iov_len;
-    }
-    return total;
-}
 
 /* Park until reading (POLLIN) or writing (POLLOUT) non-socket `fd` would
  * not block. Returns the fd to make the call on (green__fd_resume), or
@@ -137,7 +91,7 @@ static ssize_t write_pipe(int fd, struct iovec *iov, size_t cnt, size_t total)
         const ssize_t r = pwritev2(fd, iov, (int)cnt, -1, RWF_NOWAIT);
         if (r >= 0) {
             done += (size_t)r;
-            iov_advance(&iov, &cnt, (size_t)r);
+            green__iov_advance(&iov, &cnt, (size_t)r);
         } else if (errno == EAGAIN) {
             const int p = green__park_fd(fd, GREEN__WRITE, -1);
             fd = green__fd_resume(fd);
@@ -165,16 +119,16 @@ static ssize_t writev_other(int fd, const struct iovec *iov, int cnt,
         return fd;
     }
     struct iovec one, *copy;
-    const int c = iov_copy(iov, (size_t)cnt, trusted, &one, &copy);
+    const int c = green__iov_copy(iov, (size_t)cnt, trusted, &one, &copy);
     if (c == -ENOMEM) {
         return c;
     }
     struct stat st;
+    const size_t total = c == 0 ? green__iov_total(copy, (size_t)cnt) : 0;
     ssize_t r;
-    if (c == 0 && iov_total(copy, (size_t)cnt) > PIPE_BUF
-        && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
+    if (total > PIPE_BUF && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
         && !green__fd_nonblocking(fd)) {
-        r = write_pipe(fd, copy, (size_t)cnt, iov_total(copy, (size_t)cnt));
+        r = write_pipe(fd, copy, (size_t)cnt, total);
     } else {
         r = green__real.writev(fd, iov, cnt);   /* EFAULT for a bad array */
         r = r < 0 ? green__neg_errno() : r;
@@ -201,7 +155,7 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
     }
     if ((trusted || green__peek(&m, msg, sizeof m) == 0)
         && m.msg_iovlen <= IOV_MAX) {
-        c = iov_copy(m.msg_iov, m.msg_iovlen, trusted, &one, &copy);
+        c = green__iov_copy(m.msg_iov, m.msg_iovlen, trusted, &one, &copy);
     }
     if (c == -ENOMEM) {
         return c;
@@ -213,7 +167,7 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
         return r < 0 ? green__neg_errno() : r;
     }
     m.msg_iov = copy;
-    size_t left = iov_total(m.msg_iov, m.msg_iovlen);
+    size_t left = green__iov_total(m.msg_iov, m.msg_iovlen);
     size_t done = 0;
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     ssize_t result;
@@ -226,7 +180,7 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
                 result = (ssize_t)done;
                 break;
             }
-            iov_advance(&m.msg_iov, &m.msg_iovlen, (size_t)r);
+            green__iov_advance(&m.msg_iov, &m.msg_iovlen, (size_t)r);
             continue;
         }
         if (errno != EAGAIN || green__fd_nonblocking(fd)) {
@@ -264,13 +218,8 @@ GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
     return green__wrap_ret(r, entry_errno);
 }
 
-GREEN_WRAP ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+ssize_t green__readv(int fd, const struct iovec *iov, int iovcnt)
 {
-    green__ensure_init();
-    if (!green__may_park() || iovcnt <= 0 || iovcnt > IOV_MAX) {
-        return green__real.readv(fd, iov, iovcnt);
-    }
-    const int entry_errno = errno;
     struct msghdr m = { .msg_iov = (struct iovec *)iov,
                         .msg_iovlen = (size_t)iovcnt };
     ssize_t r = green__recvmsg(fd, &m, 0);
@@ -281,7 +230,26 @@ GREEN_WRAP ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
             r = r < 0 ? green__neg_errno() : r;
         }
     }
-    return green__wrap_ret(r, entry_errno);
+    return r;
+}
+
+GREEN_WRAP ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    green__ensure_init();
+    if (!green__may_park() || iovcnt <= 0 || iovcnt > IOV_MAX) {
+        return green__real.readv(fd, iov, iovcnt);
+    }
+    const int entry_errno = errno;
+    return green__wrap_ret(green__readv(fd, iov, iovcnt), entry_errno);
+}
+
+ssize_t green__writev(int fd, const struct iovec *iov, int iovcnt)
+{
+    const struct msghdr m = { .msg_iov = (struct iovec *)iov,
+                              .msg_iovlen = (size_t)iovcnt };
+    /* The msghdr is ours, the iovec array the program's. */
+    const ssize_t r = green__sendmsg_all(fd, &m, 0, false);
+    return r == -ENOTSOCK ? writev_other(fd, iov, iovcnt, false) : r;
 }
 
 GREEN_WRAP ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
@@ -291,12 +259,5 @@ GREEN_WRAP ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
         return green__real.writev(fd, iov, iovcnt);
     }
     const int entry_errno = errno;
-    const struct msghdr m = { .msg_iov = (struct iovec *)iov,
-                              .msg_iovlen = (size_t)iovcnt };
-    /* The msghdr is ours, the iovec array the program's. */
-    ssize_t r = green__sendmsg_all(fd, &m, 0, false);
-    if (r == -ENOTSOCK) {
-        r = writev_other(fd, iov, iovcnt, false);
-    }
-    return green__wrap_ret(r, entry_errno);
+    return green__wrap_ret(green__writev(fd, iov, iovcnt), entry_errno);
 }

@@ -46,6 +46,10 @@ int green__park_sock(int *fd, int events, int optname, int64_t *deadline)
     return 0;
 }
 
+/* Receive flags that never wait: MSG_DONTWAIT, and MSG_ERRQUEUE, which
+ * reads the error queue and gives EAGAIN when it is empty (ip(7)). */
+#define NEVER_WAITS (MSG_DONTWAIT | MSG_ERRQUEUE)
+
 static bool is_stream(int fd)
 {
     int type = 0;
@@ -93,7 +97,7 @@ static ssize_t recvfrom_green(int fd, void *buf, size_t len, int flags,
 GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
     green__ensure_init();
-    if (!green__may_park() || (flags & MSG_DONTWAIT)) {
+    if (!green__may_park() || (flags & NEVER_WAITS)) {
         return green__real.recv(fd, buf, len, flags);
     }
     const int entry_errno = errno;
@@ -105,7 +109,7 @@ GREEN_WRAP ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
                             struct sockaddr *addr, socklen_t *alen)
 {
     green__ensure_init();
-    if (!green__may_park() || (flags & MSG_DONTWAIT)) {
+    if (!green__may_park() || (flags & NEVER_WAITS)) {
         return green__real.recvfrom(fd, buf, len, flags, addr, alen);
     }
     const int entry_errno = errno;
@@ -138,7 +142,7 @@ ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags)
 GREEN_WRAP ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     green__ensure_init();
-    if (!green__may_park() || (flags & MSG_DONTWAIT)) {
+    if (!green__may_park() || (flags & NEVER_WAITS)) {
         return green__real.recvmsg(fd, msg, flags);
     }
     const int entry_errno = errno;

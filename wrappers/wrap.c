@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The helpers of wrappers/wrap.h too large to inline: whether an fd would
- * block, reading the program's memory without faulting, and the wait of
+ * block, reading and writing the program's memory without faulting,
+ * copying its iovec arrays, and the wait of
  * the synchronisation primitives the runtime handles from the start.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -67,6 +69,25 @@ int green__poke(void *dst, const void *src, size_t len)
         return 0;
     }
     return -EFAULT;
+}
+
+int green__iov_copy(const struct iovec *src, size_t cnt, bool trusted,
+                    struct iovec *one, struct iovec **out)
+{
+    struct iovec *dst = one;
+    if (cnt > 1 && (dst = malloc(cnt * sizeof *dst)) == NULL) {
+        return -ENOMEM;
+    }
+    if (trusted) {
+        memcpy(dst, src, cnt * sizeof *dst);
+    } else if (cnt > 0 && green__peek(dst, src, cnt * sizeof *dst) != 0) {
+        if (dst != one) {
+            free(dst);
+        }
+        return -EFAULT;
+    }
+    *out = dst;
+    return 0;
 }
 
 int green__sync_wait(const void *key, int64_t deadline)

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "hub/internal.h"
@@ -161,6 +162,38 @@ static inline bool green__restarts(void)
     return green__sched.current->sig_restart;
 }
 
+/* Skip `n` bytes already transferred from the iovec array *iov of *cnt
+ * entries (a copy the caller owns). */
+static inline void green__iov_advance(struct iovec **iov, size_t *cnt,
+                                      size_t n)
+{
+    while (n > 0 && n >= (*iov)[0].iov_len) {
+        n -= (*iov)[0].iov_len;
+        (*iov)++;
+        (*cnt)--;
+    }
+    if (n > 0) {
+        (*iov)[0].iov_base = (char *)(*iov)[0].iov_base + n;
+        (*iov)[0].iov_len -= n;
+    }
+}
+
+static inline size_t green__iov_total(const struct iovec *iov, size_t cnt)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        total += iov[i].iov_len;
+    }
+    return total;
+}
+
+/* Copy an iovec array into *one (a single entry) or a new heap array, and
+ * point *out at the copy (free it when it is not `one`). The program's own
+ * array (not `trusted`) is read without faulting. Returns 0, -EFAULT for a
+ * bad pointer (the real call then reports it) or -ENOMEM. Any. */
+int green__iov_copy(const struct iovec *src, size_t cnt, bool trusted,
+                    struct iovec *one, struct iovec **out);
+
 /* Send all of `msg` on socket `fd` as a blocking sendmsg would, parking
  * while the socket is full (wrappers/io.c). `trusted`: msg and its iovec
  * array are libgreen's own (send, sendto, write), so they need no
@@ -174,5 +207,11 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
  * (wrappers/socket.c). Returns bytes or -errno (-ENOTSOCK: not a socket).
  * Green thread, may park. */
 ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags);
+
+/* readv and writev as a blocking caller sees them, on any fd: park while
+ * the call would block, then return bytes or -errno (wrappers/io.c). For
+ * 0 < iovcnt <= IOV_MAX. Green thread, may park. */
+ssize_t green__readv(int fd, const struct iovec *iov, int iovcnt);
+ssize_t green__writev(int fd, const struct iovec *iov, int iovcnt);
 
 #endif

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/* Positional I/O: pread, pwrite, preadv, pwritev, preadv2, pwritev2 and
+ * their *64 names (the same functions on LP64; glibc exports both).
+ *
+ * A positional call blocks only on an fd that has both a position and a
+ * wait: pipes, FIFOs, sockets, ttys, eventfds and timerfds give ESPIPE at
+ * once (their files have no FMODE_PREAD), regular files never wait. So
+ * the wrappers ask poll first (regular files are always ready) and, when
+ * the fd is not ready, let the kernel tell with a zero-length preadv or
+ * pwritev at the same offset whether the real call would fail at once
+ * (ESPIPE, EBADF, EINVAL); only a device that takes positional I/O and
+ * is not ready makes the green thread park.
+ *
+ * preadv2 and pwritev2 with offset -1 use the file position, like readv
+ * and writev: on a pipe or socket they park exactly as those do
+ * (wrappers/io.c). RWF_NOWAIT, or flags this file does not know, pass
+ * straight through: the program asked for EAGAIN, or the kernel answers
+ * at once.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "wrappers/wrap.h"
+
+_Static_assert(sizeof(off_t) == sizeof(off64_t),
+               "the *64 names are the same functions (LP64)");
+
+/* The preadv2/pwritev2 flags that change nothing on a pipe or socket. */
+#define KNOWN_RWF (RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND)
+
+/* Park until a positional read (POLLIN) or write (POLLOUT) of *fdp at
+ * `off` would not block: the fd is ready, the real call fails at once, or
+ * green__fd_must_wait says it returns anyway; *fdp becomes the fd to make
+ * the call on (green__fd_resume). Returns 0, or -EINTR when a signal
+ * handler without SA_RESTART ran. errno is kept. */
+static int wait_pos(int *fdp, short events, off_t off)
+{
+    int fd = *fdp;
+    const int entry_errno = errno;
+    while (!green__fd_ready(fd, events)) {
+        /* A zero-length transfer never reaches the driver: 0 when the fd
+         * takes positional I/O, else the error the real call gives. */
+        const ssize_t probe = events == POLLIN
+            ? green__real.preadv(fd, NULL, 0, off)
+            : green__real.pwritev(fd, NULL, 0, off);
+        if (probe < 0 || !green__fd_must_wait(fd, events)) {
+            break;
+        }
+        const int p = green__park_fd(fd, events == POLLIN ? GREEN__READ
+                                                          : GREEN__WRITE, -1);
+        fd = *fdp = green__fd_resume(fd);
+        if (p == -EINTR && !green__restarts()) {
+            return -EINTR;
+        }
+    }
+    errno = entry_errno;
+    return 0;
+}
+
+GREEN_WRAP ssize_t pread(int fd, void *buf, size_t count, off_t off)
+{
+    green__ensure_init();
+    if (green__may_park() && count > 0) {
+        const int w = wait_pos(&fd, POLLIN, off);
+        if (w < 0) {
+            return green__wrap_ret(w, errno);
+        }
+    }
+    return green__real.pread(fd, buf, count, off);
+}
+
+GREEN_WRAP ssize_t pread64(int fd, void *buf, size_t count, off64_t off)
+{
+    green__ensure_init();
+    if (green__may_park() && count > 0) {
+        const int w = wait_pos(&fd, POLLIN, off);
+        if (w < 0) {
+            return green__wrap_ret(w, errno);
+        }
+    }
+    return green__real.pread64(fd, buf, count, off);
+}
+
+GREEN_WRAP ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
+{
+    green__ensure_init();
+    if (green__may_park() && count > 0) {
+        const int w = wait_pos(&fd, POLLOUT, off);
+        if (w < 0) {
+            return green__wrap_ret(w, errno);
+        }
+    }
+    return green__real.pwrite(fd, buf, count, off);
+}
+
+GREEN_WRAP ssize_t pwrite64(int fd, const void *buf, size_t count,
+                            off64_t off)
+{
+    green__ensure_init();
+    if (green__may_park() && count > 0) {
+        const int w = wait_pos(&fd, POLLOUT, off);
+        if (w < 0) {
+            return green__wrap_ret(w, errno);
+        }
+    }
+    return green__real.pwrite64(fd, buf, count, off);
+}
+
+GREEN_WRAP ssize_t preadv(int fd, const struct iovec *iov, int cnt,
+                          off_t off)
+{
+    green__ensure_init();
+    if (green__may_park() && cnt > 0) {
+        const int w = wait_pos(&fd, POLLIN, off);
+        if (w < 0) {
+            return green__wrap_ret(w, errno);
+        }
+    }
+    return green__real.preadv(fd, iov, cnt, off);
+}
+
+GREEN_WRAP ssize_t preadv64(int fd, const struct iovec *iov, int cnt,
+                            off64_t off)
+{
+    green__ensure_init();
+    if (green__may_park() && cnt > 0) {
+        const int w = wait_pos(&fd, POLLIN, off);
+        if (w < 0) {
+            return green__wrap_ret(w, errno);
+        }
+    }
+    return green__real.preadv64(fd, iov, cnt, off);
+}
+
+GREEN_WRAP ssize_t pwritev(int fd, const struct iovec *iov, int cnt,
+                           off_t off)
+{
+    green__ensure_init();
+    if (green__may_park() && cnt > 0) {
+        const int w = wait_pos(&fd, POLLOUT, off);
+        if (w < 0) {
+            return green__wrap_ret(w, errno);
+        }
+    }
+    return green__real.pwritev(fd, iov, cnt, off);
+}
+
+GREEN_WRAP ssize_t pwritev64(int fd, const struct iovec *iov, int cnt,
+                             off64_t off)
+{
+    green__ensure_init();
+    if (green__may_park() && cnt > 0) {
+        const int w = wait_pos(&fd, POLLOUT, off);
+        if (w < 0) {
+            return green__wrap_ret(w, errno);
+        }
+    }
+    return green__real.pwritev64(fd, iov, cnt, off);
+}
+
+/* True for a pipe, FIFO or socket: what readv and writev park on. */
+static bool is_stream(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0
+        && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* How preadv2/pwritev2 (`events` POLLIN or POLLOUT) should go: 1 when
+ * readv/writev's path does the call, else 0 after waiting (if it may
+ * block) for the real call to do it. */
+static int v2_route(int *fd, short events, off_t off)
+{
+    if (off != -1) {
+        return wait_pos(fd, events, off);
+    }
+    if (is_stream(*fd)) {
+        return 1;
+    }
+    const int entry_errno = errno;
+    while (green__fd_must_wait(*fd, events)) {
+        const int p = green__park_fd(*fd, events == POLLIN ? GREEN__READ
+                                                           : GREEN__WRITE,
+                                     -1);
+        *fd = green__fd_resume(*fd);
+        if (p == -EINTR && !green__restarts()) {
+            return -EINTR;
+        }
+    }
+    errno = entry_errno;
+    return 0;
+}
+
+/* Whether preadv2/pwritev2 may park at all: RWF_NOWAIT asks for EAGAIN,
+ * unknown flags and bad counts fail at once. */
+static bool v2_may_park(int cnt, int flags)
+{
+    return green__may_park() && cnt > 0 && cnt <= IOV_MAX
+        && !(flags & ~KNOWN_RWF);
+}
+
+GREEN_WRAP ssize_t preadv2(int fd, const struct iovec *iov, int cnt,
+                           off_t off, int flags)
+{
+    green__ensure_init();
+    if (v2_may_park(cnt, flags)) {
+        const int entry_errno = errno;
+        const int route = v2_route(&fd, POLLIN, off);
+        if (route != 0) {
+            return green__wrap_ret(route > 0 ? green__readv(fd, iov, cnt) : route,
+                                   entry_errno);
+        }
+    }
+    return green__real.preadv2(fd, iov, cnt, off, flags);
+}
+
+GREEN_WRAP ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt,
+                              off64_t off, int flags)
+{
+    green__ensure_init();
+    if (v2_may_park(cnt, flags)) {
+        const int entry_errno = errno;
+        const int route = v2_route(&fd, POLLIN, off);
+        if (route != 0) {
+            return green__wrap_ret(route > 0 ? green__readv(fd, iov, cnt) : route,
+                                   entry_errno);
+        }
+    }
+    return green__real.preadv64v2(fd, iov, cnt, off, flags);
+}
+
+GREEN_WRAP ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
+                            off_t off, int flags)
+{
+    green__ensure_init();
+    if (v2_may_park(cnt, flags)) {
+        const int entry_errno = errno;
+        const int route = v2_route(&fd, POLLOUT, off);
+        if (route != 0) {
+            return green__wrap_ret(route > 0 ? green__writev(fd, iov, cnt) : route,
+                                   entry_errno);
+        }
+    }
+    return green__real.pwritev2(fd, iov, cnt, off, flags);
+}
+
+GREEN_WRAP ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt,
+                               off64_t off, int flags)
+{
+    green__ensure_init();
+    if (v2_may_park(cnt, flags)) {
+        const int entry_errno = errno;
+        const int route = v2_route(&fd, POLLOUT, off);
+        if (route != 0) {
+            return green__wrap_ret(route > 0 ? green__writev(fd, iov, cnt) : route,
+                                   entry_errno);
+        }
+    }
+    return green__real.pwritev64v2(fd, iov, cnt, off, flags);
+}

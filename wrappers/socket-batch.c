@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* recvmmsg and sendmmsg: batches of messages on one socket, each message
+ * received or sent as a blocking recvmsg/sendmsg would be.
+ *
+ * The kernel does each batch with MSG_DONTWAIT, so that it keeps its own
+ * rules for what a batch returns (counts, msg_len, msg_flags, the error
+ * it saves for the next call); the wrapper parks where the native call
+ * would have blocked, between messages, and goes on with the rest.
+ *
+ * What recvmmsg(2) lets a program observe, kept here:
+ *  - every datagram is a blocking receive (with SO_RCVTIMEO, fresh for
+ *    each) until vlen arrived; MSG_WAITFORONE makes all after the first
+ *    non-blocking;
+ *  - the timeout is checked only after a datagram arrives: a call can wait
+ *    past it (its BUGS section), and it returns the datagrams it has once
+ *    the timeout passed. Each batch gets the time left, so the kernel
+ *    stops a batch where it would have stopped the native call, and on
+ *    success the time left is written back to *timeout, as the kernel does.
+ * sendmmsg(2): each message is a blocking sendmsg; on a stream socket a
+ * message the batch sent only part of is finished (parking) before the
+ * next, and an error after the first message ends the call with the count.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "wrappers/wrap.h"
+
+/* The kernel handles at most UIO_MAXIOV messages per call. */
+#define MAX_BATCH IOV_MAX
+
+/* The time left until `end` (CLOCK_MONOTONIC ns), zero once passed. */
+static struct timespec time_left(int64_t end)
+{
+    int64_t left = end - green__now();
+    if (left < 0) {
+        left = 0;
+    }
+    return (struct timespec){ .tv_sec = left / 1000000000,
+                              .tv_nsec = left % 1000000000 };
+}
+
+/* After a batch that ended early: true when the socket holds an error
+ * the kernel stopped for (it saved it for the next call: POLLERR). */
+static bool sock_error_pending(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    return green__real.poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
+/* The batch loop of recvmmsg; `end` is the timeout's deadline or -1.
+ * Returns the number of messages or -errno. */
+static int recvmmsg_loop(int fd, struct mmsghdr *vec, unsigned vlen,
+                         int flags, int64_t end)
+{
+    unsigned done = 0;
+    int64_t deadline = GREEN__NO_DEADLINE_YET;
+    while (done < vlen) {
+        struct timespec left = time_left(end);
+        const int r = green__real.recvmmsg(fd, vec + done, vlen - done,
+                                           flags | MSG_DONTWAIT,
+                                           end < 0 ? NULL : &left);
+        if (r > 0) {
+            done += (unsigned)r;
+            deadline = GREEN__NO_DEADLINE_YET;  /* SO_RCVTIMEO: per message */
+            if ((flags & MSG_WAITFORONE)
+                || (end >= 0 && left.tv_sec == 0 && left.tv_nsec == 0)
+                || (vec[done - 1].msg_hdr.msg_flags & MSG_OOB)
+                || (done < vlen && sock_error_pending(fd))) {
+                break;
+            }
+            continue;
+        }
+        if (r == 0 || errno != EAGAIN) {
+            return done ? (int)done : (r == 0 ? 0 : (int)green__neg_errno());
+        }
+        if (green__fd_nonblocking(fd)) {
+            return done ? (int)done : -EAGAIN;
+        }
+        const int p = green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO,
+                                       &deadline);
+        if (p < 0) {
+            return done ? (int)done : p;
+        }
+    }
+    return (int)done;
+}
+
+GREEN_WRAP int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
+                        int flags, struct timespec *timeout)
+{
+    green__ensure_init();
+    struct timespec ts;
+    /* No messages, MSG_DONTWAIT and MSG_ERRQUEUE never wait; a timeout
+     * the kernel rejects (EFAULT, EINVAL) fails at once. */
+    if (!green__may_park() || vlen == 0
+        || (flags & (MSG_DONTWAIT | MSG_ERRQUEUE)) || (timeout != NULL
+            && (green__peek(&ts, timeout, sizeof ts) != 0 || ts.tv_sec < 0
+                || !green__timespec_valid(&ts)))) {
+        return green__real.recvmmsg(fd, vec, vlen, flags, timeout);
+    }
+    const int entry_errno = errno;
+    const int64_t end = timeout != NULL ? green__deadline_after(&ts) : -1;
+    int r = recvmmsg_loop(fd, vec, vlen < MAX_BATCH ? vlen : MAX_BATCH,
+                          flags, end);
+    if (r > 0 && timeout != NULL) {
+        ts = time_left(end);
+        if (green__poke(timeout, &ts, sizeof ts) != 0) {
+            r = -EFAULT;
+        }
+    }
+    return (int)green__wrap_ret(r, entry_errno);
+}
+
+/* A blocking sendmsg sends a whole message on a stream socket: when the
+ * batch sent only the first e->msg_len bytes of message `e`, send the rest
+ * (without its control data, which went with the first part), parking,
+ * and add what went to e->msg_len. True when the call must stop here. */
+static bool finish_message(int fd, struct mmsghdr *e, int flags)
+{
+    struct msghdr m = e->msg_hdr;       /* the kernel just read it */
+    struct iovec one, *copy;
+    if (green__iov_copy(m.msg_iov, m.msg_iovlen, false, &one, &copy) != 0) {
+        return true;
+    }
+    bool stop = false;
+    const size_t total = green__iov_total(copy, m.msg_iovlen);
+    if (e->msg_len < total) {
+        stop = green__fd_nonblocking(fd);
+    }
+    if (e->msg_len < total && !stop) {
+        m.msg_iov = copy;
+        green__iov_advance(&m.msg_iov, &m.msg_iovlen, e->msg_len);
+        m.msg_control = NULL;
+        m.msg_controllen = 0;
+        const ssize_t r = green__sendmsg_all(fd, &m, flags, true);
+        if (r > 0) {
+            e->msg_len += (unsigned)r;
+        }
+        stop = e->msg_len < total;
+    }
+    if (copy != &one) {
+        free(copy);
+    }
+    return stop;
+}
+
+static int sendmmsg_loop(int fd, struct mmsghdr *vec, unsigned vlen,
+                         int flags)
+{
+    unsigned done = 0;
+    int64_t deadline = GREEN__NO_DEADLINE_YET;
+    while (done < vlen) {
+        const int r = green__real.sendmmsg(fd, vec + done, vlen - done,
+                                           flags | MSG_DONTWAIT);
+        if (r > 0) {
+            done += (unsigned)r;
+            deadline = GREEN__NO_DEADLINE_YET;  /* SO_SNDTIMEO: per message */
+            if (finish_message(fd, &vec[done - 1], flags)) {
+                break;
+            }
+            continue;
+        }
+        if (r == 0 || errno != EAGAIN) {
+            return done ? (int)done : (r == 0 ? 0 : (int)green__neg_errno());
+        }
+        if (green__fd_nonblocking(fd)) {
+            return done ? (int)done : -EAGAIN;
+        }
+        const int p = green__park_sock(&fd, GREEN__WRITE, SO_SNDTIMEO,
+                                       &deadline);
+        if (p < 0) {
+            return done ? (int)done : p;
+        }
+    }
+    return (int)done;
+}
+
+GREEN_WRAP int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
+                        int flags)
+{
+    green__ensure_init();
+    if (!green__may_park() || vlen == 0 || (flags & MSG_DONTWAIT)) {
+        return green__real.sendmmsg(fd, vec, vlen, flags);
+    }
+    const int entry_errno = errno;
+    return (int)green__wrap_ret(
+        sendmmsg_loop(fd, vec, vlen < MAX_BATCH ? vlen : MAX_BATCH, flags),
+        entry_errno);
+}
