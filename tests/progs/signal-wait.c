@@ -7,9 +7,10 @@
  * for the whole run: each wait checks that it advanced while the waiter
  * was blocked (the wait blocks only the calling thread).  Signals are sent
  * by another thread 100 ms after the waiter started.  Checked: the signal
- * number and siginfo (si_signo, si_code SI_USER for kill, SI_TKILL for
- * pthread_kill (SI_USER on kernels whose tgkill reports that: the native
- * run decides), SI_QUEUE with si_value for sigqueue, si_pid), the
+ * number and siginfo (si_signo, si_code SI_USER for kill and also for
+ * pthread_kill: the kernel says SI_TKILL, as a handler sees it, but
+ * glibc's sigtimedwait and sigwaitinfo fold SI_TKILL into SI_USER;
+ * SI_QUEUE with si_value for sigqueue; si_pid and si_uid), the
  * sigtimedwait timeout (EAGAIN, never early) and its zero timeout, a
  * sigtimedwait interrupted by a handler for another signal (EINTR even
  * with SA_RESTART), sigsuspend and pause returning -1 EINTR after the
@@ -172,10 +173,7 @@ static void sigwaitinfo_in_main(enum how how, int sig, int expected_code)
     printf("\n");
     CHECK_EQ(r, sig);
     CHECK_EQ(si.si_signo, sig);
-    /* tgkill's si_code is SI_TKILL on most kernels, SI_USER on some:
-     * only the transcript, compared with a native run, decides. */
-    CHECK(si.si_code == expected_code ||
-          (expected_code == SI_TKILL && si.si_code == SI_USER));
+    CHECK_EQ(si.si_code, expected_code);
     CHECK_EQ(si.si_pid, getpid());
     CHECK_EQ(si.si_uid, getuid());
     ticked("main waited in sigwaitinfo", t0);
@@ -310,7 +308,7 @@ static void waits_in_a_worker(void)
            w.r == -1 ? errno_name(w.e) : sig_name(w.r),
            sig_name(w.si.si_signo), code_name(w.si.si_code));
     CHECK_EQ(w.r, SIGUSR2);
-    CHECK(w.si.si_code == SI_TKILL || w.si.si_code == SI_USER);
+    CHECK_EQ(w.si.si_code, SI_USER);
     CHECK_EQ(handled, 0);
 
     worker_wait(&w, W_SIGTIMEDWAIT_UNBLOCKED, SIGUSR1);
@@ -541,7 +539,7 @@ int main(int argc, char **argv)
     CHECK_RC(pthread_create(&tick, NULL, ticker, NULL));
     sigwait_in_main();
     sigwaitinfo_in_main(BY_KILL, SIGUSR1, SI_USER);
-    sigwaitinfo_in_main(BY_PTHREAD_KILL, SIGUSR2, SI_TKILL);
+    sigwaitinfo_in_main(BY_PTHREAD_KILL, SIGUSR2, SI_USER);
     sigwaitinfo_in_main(BY_SIGQUEUE, SIGUSR2, SI_QUEUE);
     sigtimedwait_timeouts();
     waits_in_a_worker();
