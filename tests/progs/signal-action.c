@@ -485,6 +485,9 @@ static void self_pipe_trick(void)
 
 int main(void)
 {
+    /* Line-buffered, so that a run killed for hanging shows how far it
+     * got. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     at_start();
     alarm(20);
     round_trips();

@@ -247,6 +247,9 @@ static void timed_sockets(void)
 
 int main(void)
 {
+    /* Line-buffered, so that a run killed for hanging shows how far it
+     * got. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     alarm(20);
     main_thread = pthread_self();
     multiplexers();

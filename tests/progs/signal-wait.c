@@ -523,6 +523,9 @@ int main(int argc, char **argv)
     sigset_t set;
     pthread_t tick;
 
+    /* Line-buffered, so that a run killed for hanging shows how far it
+     * got. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
@@ -536,6 +539,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [parked [HOLD_FILE]]\n", argv[0]);
         return 2;
     }
+    alarm(20);
     CHECK_RC(pthread_create(&tick, NULL, ticker, NULL));
     sigwait_in_main();
     sigwaitinfo_in_main(BY_KILL, SIGUSR1, SI_USER);
