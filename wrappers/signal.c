@@ -172,7 +172,7 @@ static int mask_green(int how, const sigset_t *set, sigset_t *old)
 GREEN_WRAP int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     green__ensure_init();
-    if (!green__in_green_thread() || green__sched.handler_depth > 0) {
+    if (!green__in_green_thread()) {
         return green__real.pthread_sigmask(how, set, old);
     }
     return mask_green(how, set, old);
@@ -181,7 +181,7 @@ GREEN_WRAP int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 GREEN_WRAP int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
     green__ensure_init();
-    if (!green__in_green_thread() || green__sched.handler_depth > 0) {
+    if (!green__in_green_thread()) {
         return green__real.sigprocmask(how, set, old);
     }
     const int r = mask_green(how, set, old);
@@ -226,6 +226,9 @@ static int sigwait_green(uint64_t set, siginfo_t *info, int64_t deadline)
             }
         }
         if (sig > 0) {
+            if (si.si_code == SI_TKILL) {
+                si.si_code = SI_USER;   /* what glibc's sigtimedwait says */
+            }
             if (info != NULL && green__poke(info, &si, sizeof si) != 0) {
                 return -EFAULT;
             }

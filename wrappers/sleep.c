@@ -108,6 +108,6 @@ GREEN_WRAP unsigned int sleep(unsigned int seconds)
     const int entry_errno = errno;
     const int64_t deadline = green__now() + (int64_t)seconds * 1000000000;
     const int r = green__park_until(deadline);
-    errno = entry_errno;
+    errno = r == -EINTR ? EINTR : entry_errno;  /* glibc's nanosleep's */
     return r == -EINTR ? (unsigned)left_until(deadline).tv_sec : 0;
 }

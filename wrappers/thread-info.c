@@ -72,15 +72,16 @@ GREEN_WRAP int pthread_getname_np(pthread_t thread, char *buf, size_t len)
 GREEN_WRAP int pthread_kill(pthread_t thread, int sig)
 {
     green__ensure_init();
-    struct green__thread *t = green_only(thread);
+    struct green__thread *t = green__in_green_thread()
+        ? green__sched_lookup(thread) : NULL;
     if (t == NULL) {
         return green__real.pthread_kill(thread, sig);
     }
     if (green__sched_finished(t)) {
         return sig == 0 ? 0 : ESRCH;    /* glibc: exited, not joined */
     }
-    if (sig == 0 || t == green__sched.current || !green__in_green_thread()
-        || sig < 0 || sig > 64 || sig == 32 || sig == 33) {
+    if (sig == 0 || t == green__sched.current || sig < 0 || sig > 64
+        || sig == 32 || sig == 33) {
         /* To itself (raise), a check, or an invalid signal: glibc's. */
         return green__real.pthread_kill(kernel_thread(), sig);
     }
