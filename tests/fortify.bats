@@ -6,6 +6,8 @@
 # for another thread, parks instead of blocking the only kernel thread, and
 # the transcript matches the native run in both stack modes; a read larger
 # than its buffer still aborts with glibc's "buffer overflow detected".
+# The programs of the I/O, socket, sleep, signal and fd-close tests,
+# built the same way (*-fortify), print what their plain builds print.
 
 load helpers
 
@@ -36,4 +38,37 @@ load helpers
     assert_equal "$status" 134
     [[ $stderr == *"buffer overflow detected"* ]]
     [[ $native_err == *"buffer overflow detected"* ]]
+}
+
+# The issue-4 programs built with _FORTIFY_SOURCE=2 -O2 (Makefile.am).
+FORTIFIED=(io-calls socket-calls sleep-calls signal-eintr signal-restart
+    fd-close)
+
+@test "fortify: the rebuilt programs import __*_chk entry points" {
+    local prog found=0
+    for prog in "${FORTIFIED[@]}"; do
+        run nm -D "$GREEN_PROGS/$prog-fortify"
+        assert_success
+        if [[ $output == *"_chk@"* ]]; then
+            found=$((found + 1))
+        fi
+    done
+    # Each of them calls some checked entry point (printf's, read's, ...).
+    assert_equal "$found" "${#FORTIFIED[@]}"
+}
+
+@test "fortify [copy]: the I/O, socket, sleep, signal and fd-close programs built fortified match native" {
+    local prog
+    for prog in "${FORTIFIED[@]}"; do
+        compare_mode copy "$prog-fortify"
+        assert_success
+    done
+}
+
+@test "fortify [separate]: the I/O, socket, sleep, signal and fd-close programs built fortified match native" {
+    local prog
+    for prog in "${FORTIFIED[@]}"; do
+        compare_mode separate "$prog-fortify"
+        assert_success
+    done
 }
