@@ -5,19 +5,20 @@
  * if it would block, retry; return libc's result and errno.
  *
  * Sockets are tried with recv/recvmsg/sendmsg and MSG_DONTWAIT, which works
- * per call on any socket and leaves the file status flags alone. For other
- * fds (pipes, ttys, regular files) a zero-timeout poll decides: ready
- * (regular files always are) means the real call will not block. A write
- * larger than PIPE_BUF to a pipe could still block half way, so it goes in
- * pieces with RWF_NOWAIT, which Linux supports on pipes; where it does
- * not, the real write blocks as it would natively.
+ * per call on any socket and leaves the file status flags alone. Other fds
+ * are tried with preadv2/pwritev2 and RWF_NOWAIT (offset -1: the file
+ * position, as read and write use), which pipes, FIFOs, eventfds and most
+ * files take: never a flag another process could see, and never a moment
+ * between a readiness test and the call in which another process could
+ * empty or fill a shared pipe. Where RWF_NOWAIT is refused (ttys), a
+ * zero-timeout poll decides: ready (regular files always are) means the
+ * real call will not block.
  */
 #include "config.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "wrappers/wrap.h"
@@ -39,14 +40,52 @@ static int wait_for(int fd, short events)
     return fd;
 }
 
-static ssize_t read_other(int fd, void *buf, size_t count)
+/* Read non-socket *fdp into `iov` as a blocking read does, with
+ * RWF_NOWAIT, which Linux takes on pipes, FIFOs and eventfds: the data, or
+ * EAGAIN without a moment in which another process could take the data
+ * between a readiness test and the read. Parks while it would block.
+ * Returns bytes, -errno, or -EOPNOTSUPP when the fd does not take
+ * RWF_NOWAIT (a tty) or need not wait (a ready file, the program's own
+ * O_NONBLOCK): then the caller's poll-and-read answers. */
+static ssize_t read_nowait(int *fdp, const struct iovec *iov, int cnt)
 {
+    for (;;) {
+        const ssize_t r = green__real.preadv2(*fdp, iov, cnt, -1,
+                                              RWF_NOWAIT);
+        if (r >= 0) {
+            return r;
+        }
+        /* EINVAL is the fd's answer (an eventfd read under 8 bytes); a
+         * kernel without RWF_NOWAIT for this fd says EOPNOTSUPP. */
+        const int err = errno;
+        if (err == EOPNOTSUPP
+            || (err == EAGAIN && !green__fd_must_wait(*fdp, POLLIN))) {
+            return -EOPNOTSUPP;
+        }
+        if (err != EAGAIN) {
+            return -err;
+        }
+        const int p = green__park_fd(*fdp, GREEN__READ, -1);
+        *fdp = green__fd_resume(*fdp);
+        if (p == -EINTR && !green__restarts()) {
+            return -EINTR;
+        }
+    }
+}
+
+/* read/readv on an fd that is not a socket. */
+static ssize_t readv_other(int fd, const struct iovec *iov, int cnt)
+{
+    const ssize_t r = read_nowait(&fd, iov, cnt);
+    if (r != -EOPNOTSUPP) {
+        return r;
+    }
     fd = wait_for(fd, POLLIN);
     if (fd < 0) {
         return fd;
     }
-    const ssize_t r = green__real.read(fd, buf, count);
-    return r < 0 ? green__neg_errno() : r;
+    const ssize_t w = green__real.readv(fd, iov, cnt);
+    return w < 0 ? green__neg_errno() : w;
 }
 
 GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
@@ -65,7 +104,8 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
             break;
         }
         if (errno == ENOTSOCK) {
-            r = read_other(fd, buf, count);
+            const struct iovec v = { .iov_base = buf, .iov_len = count };
+            r = readv_other(fd, &v, 1);
             break;
         }
         if (errno != EAGAIN || green__fd_nonblocking(fd)) {
@@ -80,61 +120,74 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
     return green__wrap_ret(r, entry_errno);
 }
 
-/* A big write to a pipe the program sees as blocking: write what fits,
- * park until there is room, go on until all is written, as the kernel's
- * blocking write does. `iov` is the caller's copy; Linux without
- * RWF_NOWAIT on pipes gets the real, blocking writev. */
-static ssize_t write_pipe(int fd, struct iovec *iov, size_t cnt, size_t total)
+/* Write all of `iov` (the caller's copy) to non-socket *fdp as a blocking
+ * write does, with RWF_NOWAIT: what fits goes at once (a write of at most
+ * PIPE_BUF bytes to a pipe whole or not at all, as ever), and the thread
+ * parks while the fd is full. Returns bytes, -errno, or -EOPNOTSUPP,
+ * before anything was written, when the fd does not take RWF_NOWAIT (a
+ * tty): the caller then waits with poll. */
+static ssize_t write_nowait(int *fdp, struct iovec *iov, size_t cnt,
+                            size_t total)
 {
     size_t done = 0;
     while (done < total) {
-        const ssize_t r = pwritev2(fd, iov, (int)cnt, -1, RWF_NOWAIT);
+        const ssize_t r = green__real.pwritev2(*fdp, iov, (int)cnt, -1,
+                                               RWF_NOWAIT);
         if (r >= 0) {
             done += (size_t)r;
             green__iov_advance(&iov, &cnt, (size_t)r);
-        } else if (errno == EAGAIN) {
-            const int p = green__park_fd(fd, GREEN__WRITE, -1);
-            fd = green__fd_resume(fd);
-            if (p == -EINTR && (done > 0 || !green__restarts())) {
-                return done ? (ssize_t)done : -EINTR;
+            continue;
+        }
+        if (errno != EAGAIN) {
+            if (done == 0 && errno == EOPNOTSUPP) {
+                return -EOPNOTSUPP;
             }
-        } else if (done == 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
-            const ssize_t w = green__real.writev(fd, iov, (int)cnt);
-            return w < 0 ? green__neg_errno() : w;
-        } else {
             return done ? (ssize_t)done : green__neg_errno();
+        }
+        if (green__fd_nonblocking(*fdp)) {
+            return done ? (ssize_t)done : -EAGAIN;  /* the program's wish */
+        }
+        if (!green__fd_must_wait(*fdp, POLLOUT)) {
+            /* Ready, yet it would block (a file system): the real,
+             * blocking write does the rest. */
+            const ssize_t w = green__real.writev(*fdp, iov, (int)cnt);
+            return w >= 0 ? (ssize_t)(done + (size_t)w)
+                          : done ? (ssize_t)done : green__neg_errno();
+        }
+        const int p = green__park_fd(*fdp, GREEN__WRITE, -1);
+        *fdp = green__fd_resume(*fdp);
+        if (p == -EINTR && (done > 0 || !green__restarts())) {
+            return done ? (ssize_t)done : -EINTR;
         }
     }
     return (ssize_t)done;
 }
 
-/* write/writev on an fd that is not a socket: wait until it is writable;
- * a write larger than PIPE_BUF to a pipe goes through write_pipe. `trusted`:
- * `iov` is libgreen's own (write), not the program's (writev). */
+/* write/writev on an fd that is not a socket. `trusted`: `iov` is
+ * libgreen's own (write), not the program's (writev). */
 static ssize_t writev_other(int fd, const struct iovec *iov, int cnt,
                             bool trusted)
 {
-    fd = wait_for(fd, POLLOUT);
-    if (fd < 0) {
-        return fd;
-    }
     struct iovec one, *copy;
     const int c = green__iov_copy(iov, (size_t)cnt, trusted, &one, &copy);
     if (c == -ENOMEM) {
         return c;
     }
-    struct stat st;
-    const size_t total = c == 0 ? green__iov_total(copy, (size_t)cnt) : 0;
-    ssize_t r;
-    if (total > PIPE_BUF && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)
-        && !green__fd_nonblocking(fd)) {
-        r = write_pipe(fd, copy, (size_t)cnt, total);
-    } else {
+    ssize_t r = -EOPNOTSUPP;
+    if (c == 0) {
+        r = write_nowait(&fd, copy, (size_t)cnt,
+                         green__iov_total(copy, (size_t)cnt));
+        if (copy != &one) {
+            free(copy);
+        }
+    }
+    if (r == -EOPNOTSUPP) {
+        fd = wait_for(fd, POLLOUT);
+        if (fd < 0) {
+            return fd;
+        }
         r = green__real.writev(fd, iov, cnt);   /* EFAULT for a bad array */
         r = r < 0 ? green__neg_errno() : r;
-    }
-    if (c == 0 && copy != &one) {
-        free(copy);
     }
     return r;
 }
@@ -224,11 +277,7 @@ ssize_t green__readv(int fd, const struct iovec *iov, int iovcnt)
                         .msg_iovlen = (size_t)iovcnt };
     ssize_t r = green__recvmsg(fd, &m, 0);
     if (r == -ENOTSOCK) {
-        r = wait_for(fd, POLLIN);
-        if (r >= 0) {
-            r = green__real.readv((int)r, iov, iovcnt);
-            r = r < 0 ? green__neg_errno() : r;
-        }
+        r = readv_other(fd, iov, iovcnt);
     }
     return r;
 }
