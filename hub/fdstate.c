@@ -250,7 +250,7 @@ void green__fdstate_release_range(unsigned lo, unsigned hi)
 int green__fdstate_next_private(unsigned lo, unsigned hi)
 {
     int best = -1;
-    int own[2];
+    int own[GREEN__OWN_FDS];
     const unsigned n = green__loop_fds(own);
     for (unsigned i = 0; i < n; i++) {
         if (own[i] >= 0 && (unsigned)own[i] >= lo && (unsigned)own[i] <= hi

@@ -50,10 +50,11 @@ int green__loop_io_fd(const struct green__watcher *w);
 int green__loop_io_events(const struct green__watcher *w);
 void *green__loop_io_data(const struct green__watcher *w);
 
-/* The runtime's own fds: libev's backend fd and the fd green__loop_watch
- * watches. Stores up to two in `out`, returns how many. Any (green kernel
- * thread). */
-unsigned green__loop_fds(int out[2]);
+/* The runtime's own fds: libev's backend fd, the fd green__loop_watch
+ * watches and sigwait's signalfd (hub/signal.c). Stores up to
+ * GREEN__OWN_FDS in `out`, returns how many. Any (green kernel thread). */
+#define GREEN__OWN_FDS 3
+unsigned green__loop_fds(int out[GREEN__OWN_FDS]);
 
 /* True when `fd` is one of those. */
 bool green__loop_owns_fd(int fd);
@@ -325,6 +326,9 @@ uint64_t green__signal_pending(void);
  * wait with green__signal_wait_end. Green thread only. */
 int green__signal_wait_begin(uint64_t set);
 void green__signal_wait_end(uint64_t set);
+
+/* sigwait's signalfd, or -1 before the first sigwait that parks. */
+int green__signal_fd(void);
 
 /* From a signal handler: have the hub wake up to `n` waiters on `key`
  * (a handler must not touch the parking lot, which it may have

@@ -159,7 +159,7 @@ void green__loop_watch(int fd, void (*cb)(void))
     ev.io_start(ev.loop, &watched.io);
 }
 
-unsigned green__loop_fds(int out[2])
+unsigned green__loop_fds(int out[GREEN__OWN_FDS])
 {
     unsigned n = 0;
     if (ev.loop != NULL) {
@@ -168,12 +168,15 @@ unsigned green__loop_fds(int out[2])
     if (watched.cb != NULL) {
         out[n++] = watched.io.fd;
     }
+    if (green__signal_fd() >= 0) {
+        out[n++] = green__signal_fd();
+    }
     return n;
 }
 
 bool green__loop_owns_fd(int fd)
 {
-    int own[2];
+    int own[GREEN__OWN_FDS];
     const unsigned n = green__loop_fds(own);
     for (unsigned i = 0; i < n; i++) {
         if (fd == own[i]) {

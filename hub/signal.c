@@ -562,6 +562,11 @@ static int sync_sfd(void)
     return fd;
 }
 
+int green__signal_fd(void)
+{
+    return sfd;
+}
+
 int green__signal_wait_begin(uint64_t set)
 {
     const int entry_errno = errno;
