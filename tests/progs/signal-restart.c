@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -275,11 +276,19 @@ static void unix_close(void)
     cfd = -1;
 }
 
-/* waitpid on a child that waits until the poker kills it. */
+/* waitpid on a child that waits until the poker kills it.  Should the
+ * parent die first, the child dies with it (PR_SET_PDEATHSIG) and never
+ * outlives 10 s (alarm); it holds no copy of stdout or stderr, which would
+ * keep a test's output pipe open. */
 static void start_child(void)
 {
     child = fork();
     if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        alarm(10);
         for (;;) {
             pause();
         }
