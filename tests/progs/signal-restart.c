@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -56,15 +57,22 @@ static void install(int flags)
 
 /* What the poker does after the signal, and with what. */
 struct poke {
+    void (*before)(void); /* run first, before main makes its call */
     void (*then)(void *);
     void *arg;
 };
+
+static int poker_ready;
 
 static struct poke poke;
 
 static void *poker(void *arg)
 {
     (void)arg;
+    if (poke.before != NULL) {
+        poke.before();
+    }
+    STORE(&poker_ready, 1);
     usleep(DELAY_US);
     CHECK_RC(pthread_kill(main_thread, SIGUSR1));
     if (poke.then != NULL) {
@@ -87,7 +95,7 @@ static int child_status;
  * "LABEL [MODE]: RESULT ERRNO, handler ran N in main" and check against
  * the expected result (`want` >= 0 meaning any result >= 0 with `want_e`
  * 0). */
-static void run_case(const char *label, int flags, long (*call)(void),
+static long run_case(const char *label, int flags, long (*call)(void),
                      void (*then)(void *), long want, int want_e)
 {
     pthread_t t;
@@ -97,7 +105,11 @@ static void run_case(const char *label, int flags, long (*call)(void),
     handler_in_main = 0;
     poke.then = then;
     poke.arg = NULL;
+    STORE(&poker_ready, 0);
     CHECK_RC(pthread_create(&t, NULL, poker, NULL));
+    while (!LOAD(&poker_ready)) {
+        usleep(1000);
+    }
     errno = 0;
     const long r = call();
     const int e = r < 0 ? errno : 0;
@@ -118,6 +130,8 @@ static void run_case(const char *label, int flags, long (*call)(void),
         check_fail(__FILE__, __LINE__, e, "%s: expected success", label);
     }
     install(0);
+    poke.before = NULL;
+    return r;
 }
 
 /* read on an empty pipe. */
@@ -275,11 +289,19 @@ static void unix_close(void)
     cfd = -1;
 }
 
-/* waitpid on a child that waits until the poker kills it. */
+/* waitpid on a child that waits until the poker kills it.  Should the
+ * parent die first, the child dies with it (PR_SET_PDEATHSIG) and never
+ * outlives 10 s (alarm); it holds no copy of stdout or stderr, which would
+ * keep a test's output pipe open. */
 static void start_child(void)
 {
     child = fork();
     if (child == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        const int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        alarm(10);
         for (;;) {
             pause();
         }
@@ -310,8 +332,8 @@ static void sem_post_one(void *arg)
     CHECK_OK(sem_post(&sem));
 }
 
-/* pthread_mutex_lock on a mutex main itself locked: the poker unlocks it
- * (a normal mutex may be unlocked by another thread in glibc). */
+/* pthread_mutex_lock on a mutex the poker locked before main's call and
+ * unlocks after the signal. */
 static long lock_held(void)
 {
     const int rc = pthread_mutex_lock(&mutex);
@@ -326,6 +348,11 @@ static void unlock_mutex(void *arg)
 {
     (void)arg;
     CHECK_RC(pthread_mutex_unlock(&mutex));
+}
+
+static void lock_mutex(void)
+{
+    CHECK_RC(pthread_mutex_lock(&mutex));
 }
 
 static void pipes(void)
@@ -382,9 +409,9 @@ static void waits(void)
     for (int restart = 0; restart <= 1; restart++) {
         const int flags = restart ? SA_RESTART : 0;
         start_child();
-        run_case("waitpid", flags, waitpid_child, kill_child,
-                 restart ? 0 : -1, EINTR);
-        if (!restart) {
+        child_status = 0;
+        if (run_case("waitpid", flags, waitpid_child, kill_child,
+                     restart ? 0 : -1, EINTR) == -1) {
             CHECK_EQ(waitpid(child, &child_status, 0), child);
         }
         printf("child killed by SIGKILL: %s\n",
@@ -392,16 +419,18 @@ static void waits(void)
                    ? "yes" : "no");
 
         CHECK_OK(sem_init(&sem, 0, 0));
-        run_case("sem_wait", flags, sem_wait_zero, sem_post_one,
-                 restart ? 0 : -1, EINTR);
-        if (!restart) {
-            CHECK_OK(sem_wait(&sem));
+        if (run_case("sem_wait", flags, sem_wait_zero, sem_post_one,
+                     restart ? 0 : -1, EINTR) == -1) {
+            /* The poker has posted (it was joined). */
+            CHECK_OK(sem_trywait(&sem));
         }
         CHECK_OK(sem_destroy(&sem));
 
-        CHECK_RC(pthread_mutex_lock(&mutex));
-        run_case("pthread_mutex_lock", flags, lock_held, unlock_mutex, 0, 0);
-        CHECK_RC(pthread_mutex_unlock(&mutex));
+        poke.before = lock_mutex;
+        if (run_case("pthread_mutex_lock", flags, lock_held, unlock_mutex, 0,
+                     0) == 0) {
+            CHECK_RC(pthread_mutex_unlock(&mutex));
+        }
     }
 }
 
