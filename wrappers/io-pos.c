@@ -49,12 +49,11 @@ static int wait_pos(int *fdp, short events, off_t off)
         if (probe < 0 || !green__fd_must_wait(fd, events)) {
             break;
         }
-        const int p = green__park_fd(fd, events == POLLIN ? GREEN__READ
-                                                          : GREEN__WRITE, -1);
-        fd = *fdp = green__fd_resume(fd);
-        if (p == -EINTR && !green__restarts()) {
+        if (green__park_io(fdp, events == POLLIN ? GREEN__READ
+                                                 : GREEN__WRITE) < 0) {
             return -EINTR;
         }
+        fd = *fdp;
     }
     errno = entry_errno;
     return 0;
@@ -182,11 +181,8 @@ static int v2_route(int *fd, short events, off_t off)
     }
     const int entry_errno = errno;
     while (green__fd_must_wait(*fd, events)) {
-        const int p = green__park_fd(*fd, events == POLLIN ? GREEN__READ
-                                                           : GREEN__WRITE,
-                                     -1);
-        *fd = green__fd_resume(*fd);
-        if (p == -EINTR && !green__restarts()) {
+        if (green__park_io(fd, events == POLLIN ? GREEN__READ
+                                                : GREEN__WRITE) < 0) {
             return -EINTR;
         }
     }

@@ -30,10 +30,8 @@
 static int wait_for(int fd, short events)
 {
     while (green__fd_must_wait(fd, events)) {
-        const int p = green__park_fd(fd, events == POLLIN ? GREEN__READ
-                                                          : GREEN__WRITE, -1);
-        fd = green__fd_resume(fd);
-        if (p == -EINTR && !green__restarts()) {
+        if (green__park_io(&fd, events == POLLIN ? GREEN__READ
+                                                 : GREEN__WRITE) < 0) {
             return -EINTR;
         }
     }
@@ -65,9 +63,7 @@ static ssize_t read_nowait(int *fdp, const struct iovec *iov, int cnt)
         if (err != EAGAIN) {
             return -err;
         }
-        const int p = green__park_fd(*fdp, GREEN__READ, -1);
-        *fdp = green__fd_resume(*fdp);
-        if (p == -EINTR && !green__restarts()) {
+        if (green__park_io(fdp, GREEN__READ) < 0) {
             return -EINTR;
         }
     }

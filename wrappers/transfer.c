@@ -63,16 +63,6 @@ static bool blocking_stream(int fd)
     return yes;
 }
 
-/* Park on *fd for `events`; *fd becomes the fd to go on with
- * (green__fd_resume). Returns 0, or -EINTR when a signal handler without
- * SA_RESTART ran. */
-static int park_on(int *fd, int events)
-{
-    const int p = green__park_fd(*fd, events, -1);
-    *fd = green__fd_resume(*fd);
-    return p == -EINTR && !green__restarts() ? -EINTR : 0;
-}
-
 /* Park until neither *in (POLLIN) nor *out (POLLOUT) would block; -1
  * leaves one out. Returns 0 or -EINTR; errno is kept. */
 static int wait_ready(int *in, int *out)
@@ -81,9 +71,9 @@ static int wait_ready(int *in, int *out)
     int r = 0;
     while (r == 0) {
         if (*out >= 0 && green__fd_must_wait(*out, POLLOUT)) {
-            r = park_on(out, GREEN__WRITE);
+            r = green__park_io(out, GREEN__WRITE);
         } else if (*in >= 0 && green__fd_must_wait(*in, POLLIN)) {
-            r = park_on(in, GREEN__READ);
+            r = green__park_io(in, GREEN__READ);
         } else {
             break;
         }
@@ -104,10 +94,10 @@ static int park_sides(int *in, bool in_watch, int *out, bool out_watch)
         return -EAGAIN;
     }
     if (in_watch && !green__fd_ready(*in, POLLIN)) {
-        return park_on(in, GREEN__READ);
+        return green__park_io(in, GREEN__READ);
     }
     if (out_watch && !green__fd_ready(*out, POLLOUT)) {
-        return park_on(out, GREEN__WRITE);
+        return green__park_io(out, GREEN__WRITE);
     }
     return 1;
 }

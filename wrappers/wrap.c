@@ -90,6 +90,13 @@ int green__iov_copy(const struct iovec *src, size_t cnt, bool trusted,
     return 0;
 }
 
+int green__park_io(int *fd, int events)
+{
+    const int p = green__park_fd(*fd, events, -1);
+    *fd = green__fd_resume(*fd);
+    return p == -EINTR && !green__restarts() ? -EINTR : 0;
+}
+
 int green__sync_wait(const void *key, int64_t deadline)
 {
     if (green__sched.current != NULL) {

@@ -154,6 +154,12 @@ int green__peek(void *dst, const void *src, size_t len);
  * Returns 0 or -EFAULT. Any. */
 int green__poke(void *dst, const void *src, size_t len);
 
+/* Park on non-socket *fd for `events` (GREEN__READ or GREEN__WRITE) with
+ * no deadline; *fd becomes the fd to go on with (green__fd_resume).
+ * Returns 0 (ready, or a handler with SA_RESTART ran: retry the call) or
+ * -EINTR (a handler without it). Green thread, parks. */
+int green__park_io(int *fd, int events);
+
 /* After a park returned -EINTR: true when the interrupted call restarts,
  * because every handler that ran had SA_RESTART (signal(7) lists the
  * calls that never restart; those return EINTR without asking). */
