@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -51,9 +52,10 @@ int green__loop_io_events(const struct green__watcher *w);
 void *green__loop_io_data(const struct green__watcher *w);
 
 /* The runtime's own fds: libev's backend fd, the fd green__loop_watch
- * watches and sigwait's signalfd (hub/signal.c). Stores up to
- * GREEN__OWN_FDS in `out`, returns how many. Any (green kernel thread). */
-#define GREEN__OWN_FDS 3
+ * watches, sigwait's signalfd (hub/signal.c) and the io_uring of connect
+ * (hub/uring.c). Stores up to GREEN__OWN_FDS in `out`, returns how many.
+ * Any (green kernel thread). */
+#define GREEN__OWN_FDS 4
 unsigned green__loop_fds(int out[GREEN__OWN_FDS]);
 
 /* True when `fd` is one of those. */
@@ -341,6 +343,29 @@ void green__signal_defer_wake(const void *key, unsigned n);
  * contract; returns 0 or -errno. Any thread. */
 int green__signal_action(int sig, const struct sigaction *act,
                          struct sigaction *old);
+
+/* ---- uring.c: connect without touching the socket's flags ---------- */
+
+/* One connect(2) in progress inside io_uring. */
+struct green__uring_op;
+
+/* Start connecting socket `fd` to `addr` (`len` bytes, libgreen's own
+ * readable copy) without blocking and without changing any flag of the
+ * socket; *op tracks it. Returns 0, or -ENOSYS when io_uring cannot be
+ * used here (the caller connects another way). Green thread only. */
+int green__uring_connect(int fd, const struct sockaddr *addr, socklen_t len,
+                         struct green__uring_op **op);
+
+/* Park until `op` completes or `deadline`: returns its result (0 or
+ * -errno; `op` is freed), or -ETIMEDOUT / -EINTR with `op` still going
+ * (wait again, or green__uring_abandon it). Green thread only. */
+int green__uring_wait(struct green__uring_op *op, int64_t deadline);
+
+/* Cancel `op`; it is freed when its cancellation completes. Green. */
+void green__uring_abandon(struct green__uring_op *op);
+
+/* The ring's fd, or a negative number before (or without) one. Any. */
+int green__uring_fd(void);
 
 /* ---- tls.c: thread-local storage of green threads ------------------ */
 

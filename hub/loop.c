@@ -171,6 +171,9 @@ unsigned green__loop_fds(int out[GREEN__OWN_FDS])
     if (green__signal_fd() >= 0) {
         out[n++] = green__signal_fd();
     }
+    if (green__uring_fd() >= 0) {
+        out[n++] = green__uring_fd();
+    }
     return n;
 }
 

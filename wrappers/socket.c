@@ -4,11 +4,13 @@
  * parks on the fd when it would, and retries; results and errno are libc's.
  *
  * Receives and sends add MSG_DONTWAIT per call. accept has no such flag: a
- * zero-timeout poll tells whether a connection is waiting. connect on a
- * blocking stream socket is the one place the runtime sets O_NONBLOCK, for
- * the duration of that one connect(2) call, then restores the flags and
- * waits for the handshake: a socket in the middle of connecting is not in
- * use by anyone else.
+ * zero-timeout poll tells whether a connection is waiting. A TCP connect
+ * on a blocking socket goes through io_uring (hub/uring.c), which changes
+ * no flag. Elsewhere (Unix-domain and other stream sockets, or no
+ * io_uring: seccomp, kernel.io_uring_disabled) the runtime sets O_NONBLOCK
+ * for the one connect(2) call, restores the flags, and waits for the
+ * handshake: a socket in the middle of connecting is rarely in use by
+ * anyone else.
  */
 #include "config.h"
 
@@ -279,11 +281,44 @@ static int connect_once(int fd, int flags, const struct sockaddr *addr,
     return r == 0 ? 0 : -err;
 }
 
+/* A TCP connect through io_uring (hub/uring.c): no flag of the socket
+ * changes. Returns the connect's result, or -ENOSYS when io_uring cannot
+ * be used (then the caller connects another way). */
+static int connect_uring(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct sockaddr_storage copy;
+    struct green__uring_op *op;
+    if (len > sizeof copy || green__peek(&copy, addr, len) != 0) {
+        /* EINVAL or EFAULT, at once. */
+        return green__real.connect(fd, addr, len) == 0 ? 0
+                                                       : green__neg_errno();
+    }
+    if (green__uring_connect(fd, (struct sockaddr *)&copy, len, &op) != 0) {
+        return -ENOSYS;
+    }
+    const int64_t deadline = green__sock_deadline(fd, SO_SNDTIMEO);
+    for (;;) {
+        const int r = green__uring_wait(op, deadline);
+        /* A handler with SA_RESTART and no timeout: the kernel's
+         * blocking connect goes on waiting. */
+        if (r == -EINTR && deadline < 0 && green__restarts()) {
+            continue;
+        }
+        if (r == -EINTR || r == -ETIMEDOUT) {
+            /* Interrupted, or SO_SNDTIMEO passed (EINPROGRESS, as the
+             * kernel says): the handshake goes on without us. */
+            green__uring_abandon(op);
+            return r == -EINTR ? r : -EINPROGRESS;
+        }
+        return r;
+    }
+}
+
 static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
 {
     const int flags = fcntl(fd, F_GETFL);
-    int type = 0;
-    socklen_t tlen = sizeof type;
+    int type = 0, domain = 0;
+    socklen_t tlen = sizeof type, dlen = sizeof domain;
     if (flags < 0 || (flags & O_NONBLOCK)
         || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) != 0
         || type == SOCK_DGRAM) {
@@ -291,6 +326,14 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
          * the real call answers at once. */
         return green__real.connect(fd, addr, len) == 0 ? 0
                                                        : green__neg_errno();
+    }
+    if (type == SOCK_STREAM
+        && getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) == 0
+        && (domain == AF_INET || domain == AF_INET6)) {
+        const int r = connect_uring(fd, addr, len);
+        if (r != -ENOSYS) {
+            return r;
+        }
     }
     int64_t backoff = 1000000;
     int r;
