@@ -26,6 +26,7 @@
 #include "hub/internal.h"
 
 #define ENTRIES 16
+#define CQ_ENTRIES 4096     /* results of connects in flight at once */
 
 struct green__uring_op {
     struct sockaddr_storage addr;   /* the kernel may read it after prep */
@@ -36,7 +37,7 @@ struct green__uring_op {
 
 static struct {
     int fd;                         /* -1: not made yet; -2: unavailable */
-    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array;
+    unsigned *sq_head, *sq_tail, *sq_mask, *sq_array, *sq_flags;
     unsigned *cq_head, *cq_tail, *cq_mask;
     struct io_uring_sqe *sqes;
     struct io_uring_cqe *cqes;
@@ -46,6 +47,8 @@ static int setup(void)
 {
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
+    p.flags = IORING_SETUP_CQSIZE;
+    p.cq_entries = CQ_ENTRIES;
     const int fd = (int)syscall(SYS_io_uring_setup, ENTRIES, &p);
     if (fd < 0) {
         return -errno;
@@ -60,10 +63,10 @@ static int setup(void)
     if (cq_len > sq_len) {
         sq_len = cq_len;
     }
-    char *sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
+    char *sq = mmap(NULL, sq_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                    IORING_OFF_SQ_RING);
     void *sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe),
-                      PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                      PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                       IORING_OFF_SQES);
     if (sq == MAP_FAILED || sqes == MAP_FAILED) {
         close(fd);
@@ -73,6 +76,7 @@ static int setup(void)
     ring.sq_tail = (unsigned *)(sq + p.sq_off.tail);
     ring.sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
     ring.sq_array = (unsigned *)(sq + p.sq_off.array);
+    ring.sq_flags = (unsigned *)(sq + p.sq_off.flags);
     ring.cq_head = (unsigned *)(sq + p.cq_off.head);
     ring.cq_tail = (unsigned *)(sq + p.cq_off.tail);
     ring.cq_mask = (unsigned *)(sq + p.cq_off.ring_mask);
@@ -82,9 +86,18 @@ static int setup(void)
     return 0;
 }
 
-/* Move every posted result into its op. */
+/* Move every posted result into its op. Results that found the CQ ring
+ * full wait in the kernel (IORING_FEAT_NODROP) until an enter with
+ * GETEVENTS moves them in. */
 static void reap(void)
 {
+    if (__atomic_load_n(ring.sq_flags, __ATOMIC_ACQUIRE)
+        & IORING_SQ_CQ_OVERFLOW) {
+        const int entry_errno = errno;
+        syscall(SYS_io_uring_enter, ring.fd, 0, 0, IORING_ENTER_GETEVENTS,
+                NULL, 0);
+        errno = entry_errno;
+    }
     unsigned head = *ring.cq_head;
     while (head != __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE)) {
         const struct io_uring_cqe *c = &ring.cqes[head & *ring.cq_mask];
