@@ -52,7 +52,11 @@ void green__init(void)
 
 bool green__kthread_slow(void)
 {
-    const bool initial = syscall(SYS_gettid) == getpid();
+    /* gettid(), not syscall(SYS_gettid): libgreen's own syscall wrapper
+     * asks this very question first, and on a kernel thread libgreen did
+     * not make (jemalloc's, made with libc's pthread_create) it would
+     * recurse until the stack overflowed. */
+    const bool initial = gettid() == getpid();
     green__kthread_role = initial ? 1 : -1;
     return initial;
 }
