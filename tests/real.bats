@@ -16,6 +16,7 @@
 
 load helpers
 
+# Each test takes a few seconds; a hang fails after 60 s.
 BATS_TEST_TIMEOUT=${GREEN_TEST_TIMEOUT:-60}
 
 setup() {

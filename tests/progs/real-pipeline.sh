@@ -4,6 +4,8 @@
 # command substitution, background jobs and `wait`, here-documents, here-
 # strings, process substitution and a `while read` loop, with coreutils.
 # Prints deterministic lines only; exits 0 when every step ran.
+# The subshell assignment and the nested echoes are what is tested:
+# shellcheck disable=SC2030,SC2031,SC2116
 set -euo pipefail
 
 tmp=$(mktemp -d)
@@ -48,7 +50,7 @@ END
 cat <<'END'
 literal: $n $(echo sub)
 END
-tr a-z A-Z <<<"here-string"
+tr '[:lower:]' '[:upper:]' <<<"here-string"
 
 # while read from a process substitution, and from a pipeline into a file.
 total=0
@@ -68,4 +70,4 @@ mkfifo "$tmp/fifo"
 received=$(wc -l <"$tmp/fifo")
 wait
 echo "fifo: $received"
-echo done
+echo "done"
