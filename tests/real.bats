@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# real: unmodified real programs from Debian run under libgreen.  Works
+# means: Python 3's http.server.ThreadingHTTPServer (tests/progs/py-http.py,
+# a thread per connection) under libgreen answers 500 requests made 100 at
+# a time by a native curl, every one with status 200 and its own body, and
+# Threads: in its /proc/PID/status is 1 in every sample taken while they are
+# in flight; curl under libgreen downloads a 10 MB file from that server
+# under libgreen with the same SHA-256; and a bash script with pipelines,
+# subshells, command substitution, background jobs and wait, here-documents
+# and while-read loops (tests/progs/real-pipeline.sh; LD_PRELOAD reaches
+# every child) prints the same transcript and exit status natively and
+# under libgreen in both stack modes.  Servers listen on 127.0.0.1 only and
+# are stopped by PID.  A test whose program is missing is skipped
+# (scripts/setup installs them).
+
+load helpers
+
+# Each test takes a few seconds; a hang fails after 60 s.
+BATS_TEST_TIMEOUT=${GREEN_TEST_TIMEOUT:-60}
+
+setup() {
+    # Debian's programs, not ones that PATH finds first (pyenv, a venv).
+    PATH=/usr/bin:/bin:$PATH
+}
+
+# need PROGRAM...: skip unless every PROGRAM is installed.
+need() {
+    local p
+    for p in "$@"; do
+        if ! command -v "$p" >/dev/null; then
+            skip "$p is not installed (scripts/setup installs it)"
+        fi
+    done
+}
+
+# start_http MODE DIR: start py-http.py serving DIR under MODE; sets
+# HTTP_PID and HTTP_PORT once it listens.
+start_http() {
+    start_bg http "$1" python3 -I "$GREEN_SRCDIR/tests/progs/py-http.py" "$2"
+    HTTP_PID=$BG_PID
+    wait_for_line "$(bg_out http)" '^port [0-9]+$' 20 "$HTTP_PID"
+    HTTP_PORT=$(awk '{ print $2 }' "$(bg_out http)")
+}
+
+# stop_http: stop the server by its PID and reap it.
+stop_http() {
+    kill -TERM "$HTTP_PID"
+    wait_bg "$HTTP_PID" 10
+}
+
+@test "real: python3 ThreadingHTTPServer under libgreen answers 500 requests, 100 in flight at a time, on 1 kernel thread" {
+    need python3 curl
+    mkdir -p "$BATS_TEST_TMPDIR/www" "$BATS_TEST_TMPDIR/resp"
+    start_http copy "$BATS_TEST_TMPDIR/www"
+    local cfg=$BATS_TEST_TMPDIR/curl.cfg i
+    for ((i = 1; i <= 500; i++)); do
+        printf 'url = "http://127.0.0.1:%s/slow/%s"\noutput = "%s/resp/%s"\n' \
+            "$HTTP_PORT" "$i" "$BATS_TEST_TMPDIR" "$i"
+    done >"$cfg"
+    # Each request takes 0.2 s in its handler thread: 500 of them, 100 at
+    # a time, keep up to 100 handler threads alive for about a second.
+    start_bg_cmd curl env -u LD_PRELOAD timeout 25 curl --parallel \
+        --parallel-max 100 --silent --show-error --no-progress-meter --config "$cfg" \
+        --write-out '%{http_code} %{url_effective}\n'
+    local curl_pid=$BG_PID n max=0 samples=0
+    while kill -0 "$curl_pid" 2>/dev/null; do
+        n=$(proc_threads "$HTTP_PID")
+        if [[ -n $n ]]; then
+            ((n > max)) && max=$n
+            samples=$((samples + 1))
+        fi
+        sleep 0.02
+    done
+    wait_bg "$curl_pid"
+    cat "$(bg_err curl)" >&2
+    assert_equal "$status" 0
+    echo "Threads: max $max in $samples samples" >&2
+    ((samples >= 3)) || fail "only $samples samples of Threads: were taken"
+    assert_equal "$max" 1
+    assert_equal "$(grep -c '^200 http://127.0.0.1:' "$(bg_out curl)")" 500
+    local bad=0
+    for ((i = 1; i <= 500; i++)); do
+        if [[ $(<"$BATS_TEST_TMPDIR/resp/$i") != "echo $i" ]]; then
+            echo "response $i: $(head -c 200 "$BATS_TEST_TMPDIR/resp/$i")" >&2
+            bad=$((bad + 1))
+        fi
+    done
+    assert_equal "$bad" 0
+    assert_kernel_threads "$HTTP_PID" 1
+    stop_http
+}
+
+@test "real: curl under libgreen downloads 10 MB from python3 http.server under libgreen intact" {
+    need python3 curl sha256sum
+    local www=$BATS_TEST_TMPDIR/www
+    mkdir -p "$www"
+    head -c 10485760 /dev/urandom >"$www/big.bin"
+    start_http copy "$www"
+    run_green copy curl --silent --show-error --fail \
+        --output "$BATS_TEST_TMPDIR/got.bin" \
+        --write-out '%{http_code} %{size_download}' \
+        "http://127.0.0.1:$HTTP_PORT/big.bin"
+    show_run "curl under libgreen"
+    assert_success
+    assert_output "200 10485760"
+    assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/got.bin")" \
+        "$(sha256sum <"$www/big.bin")"
+    stop_http
+}
+
+@test "real: a bash script with pipelines, subshells, background jobs, here-docs and while-read matches native in both stack modes" {
+    need bash
+    compare_transcripts bash "$GREEN_SRCDIR/tests/progs/real-pipeline.sh"
+    assert_success
+    assert_line "fifo: 100"
+    assert_line "done"
+}
