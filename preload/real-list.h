@@ -8,18 +8,10 @@ GREEN_REAL(ssize_t, readv, (int, const struct iovec *, int))
 GREEN_REAL(ssize_t, writev, (int, const struct iovec *, int))
 GREEN_REAL(ssize_t, pread, (int, void *, size_t, off_t))
 GREEN_REAL(ssize_t, pwrite, (int, const void *, size_t, off_t))
-GREEN_REAL(ssize_t, pread64, (int, void *, size_t, off64_t))
-GREEN_REAL(ssize_t, pwrite64, (int, const void *, size_t, off64_t))
 GREEN_REAL(ssize_t, preadv, (int, const struct iovec *, int, off_t))
 GREEN_REAL(ssize_t, pwritev, (int, const struct iovec *, int, off_t))
-GREEN_REAL(ssize_t, preadv64, (int, const struct iovec *, int, off64_t))
-GREEN_REAL(ssize_t, pwritev64, (int, const struct iovec *, int, off64_t))
 GREEN_REAL(ssize_t, preadv2, (int, const struct iovec *, int, off_t, int))
 GREEN_REAL(ssize_t, pwritev2, (int, const struct iovec *, int, off_t, int))
-GREEN_REAL(ssize_t, preadv64v2, (int, const struct iovec *, int, off64_t,
-                                 int))
-GREEN_REAL(ssize_t, pwritev64v2, (int, const struct iovec *, int, off64_t,
-                                  int))
 GREEN_REAL(ssize_t, recv, (int, void *, size_t, int))
 GREEN_REAL(ssize_t, recvfrom, (int, void *, size_t, int, struct sockaddr *,
                                socklen_t *))

@@ -59,105 +59,73 @@ static int wait_pos(int *fdp, short events, off_t off)
     return 0;
 }
 
+/* The wait before a positional call of `n` bytes or iovecs: 0 (make the
+ * real call on *fd) or -EINTR. */
+static int pos_wait(int *fd, short events, size_t n, off_t off)
+{
+    return green__may_park() && n > 0 ? wait_pos(fd, events, off) : 0;
+}
+
 GREEN_WRAP ssize_t pread(int fd, void *buf, size_t count, off_t off)
 {
     green__ensure_init();
-    if (green__may_park() && count > 0) {
-        const int w = wait_pos(&fd, POLLIN, off);
-        if (w < 0) {
-            return green__wrap_ret(w, errno);
-        }
+    if (pos_wait(&fd, POLLIN, count, off) < 0) {
+        return green__wrap_ret(-EINTR, errno);
     }
     return green__real.pread(fd, buf, count, off);
-}
-
-GREEN_WRAP ssize_t pread64(int fd, void *buf, size_t count, off64_t off)
-{
-    green__ensure_init();
-    if (green__may_park() && count > 0) {
-        const int w = wait_pos(&fd, POLLIN, off);
-        if (w < 0) {
-            return green__wrap_ret(w, errno);
-        }
-    }
-    return green__real.pread64(fd, buf, count, off);
 }
 
 GREEN_WRAP ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
 {
     green__ensure_init();
-    if (green__may_park() && count > 0) {
-        const int w = wait_pos(&fd, POLLOUT, off);
-        if (w < 0) {
-            return green__wrap_ret(w, errno);
-        }
+    if (pos_wait(&fd, POLLOUT, count, off) < 0) {
+        return green__wrap_ret(-EINTR, errno);
     }
     return green__real.pwrite(fd, buf, count, off);
-}
-
-GREEN_WRAP ssize_t pwrite64(int fd, const void *buf, size_t count,
-                            off64_t off)
-{
-    green__ensure_init();
-    if (green__may_park() && count > 0) {
-        const int w = wait_pos(&fd, POLLOUT, off);
-        if (w < 0) {
-            return green__wrap_ret(w, errno);
-        }
-    }
-    return green__real.pwrite64(fd, buf, count, off);
 }
 
 GREEN_WRAP ssize_t preadv(int fd, const struct iovec *iov, int cnt,
                           off_t off)
 {
     green__ensure_init();
-    if (green__may_park() && cnt > 0) {
-        const int w = wait_pos(&fd, POLLIN, off);
-        if (w < 0) {
-            return green__wrap_ret(w, errno);
-        }
+    if (pos_wait(&fd, POLLIN, cnt > 0 ? (size_t)cnt : 0, off) < 0) {
+        return green__wrap_ret(-EINTR, errno);
     }
     return green__real.preadv(fd, iov, cnt, off);
-}
-
-GREEN_WRAP ssize_t preadv64(int fd, const struct iovec *iov, int cnt,
-                            off64_t off)
-{
-    green__ensure_init();
-    if (green__may_park() && cnt > 0) {
-        const int w = wait_pos(&fd, POLLIN, off);
-        if (w < 0) {
-            return green__wrap_ret(w, errno);
-        }
-    }
-    return green__real.preadv64(fd, iov, cnt, off);
 }
 
 GREEN_WRAP ssize_t pwritev(int fd, const struct iovec *iov, int cnt,
                            off_t off)
 {
     green__ensure_init();
-    if (green__may_park() && cnt > 0) {
-        const int w = wait_pos(&fd, POLLOUT, off);
-        if (w < 0) {
-            return green__wrap_ret(w, errno);
-        }
+    if (pos_wait(&fd, POLLOUT, cnt > 0 ? (size_t)cnt : 0, off) < 0) {
+        return green__wrap_ret(-EINTR, errno);
     }
     return green__real.pwritev(fd, iov, cnt, off);
+}
+
+/* The *64 names: the same functions on LP64 (see the assertion above). */
+GREEN_WRAP ssize_t pread64(int fd, void *buf, size_t count, off64_t off)
+{
+    return pread(fd, buf, count, off);
+}
+
+GREEN_WRAP ssize_t pwrite64(int fd, const void *buf, size_t count,
+                            off64_t off)
+{
+    return pwrite(fd, buf, count, off);
+}
+
+GREEN_WRAP ssize_t preadv64(int fd, const struct iovec *iov, int cnt,
+                            off64_t off)
+{
+    return preadv(fd, iov, cnt, off);
 }
 
 GREEN_WRAP ssize_t pwritev64(int fd, const struct iovec *iov, int cnt,
                              off64_t off)
 {
-    green__ensure_init();
-    if (green__may_park() && cnt > 0) {
-        const int w = wait_pos(&fd, POLLOUT, off);
-        if (w < 0) {
-            return green__wrap_ret(w, errno);
-        }
-    }
-    return green__real.pwritev64(fd, iov, cnt, off);
+    return pwritev(fd, iov, cnt, off);
 }
 
 /* True for a pipe, FIFO or socket: what readv and writev park on. */
@@ -198,62 +166,53 @@ static bool v2_may_park(int cnt, int flags)
         && !(flags & ~KNOWN_RWF);
 }
 
+/* preadv2 (`events` POLLIN) or pwritev2 (POLLOUT) for a green thread:
+ * bytes, or -1 with errno set. */
+static ssize_t v2_green(int fd, const struct iovec *iov, int cnt, off_t off,
+                        int flags, short events)
+{
+    const int entry_errno = errno;
+    const int route = v2_route(&fd, events, off);
+    if (route > 0) {
+        return green__wrap_ret(events == POLLIN ? green__readv(fd, iov, cnt)
+                                                : green__writev(fd, iov, cnt),
+                               entry_errno);
+    }
+    if (route < 0) {
+        return green__wrap_ret(route, entry_errno);
+    }
+    return events == POLLIN ? green__real.preadv2(fd, iov, cnt, off, flags)
+                            : green__real.pwritev2(fd, iov, cnt, off, flags);
+}
+
 GREEN_WRAP ssize_t preadv2(int fd, const struct iovec *iov, int cnt,
                            off_t off, int flags)
 {
     green__ensure_init();
-    if (v2_may_park(cnt, flags)) {
-        const int entry_errno = errno;
-        const int route = v2_route(&fd, POLLIN, off);
-        if (route != 0) {
-            return green__wrap_ret(route > 0 ? green__readv(fd, iov, cnt) : route,
-                                   entry_errno);
-        }
+    if (!v2_may_park(cnt, flags)) {
+        return green__real.preadv2(fd, iov, cnt, off, flags);
     }
-    return green__real.preadv2(fd, iov, cnt, off, flags);
-}
-
-GREEN_WRAP ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt,
-                              off64_t off, int flags)
-{
-    green__ensure_init();
-    if (v2_may_park(cnt, flags)) {
-        const int entry_errno = errno;
-        const int route = v2_route(&fd, POLLIN, off);
-        if (route != 0) {
-            return green__wrap_ret(route > 0 ? green__readv(fd, iov, cnt) : route,
-                                   entry_errno);
-        }
-    }
-    return green__real.preadv64v2(fd, iov, cnt, off, flags);
+    return v2_green(fd, iov, cnt, off, flags, POLLIN);
 }
 
 GREEN_WRAP ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
                             off_t off, int flags)
 {
     green__ensure_init();
-    if (v2_may_park(cnt, flags)) {
-        const int entry_errno = errno;
-        const int route = v2_route(&fd, POLLOUT, off);
-        if (route != 0) {
-            return green__wrap_ret(route > 0 ? green__writev(fd, iov, cnt) : route,
-                                   entry_errno);
-        }
+    if (!v2_may_park(cnt, flags)) {
+        return green__real.pwritev2(fd, iov, cnt, off, flags);
     }
-    return green__real.pwritev2(fd, iov, cnt, off, flags);
+    return v2_green(fd, iov, cnt, off, flags, POLLOUT);
+}
+
+GREEN_WRAP ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt,
+                              off64_t off, int flags)
+{
+    return preadv2(fd, iov, cnt, off, flags);
 }
 
 GREEN_WRAP ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt,
                                off64_t off, int flags)
 {
-    green__ensure_init();
-    if (v2_may_park(cnt, flags)) {
-        const int entry_errno = errno;
-        const int route = v2_route(&fd, POLLOUT, off);
-        if (route != 0) {
-            return green__wrap_ret(route > 0 ? green__writev(fd, iov, cnt) : route,
-                                   entry_errno);
-        }
-    }
-    return green__real.pwritev64v2(fd, iov, cnt, off, flags);
+    return pwritev2(fd, iov, cnt, off, flags);
 }
