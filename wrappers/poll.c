@@ -243,16 +243,18 @@ static void sets_free(struct fd_sets *s)
     }
 }
 
-/* Park on every fd of the saved sets. Returns 0, -ETIMEDOUT, -EINTR or
- * -ENOMEM. */
-static int sets_park(const struct fd_sets *s, int nfds, int64_t deadline)
+/* The saved sets as a pollfd array (the caller frees it) of *n entries:
+ * each fd named in them, asked for POLLIN, POLLOUT and POLLPRI as its
+ * sets say. NULL when out of memory. */
+static struct pollfd *sets_pollfds(const struct fd_sets *s, int nfds,
+                                   nfds_t *n)
 {
     static const short events[3] = { POLLIN, POLLOUT, POLLPRI };
     struct pollfd *fds = malloc(((size_t)nfds + 1) * sizeof *fds);
     if (fds == NULL) {
-        return -ENOMEM;
+        return NULL;
     }
-    nfds_t n = 0;
+    *n = 0;
     for (int fd = 0; fd < nfds; fd++) {
         short ev = 0;
         for (int i = 0; i < 3; i++) {
@@ -261,8 +263,20 @@ static int sets_park(const struct fd_sets *s, int nfds, int64_t deadline)
             }
         }
         if (ev) {
-            fds[n++] = (struct pollfd){ .fd = fd, .events = ev };
+            fds[(*n)++] = (struct pollfd){ .fd = fd, .events = ev };
         }
+    }
+    return fds;
+}
+
+/* Park on every fd of the saved sets. Returns 0, -ETIMEDOUT, -EINTR or
+ * -ENOMEM. */
+static int sets_park(const struct fd_sets *s, int nfds, int64_t deadline)
+{
+    nfds_t n;
+    struct pollfd *fds = sets_pollfds(s, nfds, &n);
+    if (fds == NULL) {
+        return -ENOMEM;
     }
     const int r = green__park_poll(fds, n, deadline);
     free(fds);
@@ -281,22 +295,10 @@ static int sets_rescan(struct fd_sets *s, int nfds)
         POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR | POLLNVAL,
         POLLPRI | POLLNVAL,
     };
-    static const short events[3] = { POLLIN, POLLOUT, POLLPRI };
-    struct pollfd *fds = malloc(((size_t)nfds + 1) * sizeof *fds);
+    nfds_t n;
+    struct pollfd *fds = sets_pollfds(s, nfds, &n);
     if (fds == NULL) {
         return -ENOMEM;
-    }
-    nfds_t n = 0;
-    for (int fd = 0; fd < nfds; fd++) {
-        short ev = 0;
-        for (int i = 0; i < 3; i++) {
-            if (s->copy[i] && (s->copy[i][fd / 8] & (1u << (fd % 8)))) {
-                ev |= events[i];
-            }
-        }
-        if (ev) {
-            fds[n++] = (struct pollfd){ .fd = fd, .events = ev };
-        }
     }
     if (green__real.poll(fds, n, 0) < 0) {
         const int err = errno;
