@@ -79,6 +79,10 @@ static int lot_wait(const void *key, uint32_t bits, int64_t deadline,
     while ((r = green__park_block(self, deadline)) == -EINTR
            && self->lot_key != NULL) {
     }
+    if (r == -EINTR && !intr) {
+        /* Woken (or timed out) as a handler ran: the wait is over. */
+        r = self->woke == GREEN__WOKE_TIMEOUT ? -ETIMEDOUT : 0;
+    }
     return r;
 }
 

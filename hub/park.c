@@ -64,7 +64,15 @@ int green__park_block(struct green__thread *self, int64_t deadline)
     }
     self->state = GREEN__PARKED;
     green__sched.parks++;
+    const unsigned runs = self->sig_runs;
     green__sched_block();
+    /* A handler that ran as the thread resumed interrupted the wait, even
+     * if the fd or the deadline woke it first: the blocking call it
+     * stands for was still in the kernel when the signal came. A lot
+     * wait that was woken has its wake-up, and keeps it. */
+    if (self->sig_runs != runs && self->woke != GREEN__WOKE_LOT) {
+        return -EINTR;
+    }
     switch (self->woke) {
     case GREEN__WOKE_TIMEOUT:
         return -ETIMEDOUT;
