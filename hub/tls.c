@@ -43,7 +43,14 @@
  * starts a thread. Not per thread: glibc's own block, whose state belongs
  * to the kernel thread (malloc's per-thread cache, locale) and whose errno
  * the scheduler keeps per thread itself; libgreen's own; blocks of
- * libraries dlopen'ed later (shared by all green threads).
+ * libraries dlopen'ed later (shared by all green threads); and the block of
+ * a library that replaced glibc's malloc (jemalloc, tcmalloc), whose cache
+ * belongs to the kernel thread just as glibc's does. Such an allocator
+ * also turns windows off: jemalloc links its thread state into global
+ * lists by address and points into it from the heap, so that state must
+ * never move, and every green thread then sees the home addresses. Known
+ * gap: an allocator linked statically into the program lives in the
+ * program's block, which stays per thread and windowed; not handled.
  *
  *   TLS area below the thread pointer
  *   +------------+------------+-------------+-----------+
@@ -91,6 +98,7 @@ static struct {
     size_t total;                   /* bytes a thread's buffer holds */
     struct green__thread *owner;    /* whose values are at home */
 
+    bool allocator;                 /* malloc's module has TLS (shared) */
     bool windows;                   /* false: every thread uses home */
     bool fast;                      /* wrfsbase allowed */
     uintptr_t home;                 /* the kernel thread's thread pointer */
@@ -138,12 +146,31 @@ static int measure(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
+/* True if `addr` lies in one of the module's loaded segments. */
+static bool module_holds(const struct dl_phdr_info *info, uintptr_t addr)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        const uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && addr >= lo && addr - lo < ph->p_memsz) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int collect(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
-    (void)data;
+    const uintptr_t malloc_addr = *(const uintptr_t *)data;
     const ElfW(Phdr) *ph = tls_phdr(info);
     if (info->dlpi_tls_data == NULL || ph == NULL || is_libc(info->dlpi_name)) {
+        return 0;
+    }
+    if (module_holds(info, malloc_addr)) {
+        /* The allocator that replaced glibc's (jemalloc, tcmalloc): its
+         * per-thread cache belongs to the kernel thread, like glibc's. */
+        tls.allocator = true;
         return 0;
     }
     unsigned char *addr = info->dlpi_tls_data;
@@ -215,12 +242,20 @@ int green__tls_init(struct green__thread *main_thread)
 {
     tls.home = tls.tp = (uintptr_t)__builtin_thread_pointer();
     tls.owner = main_thread;
-    windows_init();
-    if (dl_iterate_phdr(collect, NULL) != 0) {
+    uintptr_t malloc_addr = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
+    if (dl_iterate_phdr(collect, &malloc_addr) != 0) {
         free(tls.blocks);
         tls.blocks = NULL;
         tls.n = tls.total = 0;
         return -ENOMEM;
+    }
+    if (tls.allocator) {
+        /* Its thread state must stay at one address: jemalloc links it
+         * into global lists and points into it from the heap. */
+        GREEN_DEBUG("the allocator has thread-local state: thread-local "
+                    "addresses are shared\n");
+    } else {
+        windows_init();
     }
     return 0;
 }

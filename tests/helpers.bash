@@ -54,12 +54,21 @@ require_green_lib() {
 
 # mode_env MODE: set the array MODE_ENV to the `env` command line that runs
 # a program natively (MODE=plain) or under libgreen (MODE=copy|separate).
+# A test that sets ALSO_PRELOAD (a library, e.g. another malloc) gets it
+# preloaded in every mode, after libgreen.
 mode_env() {
     case $1 in
-    plain) MODE_ENV=(env -u LD_PRELOAD -u LIBGREEN_STACK) ;;
+    plain)
+        if [[ -n ${ALSO_PRELOAD-} ]]; then
+            MODE_ENV=(env -u LIBGREEN_STACK LD_PRELOAD="$ALSO_PRELOAD")
+        else
+            MODE_ENV=(env -u LD_PRELOAD -u LIBGREEN_STACK)
+        fi
+        ;;
     copy | separate)
         require_green_lib || return 1
-        MODE_ENV=(env LD_PRELOAD="$GREEN_LIB" LIBGREEN_STACK="$1")
+        MODE_ENV=(env LD_PRELOAD="$GREEN_LIB${ALSO_PRELOAD:+ $ALSO_PRELOAD}"
+            LIBGREEN_STACK="$1")
         ;;
     *)
         fail "unknown mode '$1' (plain, copy or separate)"

@@ -10,7 +10,10 @@
 # subshells, command substitution, background jobs and wait, here-documents
 # and while-read loops (tests/progs/real-pipeline.sh; LD_PRELOAD reaches
 # every child) prints the same transcript and exit status natively and
-# under libgreen in both stack modes.  Servers listen on 127.0.0.1 only and
+# under libgreen in both stack modes; redis-server (jemalloc, 3 bio
+# threads natively) under libgreen answers a native redis-benchmark in both
+# stack modes, with every result present and the data checked afterwards
+# (INCR count, list length, a 133 kB value).  Servers listen on 127.0.0.1 only and
 # are stopped by PID.  A test whose program is missing is skipped
 # (scripts/setup installs them).
 
@@ -115,4 +118,66 @@ stop_http() {
     assert_success
     assert_line "fifo: 100"
     assert_line "done"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+@test "real: redis-server under libgreen answers redis-benchmark in both stack modes, its threads on 1 kernel thread" {
+    need redis-server redis-benchmark redis-cli python3
+    local mode port pid csv kthreads
+    for mode in copy separate; do
+        port=$(free_port)
+        # Debian's redis-server links jemalloc and starts its bio threads:
+        # all of them green threads here.
+        start_bg redis-$mode "$mode" redis-server --bind 127.0.0.1 \
+            --port "$port" --save '' --appendonly no --daemonize no \
+            --dir "$BATS_TEST_TMPDIR"
+        pid=$BG_PID
+        wait_until 20 env -u LD_PRELOAD redis-cli -p "$port" ping
+        start_bg_cmd bench-$mode env -u LD_PRELOAD timeout 60 \
+            redis-benchmark -h 127.0.0.1 -p "$port" -q --csv \
+            -t set,get,incr,lpush,lpop,hset -n 20000 -c 50
+        # Sample the names of the kernel threads while it is under load.
+        while kill -0 "$BG_PID" 2>/dev/null; do
+            cat /proc/"$pid"/task/*/comm 2>/dev/null
+            sleep 0.05
+        done | sort | uniq -c >"$BATS_TEST_TMPDIR/kthreads"
+        kthreads=$(awk '{ print $2 }' "$BATS_TEST_TMPDIR/kthreads" | sort -u \
+            | paste -sd ' ')
+        wait_bg "$BG_PID"
+        csv=$(bg_out bench-$mode)
+        cat "$csv" "$(bg_err bench-$mode)" >&2
+        assert_equal "$status" 0
+        # Every test reports a throughput; nothing failed.
+        assert_equal "$(grep -cE '^"(SET|GET|INCR|LPUSH|LPOP|HSET)","[0-9.]+"' \
+            "$csv")" 6
+        echo "$mode: kernel threads seen: $kthreads" >&2
+        # The program's threads (main and its bio threads) are all on one
+        # kernel thread. jemalloc's purging thread is a kernel thread of
+        # its own: jemalloc creates it with the pthread_create that
+        # dlsym(RTLD_NEXT) finds after itself, libc's, and runs none of
+        # the program's code in it.
+        assert_equal "$kthreads" "jemalloc_bg_thd redis-server"
+        # The data is what the commands made: 20,000 INCRs of one key, as
+        # many LPUSHes as LPOPs, 100 kB values round trip.
+        run env -u LD_PRELOAD redis-cli -p "$port" get counter:__rand_int__
+        assert_output 20000
+        run env -u LD_PRELOAD redis-cli -p "$port" llen mylist
+        assert_output 0
+        head -c 100000 /dev/urandom | base64 -w0 >"$BATS_TEST_TMPDIR/big"
+        run env -u LD_PRELOAD redis-cli -p "$port" -x set big \
+            <"$BATS_TEST_TMPDIR/big"
+        assert_output OK
+        run env -u LD_PRELOAD redis-cli -p "$port" get big
+        assert_equal "$output" "$(cat "$BATS_TEST_TMPDIR/big")"
+        kill -TERM "$pid"
+        wait_bg "$pid" 10
+        assert_equal "$status" 0
+    done
 }
