@@ -369,6 +369,19 @@ int green__uring_fd(void);
 
 /* ---- tls.c: thread-local storage of green threads ------------------ */
 
+/* Executable range of a malloc that replaced glibc's (jemalloc), else 0. */
+extern uintptr_t green__allocator_lo, green__allocator_hi;
+
+/* True when return address `ra` is in that allocator. Its locks and
+ * condition variables are its own business with its own kernel thread
+ * (jemalloc's purging thread) and are held only briefly, as glibc's malloc
+ * holds its arena locks: the sync wrappers leave them to glibc. */
+static inline bool green__called_by_allocator(const void *ra)
+{
+    return (uintptr_t)ra - green__allocator_lo
+           < green__allocator_hi - green__allocator_lo;
+}
+
 /* Find the TLS blocks to keep per green thread and reserve the windows
  * that give each thread its own thread-local addresses; `main_thread`'s
  * values are the ones in place. Returns 0 or -ENOMEM (then all share the

@@ -92,6 +92,8 @@ union dtv_entry {
     } pointer;
 };
 
+uintptr_t green__allocator_lo, green__allocator_hi;
+
 static struct {
     struct block *blocks;           /* per-thread values */
     size_t n;
@@ -159,6 +161,38 @@ static bool module_holds(const struct dl_phdr_info *info, uintptr_t addr)
     return false;
 }
 
+/* Is this module a shared library, other than libc, that provides the
+ * process's malloc? (An allocator linked into the program itself is not
+ * handled: see the top of this file.) */
+static bool is_allocator(const struct dl_phdr_info *info, uintptr_t malloc_addr)
+{
+    return info->dlpi_name[0] != '\0' && !is_libc(info->dlpi_name)
+        && module_holds(info, malloc_addr);
+}
+
+/* Record the executable range of that module (green__called_by_allocator). */
+static int find_allocator(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    if (!is_allocator(info, *(const uintptr_t *)data)) {
+        return 0;
+    }
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            const uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+            lo = a < lo ? a : lo;
+            hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
+        }
+    }
+    if (lo < hi) {
+        green__allocator_lo = lo;
+        green__allocator_hi = hi;
+    }
+    return 1;
+}
+
 static int collect(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
@@ -167,7 +201,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
     if (info->dlpi_tls_data == NULL || ph == NULL || is_libc(info->dlpi_name)) {
         return 0;
     }
-    if (module_holds(info, malloc_addr)) {
+    if (is_allocator(info, malloc_addr)) {
         /* The allocator that replaced glibc's (jemalloc, tcmalloc): its
          * per-thread cache belongs to the kernel thread, like glibc's. */
         tls.allocator = true;
@@ -243,6 +277,7 @@ int green__tls_init(struct green__thread *main_thread)
     tls.home = tls.tp = (uintptr_t)__builtin_thread_pointer();
     tls.owner = main_thread;
     uintptr_t malloc_addr = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
+    dl_iterate_phdr(find_allocator, &malloc_addr);
     if (dl_iterate_phdr(collect, &malloc_addr) != 0) {
         free(tls.blocks);
         tls.blocks = NULL;

@@ -18,7 +18,9 @@
  * green sleep (0.1 ms to 16 ms), so the kernel thread never blocks. A wait
  * on a process-shared condition variable (which another process may
  * signal) unlocks, sleeps 5 ms at most and relocks: a spurious wake-up,
- * which every condition wait must expect. Everything before the runtime
+ * which every condition wait must expect. Calls made by a malloc that
+ * replaced glibc's (jemalloc) go straight to glibc: its locks are shared
+ * with its own kernel thread and held as briefly as glibc's arena locks. Everything before the runtime
  * starts is glibc's (one thread: glibc waits exactly as natively). Once it has started, waits always park, even
  * with one thread left: the hub then sleeps in libev until a deadline, or
  * forever if nothing can wake anyone, as a deadlocked program would.
@@ -36,6 +38,12 @@
 #define KIND_ELISION    (256 | 512)
 #define COND_SHARED     1       /* __wrefs bits, glibc's pthread_cond_init */
 #define COND_MONOTONIC  2
+
+/* Called by a malloc that replaced glibc's: its locks stay glibc's
+ * (green__called_by_allocator). Evaluated in the exported wrapper itself,
+ * whose return address is in the caller. */
+#define FROM_ALLOCATOR() \
+    __builtin_expect(green__called_by_allocator(__builtin_return_address(0)), 0)
 
 /* Can the runtime handle this mutex itself? */
 static bool mutex_is_ours(const pthread_mutex_t *m)
@@ -169,6 +177,9 @@ static int polled_clocklock(pthread_mutex_t *m, clockid_t clock,
 GREEN_WRAP int pthread_mutex_lock(pthread_mutex_t *m)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_mutex_lock(m);
+    }
     if (mutex_is_ours(m)) {
         return mutex_lock(m, -1);
     }
@@ -181,6 +192,9 @@ GREEN_WRAP int pthread_mutex_lock(pthread_mutex_t *m)
 GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_mutex_trylock(m);
+    }
     if (!mutex_is_ours(m)) {
         return green__real.pthread_mutex_trylock(m);
     }
@@ -216,6 +230,9 @@ GREEN_WRAP int pthread_mutex_timedlock(pthread_mutex_t *m,
                                        const struct timespec *abstime)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_mutex_timedlock(m, abstime);
+    }
     if (mutex_is_ours(m)) {
         return mutex_clocklock(m, CLOCK_REALTIME, abstime);
     }
@@ -229,6 +246,9 @@ GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
                                        const struct timespec *abstime)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_mutex_clocklock(m, clock, abstime);
+    }
     const bool ours = mutex_is_ours(m);
     if (!ours && !green__may_park()) {
         return green__real.pthread_mutex_clocklock(m, clock, abstime);
@@ -243,6 +263,9 @@ GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_mutex_unlock(m);
+    }
     if (!mutex_is_ours(m)) {
         /* From another kernel thread: glibc wakes kernel waiters; green
          * ones (they marked the lock contended) need the hub. */
@@ -306,6 +329,9 @@ static int cond_wait(pthread_cond_t *c, pthread_mutex_t *m, int64_t deadline)
 GREEN_WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_cond_wait(c, m);
+    }
     if (cond_is_polled(c, m)) {
         return polled_cond_wait(m, -1);
     }
@@ -319,6 +345,9 @@ GREEN_WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                       const struct timespec *abstime)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_cond_timedwait(c, m, abstime);
+    }
     const bool polled = cond_is_polled(c, m);
     if (!polled && !cond_is_ours(c, m)) {
         return green__real.pthread_cond_timedwait(c, m, abstime);
@@ -338,6 +367,9 @@ GREEN_WRAP int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
                                       const struct timespec *abstime)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_cond_clockwait(c, m, clock, abstime);
+    }
     const bool polled = cond_is_polled(c, m);
     if (!polled && !cond_is_ours(c, m)) {
         return green__real.pthread_cond_clockwait(c, m, clock, abstime);
@@ -374,11 +406,17 @@ static int cond_wake(pthread_cond_t *c, unsigned n)
 GREEN_WRAP int pthread_cond_signal(pthread_cond_t *c)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_cond_signal(c);
+    }
     return cond_wake(c, 1);
 }
 
 GREEN_WRAP int pthread_cond_broadcast(pthread_cond_t *c)
 {
     green__ensure_init();
+    if (FROM_ALLOCATOR()) {
+        return green__real.pthread_cond_broadcast(c);
+    }
     return cond_wake(c, UINT_MAX);
 }
