@@ -198,6 +198,17 @@ void green__fdstate_release(int fd)
     if (r == NULL || r->head == NULL || r->kept) {
         return;
     }
+    /* Lingering watchers (hub/park.c): nobody waits on them, just stop. */
+    for (struct green__watcher *w = r->head, *next; w != NULL; w = next) {
+        next = w->fd_next;
+        struct green__thread *t = green__loop_io_data(w);
+        if (w == &t->io && t->io_linger) {
+            green__park_unlinger(t);
+        }
+    }
+    if (r->head == NULL) {
+        return;
+    }
     const int saved = errno;
     const int keep = keep_fd(fd);
     struct fdrec *k = keep >= 0 ? rec_grow(keep) : NULL;
@@ -273,6 +284,7 @@ void green__fdstate_call_end(void)
 {
     struct green__thread *self = green__sched.current;
     if (self != NULL && self->fd_moved && green__on_green_kthread()) {
+        green__park_unlinger(self);     /* may be on the kept descriptor */
         drop_moved(self);
     }
 }

@@ -135,6 +135,7 @@ struct green__thread {
     struct green__watcher *ios;     /* poll(): one per fd, heap */
     unsigned nios;
     bool io_armed, timer_armed;
+    bool io_linger;                 /* io started, but not waited on */
     const void *lot_key;            /* non-NULL while in a lot queue */
     bool lot_intr;                  /* a signal ends this lot wait */
     uint32_t lot_bits;              /* wakers' bits must intersect these */
@@ -446,8 +447,13 @@ int green__park_block(struct green__thread *self, int64_t deadline);
  * thread's watchers and make it runnable. Hub only (called from loop.c). */
 void green__park_fire(void *t, bool timeout);
 
-/* Stop every watcher and lot entry of `t`. Any (green kernel thread). */
+/* Stop every watcher and lot entry of `t`, except that its single-fd
+ * watcher lingers (see park.c). Any (green kernel thread). */
 void green__park_disarm(struct green__thread *t);
+
+/* Stop `t`'s lingering single-fd watcher, if any. Any (green kernel
+ * thread). */
+void green__park_unlinger(struct green__thread *t);
 
 /* ---- fdstate.c: the program's fd numbers and who waits on them ------ */
 

@@ -6,6 +6,18 @@
  * thread object (or a heap array it owns), never on the thread's stack,
  * which copy mode moves around. Parking reports why it woke; retrying the
  * real call is the wrapper's job.
+ *
+ * A thread's single-fd watcher lingers after its wait: it stays started
+ * in libev while the thread runs, and the thread's next wait on the same
+ * fd for the same events uses it as it is. A thread per connection that
+ * reads, answers and reads again so costs libev no epoll_ctl per request.
+ * A lingering watcher stops when it fires while its thread is not waiting
+ * on it, when the thread waits for anything else, when the program closes
+ * or replaces the fd (hub/fdstate.c), and when the thread exits. A close
+ * the wrappers never see (a raw close system call) while a watcher
+ * lingers, followed by the number's reuse, would leave that watcher with
+ * no epoll registration; libgreen's close wrappers cover close, dup2,
+ * dup3, close_range, closefrom and the stdio and dirent closes.
  */
 #include "config.h"
 
@@ -21,12 +33,18 @@ int64_t green__now(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void green__park_disarm(struct green__thread *t)
+void green__park_unlinger(struct green__thread *t)
 {
-    if (t->io_armed) {
+    if (t->io_linger) {
         green__loop_io_stop(&t->io);
         t->io_armed = false;
+        t->io_linger = false;
     }
+}
+
+void green__park_disarm(struct green__thread *t)
+{
+    t->io_linger = t->io_armed;
     for (unsigned i = 0; i < t->nios; i++) {
         green__loop_io_stop(&t->ios[i]);
     }
@@ -45,9 +63,13 @@ void green__park_fire(void *data, bool timeout)
     struct green__thread *t = data;
     if (t->state != GREEN__PARKED) {
         /* Runnable for a signal handler, still in a lot queue: a deadline
-         * that passed meanwhile is seen when it parks again. */
+         * that passed meanwhile is seen when it parks again. Or the fd of
+         * a lingering watcher is ready while its thread is busy: stop it,
+         * or libev would report it at every turn. */
         if (timeout) {
             t->timer_armed = false;
+        } else {
+            green__park_unlinger(t);
         }
         return;
     }
@@ -58,6 +80,7 @@ void green__park_fire(void *data, bool timeout)
 
 int green__park_block(struct green__thread *self, int64_t deadline)
 {
+    green__park_unlinger(self);         /* waiting for something else */
     if (deadline >= 0 && !self->timer_armed) {
         green__loop_timer_start(&self->timer, deadline, self);
         self->timer_armed = true;
@@ -89,8 +112,14 @@ int green__park_fd(int fd, int events, int64_t deadline)
     if (deadline >= 0 && green__now() >= deadline) {
         return -ETIMEDOUT;
     }
-    green__loop_io_start(&self->io, fd, events, self);
-    self->io_armed = true;
+    if (self->io_linger && green__loop_io_fd(&self->io) == fd
+        && green__loop_io_events(&self->io) == events) {
+        self->io_linger = false;        /* still started: use it */
+    } else {
+        green__park_unlinger(self);
+        green__loop_io_start(&self->io, fd, events, self);
+        self->io_armed = true;
+    }
     return green__park_block(self, deadline);
 }
 

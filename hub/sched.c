@@ -261,6 +261,7 @@ void green__sched_exit(void *retval)
     green__thread_destructors();
     self->retval = retval;
     green__signal_forget(self);
+    green__park_unlinger(self);
     all_remove(self);
     self->state = GREEN__EXITED;
     green__sched.live--;

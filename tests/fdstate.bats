@@ -10,9 +10,18 @@
 # polled stream; a new pipe taking the number of a waited fd) prints the
 # same transcript natively and under libgreen, in both stack modes, and a
 # thread reading stdin while fd 0 is closed leaves the flags of the pipe
-# or pty it shares with the shell as they were.
+# or pty it shares with the shell as they were.  tests/progs/fd-again.c
+# covers a thread's *next* wait after its fd changed (libgreen keeps a
+# thread's fd watcher between waits).
 
 load helpers
+
+@test "fdstate: a thread's next wait on an fd number that was closed, reused or dup2'd over, or on something else while its old fd is ready, behaves as natively" {
+    compare_transcripts fd-again
+    assert_success
+    assert_line 'closed and reused: read "second"'
+    assert_line 'ready while waiting for a mutex: got the mutex after main unlocked: yes'
+}
 
 @test "fdstate [copy]: waiters on a closed, dup2'd or reused fd behave as natively" {
     compare_mode copy fd-close

@@ -41,6 +41,7 @@ static long wait_green(wait_try try, void *req, pid_t pid, bool exits_only)
             ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
         if (pidfd >= 0) {
             p = green__park_fd(pidfd, GREEN__READ, -1);
+            green__park_unlinger(green__sched.current);  /* before close */
             green__real.close(pidfd);
         } else {
             p = green__park_until(green__now() + backoff);
