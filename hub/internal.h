@@ -455,6 +455,25 @@ void green__park_disarm(struct green__thread *t);
  * thread). */
 void green__park_unlinger(struct green__thread *t);
 
+/* ---- fdcache.c: what is known of fds the program made here --------- */
+
+#define GREEN__FDC_SOCKET   1u      /* made by socket, socketpair, accept */
+#define GREEN__FDC_PIPE     2u      /* made by pipe, pipe2 */
+#define GREEN__FDC_NONBLOCK 4u      /* O_NONBLOCK set */
+#define GREEN__FDC_RCVTIMEO 8u      /* SO_RCVTIMEO set (not zero) */
+#define GREEN__FDC_SNDTIMEO 16u     /* SO_SNDTIMEO set (not zero) */
+
+/* `fd` was just made with `bits` (a kind and its flags). */
+void green__fdcache_made(int fd, unsigned bits);
+/* The bits known of `fd`, or 0 if nothing is known. */
+unsigned green__fdcache_get(int fd);
+/* If `fd` is known: clear `clear`, then set `set`. */
+void green__fdcache_update(int fd, unsigned clear, unsigned set);
+/* `fd` is closed, replaced or duplicated: nothing is known of it. */
+void green__fdcache_forget(int fd);
+/* Another process may now share any fd: nothing is known of any. */
+void green__fdcache_forget_all(void);
+
 /* ---- fdstate.c: the program's fd numbers and who waits on them ------ */
 
 /* Record that started fd watcher `w` watches `fd`, and forget it again.

@@ -145,6 +145,25 @@ GREEN_REAL(int, sigsuspend, (const sigset_t *))
 GREEN_REAL(int, pause, (void))
 GREEN_REAL(int, pthread_sigqueue, (pthread_t, int, const union sigval))
 GREEN_REAL(int, close, (int))
+GREEN_REAL(int, socket, (int, int, int))
+GREEN_REAL(int, socketpair, (int, int, int, int *))
+GREEN_REAL(int, pipe2, (int *, int))
+GREEN_REAL(int, fcntl, (int, int, long))
+GREEN_REAL(int, fcntl64, (int, int, long))
+GREEN_REAL(int, ioctl, (int, unsigned long, void *))
+GREEN_REAL(int, setsockopt, (int, int, int, const void *, socklen_t))
+GREEN_REAL(int, dup, (int))
+GREEN_REAL(int, posix_spawn, (pid_t *, const char *,
+                              const posix_spawn_file_actions_t *,
+                              const posix_spawnattr_t *, char *const *,
+                              char *const *))
+GREEN_REAL(int, posix_spawnp, (pid_t *, const char *,
+                               const posix_spawn_file_actions_t *,
+                               const posix_spawnattr_t *, char *const *,
+                               char *const *))
+GREEN_REAL(int, system, (const char *))
+GREEN_REAL(FILE *, popen, (const char *, const char *))
+GREEN_REAL(pid_t, _Fork, (void))
 GREEN_REAL(int, dup2, (int, int))
 GREEN_REAL(int, dup3, (int, int, int))
 GREEN_REAL(int, close_range, (unsigned int, unsigned int, int))

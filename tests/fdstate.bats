@@ -12,7 +12,10 @@
 # thread reading stdin while fd 0 is closed leaves the flags of the pipe
 # or pty it shares with the shell as they were.  tests/progs/fd-again.c
 # covers a thread's *next* wait after its fd changed (libgreen keeps a
-# thread's fd watcher between waits).
+# thread's fd watcher between waits); tests/progs/fd-flags.c every way a
+# socket's or pipe's O_NONBLOCK or SO_RCVTIMEO can change, in the process
+# or in another one sharing it (libgreen remembers them for the sockets
+# and pipes the program made).
 
 load helpers
 
@@ -21,6 +24,13 @@ load helpers
     assert_success
     assert_line 'closed and reused: read "second"'
     assert_line 'ready while waiting for a mutex: got the mutex after main unlocked: yes'
+}
+
+@test "fdstate: O_NONBLOCK and SO_RCVTIMEO changed by fcntl, ioctl, dups, syscall(), fork, vfork, _Fork, posix_spawn or SCM_RIGHTS are seen by the next read, as natively" {
+    compare_transcripts fd-flags
+    assert_success
+    assert_line "SCM_RIGHTS receiver sets O_NONBLOCK: read -1 EAGAIN"
+    assert_line "posix_spawn child sets O_NONBLOCK: read -1 EAGAIN"
 }
 
 @test "fdstate [copy]: waiters on a closed, dup2'd or reused fd behave as natively" {

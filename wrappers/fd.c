@@ -37,6 +37,7 @@ static bool must_look(int fd)
 GREEN_WRAP int close(int fd)
 {
     green__ensure_init();
+    green__fdcache_forget(fd);
     if (__builtin_expect(!must_look(fd), 1)) {
         return green__real.close(fd);
     }
@@ -67,6 +68,8 @@ static int before_replace(int oldfd, int newfd)
 GREEN_WRAP int dup2(int oldfd, int newfd)
 {
     green__ensure_init();
+    green__fdcache_forget(oldfd);
+    green__fdcache_forget(newfd);
     if (must_look(newfd) || must_look(oldfd)) {
         const int entry_errno = errno;
         const int r = before_replace(oldfd, newfd);
@@ -81,6 +84,8 @@ GREEN_WRAP int dup2(int oldfd, int newfd)
 GREEN_WRAP int dup3(int oldfd, int newfd, int flags)
 {
     green__ensure_init();
+    green__fdcache_forget(oldfd);
+    green__fdcache_forget(newfd);
     if (oldfd != newfd && (must_look(newfd) || must_look(oldfd))) {
         const int entry_errno = errno;
         const int r = before_replace(oldfd, newfd);
@@ -116,6 +121,7 @@ static int close_pieces(unsigned lo, unsigned hi, unsigned flags)
 GREEN_WRAP int close_range(unsigned int lo, unsigned int hi, int flags)
 {
     green__ensure_init();
+    green__fdcache_forget_all();
     if (!green__on_green_kthread() || green__sched.current == NULL
         || lo > hi || (flags & CLOSE_RANGE_CLOEXEC)
         || (flags & ~CLOSE_RANGE_UNSHARE)) {
@@ -130,6 +136,7 @@ GREEN_WRAP int close_range(unsigned int lo, unsigned int hi, int flags)
 GREEN_WRAP void closefrom(int lo)
 {
     green__ensure_init();
+    green__fdcache_forget_all();
     if (!green__on_green_kthread() || green__sched.current == NULL
         || lo < 0) {
         green__real.closefrom(lo);
@@ -155,6 +162,7 @@ GREEN_WRAP void closefrom(int lo)
 /* The fd of a stream or directory about to be closed by glibc itself. */
 static void release_hidden(int fd)
 {
+    green__fdcache_forget(fd);
     if (fd >= 0 && must_look(fd) && !green__fdstate_private(fd)) {
         green__fdstate_release(fd);
     }
@@ -211,6 +219,7 @@ GREEN_WRAP int closedir(DIR *dir)
 GREEN_WRAP int fcloseall(void)
 {
     green__ensure_init();
+    green__fdcache_forget_all();
     if (green__on_green_kthread() && green__sched.current != NULL) {
         green__fdstate_release_range(0, ~0U);
     }

@@ -150,6 +150,21 @@ static long by_number(long number, long a[6])
     }
 }
 
+/* System calls that can change what the fd cache knows (hub/fdcache.c)
+ * unseen by the wrappers: after one, it forgets everything. */
+static bool changes_fds(long number)
+{
+    switch (number) {
+    case SYS_fcntl: case SYS_ioctl: case SYS_setsockopt: case SYS_dup:
+    case SYS_dup2: case SYS_dup3: case SYS_close: case SYS_close_range:
+    case SYS_fork: case SYS_vfork: case SYS_clone: case SYS_clone3:
+    case SYS_sendmsg: case SYS_sendmmsg:
+        return true;
+    default:
+        return false;
+    }
+}
+
 GREEN_WRAP long syscall(long number, ...)
 {
     /* Like glibc's syscall(), take six arguments whatever was passed. */
@@ -174,6 +189,9 @@ GREEN_WRAP long syscall(long number, ...)
                 return r;
             }
         }
+    }
+    if (changes_fds(number)) {
+        green__fdcache_forget_all();
     }
     const long r = green__real.syscall(number, a[0], a[1], a[2], a[3], a[4],
                                        a[5]);

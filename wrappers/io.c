@@ -57,7 +57,8 @@ static ssize_t read_nowait(int *fdp, const struct iovec *iov, int cnt)
          * kernel without RWF_NOWAIT for this fd says EOPNOTSUPP. */
         const int err = errno;
         if (err == EOPNOTSUPP
-            || (err == EAGAIN && !green__fd_must_wait(*fdp, POLLIN))) {
+            || (err == EAGAIN && !green__fd_blocking_pipe(*fdp)
+                && !green__fd_must_wait(*fdp, POLLIN))) {
             return -EOPNOTSUPP;
         }
         if (err != EAGAIN) {
@@ -94,6 +95,10 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
     const int entry_errno = errno;
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     ssize_t r;
+    if (green__fdcache_get(fd) & GREEN__FDC_PIPE) {
+        const struct iovec v = { .iov_base = buf, .iov_len = count };
+        return green__wrap_ret(readv_other(fd, &v, 1), entry_errno);
+    }
     for (;;) {
         r = green__real.recv(fd, buf, count, MSG_DONTWAIT);
         if (r >= 0) {
@@ -143,7 +148,8 @@ static ssize_t write_nowait(int *fdp, struct iovec *iov, size_t cnt,
         if (green__fd_nonblocking(*fdp)) {
             return done ? (ssize_t)done : -EAGAIN;  /* the program's wish */
         }
-        if (!green__fd_must_wait(*fdp, POLLOUT)) {
+        if (!green__fd_blocking_pipe(*fdp)
+            && !green__fd_must_wait(*fdp, POLLOUT)) {
             /* Ready, yet it would block (a file system): the real,
              * blocking write does the rest. */
             const ssize_t w = green__real.writev(*fdp, iov, (int)cnt);
@@ -260,7 +266,10 @@ GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
     const struct iovec v = { .iov_base = (void *)buf, .iov_len = count };
     const struct msghdr m = { .msg_iov = (struct iovec *)&v,
                               .msg_iovlen = 1 };
-    ssize_t r = green__sendmsg_all(fd, &m, 0, true);
+    ssize_t r = -ENOTSOCK;
+    if (!(green__fdcache_get(fd) & GREEN__FDC_PIPE)) {
+        r = green__sendmsg_all(fd, &m, 0, true);
+    }
     if (r == -ENOTSOCK) {
         r = writev_other(fd, &v, 1, true);
     }
@@ -271,7 +280,10 @@ ssize_t green__readv(int fd, const struct iovec *iov, int iovcnt)
 {
     struct msghdr m = { .msg_iov = (struct iovec *)iov,
                         .msg_iovlen = (size_t)iovcnt };
-    ssize_t r = green__recvmsg(fd, &m, 0);
+    ssize_t r = -ENOTSOCK;
+    if (!(green__fdcache_get(fd) & GREEN__FDC_PIPE)) {
+        r = green__recvmsg(fd, &m, 0);
+    }
     if (r == -ENOTSOCK) {
         r = readv_other(fd, iov, iovcnt);
     }
@@ -293,7 +305,8 @@ ssize_t green__writev(int fd, const struct iovec *iov, int iovcnt)
     const struct msghdr m = { .msg_iov = (struct iovec *)iov,
                               .msg_iovlen = (size_t)iovcnt };
     /* The msghdr is ours, the iovec array the program's. */
-    const ssize_t r = green__sendmsg_all(fd, &m, 0, false);
+    const ssize_t r = green__fdcache_get(fd) & GREEN__FDC_PIPE
+        ? -ENOTSOCK : green__sendmsg_all(fd, &m, 0, false);
     return r == -ENOTSOCK ? writev_other(fd, iov, iovcnt, false) : r;
 }
 

@@ -179,15 +179,31 @@ static int sendmmsg_loop(int fd, struct mmsghdr *vec, unsigned vlen,
     return (int)done;
 }
 
+/* The first `sent` messages went out: if any carried ancillary data
+ * (SCM_RIGHTS may pass fds to another process), the fd cache forgets all. */
+static void forget_if_rights(const struct mmsghdr *vec, int sent)
+{
+    for (int i = 0; i < sent; i++) {
+        if (vec[i].msg_hdr.msg_controllen > 0) {
+            green__fdcache_forget_all();
+            return;
+        }
+    }
+}
+
 GREEN_WRAP int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
                         int flags)
 {
     green__ensure_init();
     if (!green__may_park() || vlen == 0 || (flags & MSG_DONTWAIT)) {
-        return green__real.sendmmsg(fd, vec, vlen, flags);
+        const int r = green__real.sendmmsg(fd, vec, vlen, flags);
+        forget_if_rights(vec, r);
+        return r;
     }
     const int entry_errno = errno;
-    return (int)green__wrap_ret(
+    const int r = (int)green__wrap_ret(
         sendmmsg_loop(fd, vec, vlen < MAX_BATCH ? vlen : MAX_BATCH, flags),
         entry_errno);
+    forget_if_rights(vec, r);
+    return r;
 }

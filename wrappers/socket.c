@@ -21,6 +21,11 @@
 
 int64_t green__sock_deadline(int fd, int optname)
 {
+    const unsigned known = green__fdcache_get(fd);
+    if (known != 0 && !(known & (optname == SO_RCVTIMEO ? GREEN__FDC_RCVTIMEO
+                                                       : GREEN__FDC_SNDTIMEO))) {
+        return -1;                  /* no timeout: nothing to ask */
+    }
     struct timeval tv;
     socklen_t len = sizeof tv;
     if (getsockopt(fd, SOL_SOCKET, optname, &tv, &len) != 0
@@ -184,12 +189,18 @@ GREEN_WRAP ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 GREEN_WRAP ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     green__ensure_init();
+    ssize_t r;
     if (!green__may_park() || (flags & MSG_DONTWAIT)) {
-        return green__real.sendmsg(fd, msg, flags);
+        r = green__real.sendmsg(fd, msg, flags);
+    } else {
+        const int entry_errno = errno;
+        r = green__wrap_ret(green__sendmsg_all(fd, msg, flags, false),
+                            entry_errno);
     }
-    const int entry_errno = errno;
-    return green__wrap_ret(green__sendmsg_all(fd, msg, flags, false),
-                           entry_errno);
+    if (r >= 0 && msg->msg_controllen > 0) {
+        green__fdcache_forget_all();    /* SCM_RIGHTS may have sent fds */
+    }
+    return r;
 }
 
 /* Would accept block? Only on a listening socket, with nothing pending,
@@ -226,12 +237,29 @@ static int accept_wait(int *fd)
 }
 
 /* The real accept4 on `fd`, then the end of the call (fdstate). */
+/* Tell the fd cache about socket `fd` that listening socket `lfd` gave:
+ * known if `lfd` is, with its timeouts (Linux copies them to the new
+ * socket; O_NONBLOCK it does not copy). Returns `fd`. */
+static int accepted(int lfd, int fd, int flags)
+{
+    const unsigned l = green__fdcache_get(lfd);
+    if (l != 0) {
+        green__fdcache_made(fd, GREEN__FDC_SOCKET
+                            | (l & (GREEN__FDC_RCVTIMEO | GREEN__FDC_SNDTIMEO))
+                            | (flags & SOCK_NONBLOCK ? GREEN__FDC_NONBLOCK : 0));
+    } else {
+        green__fdcache_forget(fd);
+    }
+    return fd;
+}
+
 static int accept_end(int fd, struct sockaddr *addr, socklen_t *addrlen,
                       int flags)
 {
     const int r = green__real.accept4(fd, addr, addrlen, flags);
     const int err = errno;
     green__fd_call_end();
+    accepted(fd, r, flags);
     errno = err;
     return r;
 }
@@ -250,7 +278,7 @@ GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
         errno = entry_errno;
         return accept_end(fd, addr, addrlen, flags);
     }
-    return green__real.accept4(fd, addr, addrlen, flags);
+    return accepted(fd, green__real.accept4(fd, addr, addrlen, flags), flags);
 }
 
 GREEN_WRAP int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
@@ -265,7 +293,7 @@ GREEN_WRAP int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
         errno = entry_errno;
         return accept_end(fd, addr, addrlen, 0);
     }
-    return green__real.accept(fd, addr, addrlen);
+    return accepted(fd, green__real.accept(fd, addr, addrlen), 0);
 }
 
 /* One non-blocking connect(2) on a socket the program sees as blocking. */

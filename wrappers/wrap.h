@@ -61,8 +61,21 @@ static inline long green__neg_errno(void)
  * its open file description): it then gets EAGAIN exactly as natively. */
 static inline bool green__fd_nonblocking(int fd)
 {
+    const unsigned known = green__fdcache_get(fd);
+    if (known != 0) {
+        return known & GREEN__FDC_NONBLOCK;
+    }
     const int fl = fcntl(fd, F_GETFL);
     return fl >= 0 && (fl & O_NONBLOCK);
+}
+
+/* True when `fd` is known (hub/fdcache.c) to be a pipe the program made,
+ * without O_NONBLOCK: EAGAIN from RWF_NOWAIT then means it must wait, and
+ * there is nothing to ask the kernel first. */
+static inline bool green__fd_blocking_pipe(int fd)
+{
+    return (green__fdcache_get(fd) & (GREEN__FDC_PIPE | GREEN__FDC_NONBLOCK))
+        == GREEN__FDC_PIPE;
 }
 
 /* Poll `fd` for `events` without waiting. True when the real call would not

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* The calls that make sockets and pipes, change their O_NONBLOCK flag or
+ * socket timeouts, duplicate them, or let another process share them:
+ * each passes straight through and tells the fd cache (hub/fdcache.c)
+ * what it made or changed. socket, socketpair, pipe and pipe2 make known
+ * fds; fcntl (F_SETFL, F_DUPFD), ioctl (FIONBIO), setsockopt (SO_RCVTIMEO,
+ * SO_SNDTIMEO) and dup update or forget them; posix_spawn, posix_spawnp,
+ * system, popen and _Fork, after which another process may share every
+ * fd, drop all knowledge (fork does so in an atfork handler, and vfork is
+ * fork here). accept,
+ * close, dup2 and the other closes tell the cache from their own files.
+ */
+#include "config.h"
+
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "wrappers/wrap.h"
+
+GREEN_WRAP int socket(int domain, int type, int protocol)
+{
+    green__ensure_init();
+    const int fd = green__real.socket(domain, type, protocol);
+    green__fdcache_made(fd, GREEN__FDC_SOCKET
+                            | (type & SOCK_NONBLOCK ? GREEN__FDC_NONBLOCK : 0));
+    return fd;
+}
+
+GREEN_WRAP int socketpair(int domain, int type, int protocol, int sv[2])
+{
+    green__ensure_init();
+    const int r = green__real.socketpair(domain, type, protocol, sv);
+    if (r == 0) {
+        const unsigned bits = GREEN__FDC_SOCKET
+            | (type & SOCK_NONBLOCK ? GREEN__FDC_NONBLOCK : 0);
+        green__fdcache_made(sv[0], bits);
+        green__fdcache_made(sv[1], bits);
+    }
+    return r;
+}
+
+GREEN_WRAP int pipe2(int fds[2], int flags)
+{
+    green__ensure_init();
+    const int r = green__real.pipe2(fds, flags);
+    if (r == 0) {
+        const unsigned bits = GREEN__FDC_PIPE
+            | (flags & O_NONBLOCK ? GREEN__FDC_NONBLOCK : 0);
+        green__fdcache_made(fds[0], bits);
+        green__fdcache_made(fds[1], bits);
+    }
+    return r;
+}
+
+GREEN_WRAP int pipe(int fds[2])
+{
+    return pipe2(fds, 0);
+}
+
+/* After a successful fcntl: F_SETFL may change O_NONBLOCK; a duplicate
+ * shares the source's flags through a number the cache does not know. */
+static void after_fcntl(int fd, int cmd, long arg, int r)
+{
+    if (r < 0) {
+        return;
+    }
+    if (cmd == F_SETFL) {
+        green__fdcache_update(fd, GREEN__FDC_NONBLOCK,
+                              arg & O_NONBLOCK ? GREEN__FDC_NONBLOCK : 0);
+    } else if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
+        green__fdcache_forget(fd);
+        green__fdcache_forget(r);
+    }
+}
+
+/* Like glibc, take the optional argument as a long (int or pointer). */
+GREEN_WRAP int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    const long arg = va_arg(ap, long);
+    va_end(ap);
+    green__ensure_init();
+    const int r = green__real.fcntl(fd, cmd, arg);
+    after_fcntl(fd, cmd, arg, r);
+    return r;
+}
+
+GREEN_WRAP int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    const long arg = va_arg(ap, long);
+    va_end(ap);
+    green__ensure_init();
+    const int r = green__real.fcntl64(fd, cmd, arg);
+    after_fcntl(fd, cmd, arg, r);
+    return r;
+}
+
+GREEN_WRAP int ioctl(int fd, unsigned long request, ...)
+{
+    va_list ap;
+    va_start(ap, request);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    green__ensure_init();
+    const int r = green__real.ioctl(fd, request, arg);
+    if (r >= 0 && request == FIONBIO) {
+        /* The kernel read *arg without fault. */
+        green__fdcache_update(fd, GREEN__FDC_NONBLOCK,
+                              *(const int *)arg ? GREEN__FDC_NONBLOCK : 0);
+    }
+    return r;
+}
+
+GREEN_WRAP int setsockopt(int fd, int level, int name, const void *val,
+                          socklen_t len)
+{
+    green__ensure_init();
+    const int r = green__real.setsockopt(fd, level, name, val, len);
+    if (r == 0 && level == SOL_SOCKET
+        && (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW
+            || name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)) {
+        const bool rcv = name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW;
+        const unsigned bit = rcv ? GREEN__FDC_RCVTIMEO : GREEN__FDC_SNDTIMEO;
+        /* Both layouts are two 64-bit fields here (x86-64's timeval and
+         * __kernel_sock_timeval); the kernel accepted len and val. */
+        const int64_t *tv = val;
+        green__fdcache_update(fd, bit, tv[0] != 0 || tv[1] != 0 ? bit : 0);
+    }
+    return r;
+}
+
+GREEN_WRAP int dup(int fd)
+{
+    green__ensure_init();
+    const int r = green__real.dup(fd);
+    if (r >= 0) {
+        green__fdcache_forget(fd);
+        green__fdcache_forget(r);
+    }
+    return r;
+}
+
+GREEN_WRAP int posix_spawn(pid_t *pid, const char *path,
+                           const posix_spawn_file_actions_t *actions,
+                           const posix_spawnattr_t *attr, char *const argv[],
+                           char *const envp[])
+{
+    green__ensure_init();
+    green__fdcache_forget_all();
+    return green__real.posix_spawn(pid, path, actions, attr, argv, envp);
+}
+
+GREEN_WRAP int posix_spawnp(pid_t *pid, const char *file,
+                            const posix_spawn_file_actions_t *actions,
+                            const posix_spawnattr_t *attr, char *const argv[],
+                            char *const envp[])
+{
+    green__ensure_init();
+    green__fdcache_forget_all();
+    return green__real.posix_spawnp(pid, file, actions, attr, argv, envp);
+}
+
+GREEN_WRAP int system(const char *command)
+{
+    green__ensure_init();
+    green__fdcache_forget_all();
+    return green__real.system(command);
+}
+
+GREEN_WRAP FILE *popen(const char *command, const char *mode)
+{
+    green__ensure_init();
+    green__fdcache_forget_all();
+    return green__real.popen(command, mode);
+}
+
+GREEN_WRAP pid_t _Fork(void)
+{
+    green__ensure_init();
+    green__fdcache_forget_all();
+    return green__real._Fork();
+}
+
+/* vfork's child borrows the parent's memory and stack, which a wrapper
+ * written in C cannot allow (its own frame would be reused by the child);
+ * POSIX lets vfork be fork, and so it is here (atfork handlers then run,
+ * the fd cache's among them). glibc's posix_spawn, system and popen do not
+ * call it. */
+GREEN_WRAP pid_t vfork(void)
+{
+    return fork();
+}
