@@ -20,9 +20,11 @@
  * another process taking the fd with pidfd_getfd(2), which needs ptrace
  * rights over this one.
  *
- * The green kernel thread owns the table. Another kernel thread that does
- * any of the above drops everything (an atomic increment); it never
- * touches the table.
+ * The green kernel thread writes the table; another kernel thread (a
+ * resolver helper, a thread libgreen did not make) that closes or changes
+ * an fd only clears that fd's entry, with an atomic store. The table is
+ * made of chunks that never move once allocated, so that store is safe at
+ * any moment.
  */
 #include "config.h"
 
@@ -30,77 +32,92 @@
 
 #include "hub/internal.h"
 
+#define CHUNK 4096                  /* entries per chunk */
+#define CHUNKS 256                  /* fds up to 1,048,576 (nr_open) */
+
 struct entry {
     uint32_t gen;                   /* valid while equal to cache.gen */
     uint8_t bits;                   /* GREEN__FDC_* */
 };
 
 static struct {
-    struct entry *e;                /* indexed by fd number */
-    unsigned len;
+    struct entry *chunk[CHUNKS];    /* NULL until an fd there is known */
     uint32_t gen;                   /* never 0: 0 marks an empty entry */
+    bool atfork;                    /* the fork handler is registered */
 } cache = { .gen = 1 };
+
+/* The entry of `fd` if its chunk exists, else NULL. Any kernel thread. */
+static struct entry *entry_of(int fd)
+{
+    if (fd < 0 || fd >= CHUNK * CHUNKS) {
+        return NULL;
+    }
+    struct entry *c = __atomic_load_n(&cache.chunk[fd / CHUNK],
+                                      __ATOMIC_ACQUIRE);
+    return c != NULL ? &c[fd % CHUNK] : NULL;
+}
 
 void green__fdcache_forget_all(void)
 {
-    __atomic_fetch_add(&cache.gen, 1, __ATOMIC_RELAXED);
-    if (__atomic_load_n(&cache.gen, __ATOMIC_RELAXED) == 0) {
-        __atomic_fetch_add(&cache.gen, 1, __ATOMIC_RELAXED);
+    if (__atomic_add_fetch(&cache.gen, 1, __ATOMIC_RELAXED) == 0) {
+        __atomic_add_fetch(&cache.gen, 1, __ATOMIC_RELAXED);
     }
 }
 
 void green__fdcache_made(int fd, unsigned bits)
 {
-    if (fd < 0 || !green__on_green_kthread()) {
+    if (fd < 0 || fd >= CHUNK * CHUNKS || !green__on_green_kthread()) {
         return;
     }
-    if (cache.e == NULL) {
+    if (!cache.atfork) {
         /* fork, daemon, forkpty: before the child exists. */
-        pthread_atfork(green__fdcache_forget_all, NULL, NULL);
-    }
-    if ((unsigned)fd >= cache.len) {
-        unsigned len = cache.len ? cache.len : 256;
-        while (len <= (unsigned)fd) {
-            len *= 2;
+        cache.atfork = pthread_atfork(green__fdcache_forget_all, NULL,
+                                      NULL) == 0;
+        if (!cache.atfork) {
+            return;
         }
-        struct entry *e = realloc(cache.e, len * sizeof *e);
-        if (e == NULL) {
+    }
+    struct entry *e = entry_of(fd);
+    if (e == NULL) {
+        struct entry *c = calloc(CHUNK, sizeof *c);
+        if (c == NULL) {
             return;                 /* not known: the probes answer */
         }
-        for (unsigned i = cache.len; i < len; i++) {
-            e[i] = (struct entry){ 0, 0 };
-        }
-        cache.e = e;
-        cache.len = len;
+        __atomic_store_n(&cache.chunk[fd / CHUNK], c, __ATOMIC_RELEASE);
+        e = &c[fd % CHUNK];
     }
-    cache.e[fd] = (struct entry){ cache.gen, (uint8_t)bits };
+    e->bits = (uint8_t)bits;
+    __atomic_store_n(&e->gen, __atomic_load_n(&cache.gen, __ATOMIC_RELAXED),
+                     __ATOMIC_RELEASE);
 }
 
 unsigned green__fdcache_get(int fd)
 {
-    if (fd < 0 || (unsigned)fd >= cache.len
-        || cache.e[fd].gen != __atomic_load_n(&cache.gen, __ATOMIC_RELAXED)
-        || !green__on_green_kthread()) {
+    const struct entry *e = entry_of(fd);
+    if (e == NULL || !green__on_green_kthread()
+        || __atomic_load_n(&e->gen, __ATOMIC_ACQUIRE)
+               != __atomic_load_n(&cache.gen, __ATOMIC_RELAXED)) {
         return 0;
     }
-    return cache.e[fd].bits;
+    return e->bits;
 }
 
 void green__fdcache_forget(int fd)
 {
-    if (!green__on_green_kthread()) {
-        green__fdcache_forget_all();
-    } else if (fd >= 0 && (unsigned)fd < cache.len) {
-        cache.e[fd].gen = 0;
+    struct entry *e = entry_of(fd);
+    if (e != NULL) {
+        __atomic_store_n(&e->gen, 0, __ATOMIC_RELEASE);
     }
 }
 
 void green__fdcache_update(int fd, unsigned clear, unsigned set)
 {
-    const unsigned bits = green__fdcache_get(fd);
-    if (bits != 0) {
-        cache.e[fd].bits = (uint8_t)((bits & ~clear) | set);
-    } else if (!green__on_green_kthread()) {
-        green__fdcache_forget_all();
+    if (!green__on_green_kthread()) {
+        green__fdcache_forget(fd);  /* bits are the green thread's to write */
+        return;
+    }
+    if (green__fdcache_get(fd) != 0) {
+        struct entry *e = entry_of(fd);
+        e->bits = (uint8_t)((e->bits & ~clear) | set);
     }
 }
