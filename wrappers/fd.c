@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The calls that close or replace the program's fd numbers: close, dup2,
  * dup3, close_range, closefrom, and the stdio and dirent calls whose fds
- * glibc closes out of the wrappers' sight (fclose, freopen, pclose,
- * closedir, fcloseall). None of them ever parks.
+ * glibc closes out of the wrappers' sight (fclose, freopen, closedir,
+ * fcloseall; and pclose through green__stream_closing, wrappers/shell.c).
+ * None of them ever parks. Each also tells the fd cache (hub/fdcache.c).
  *
  * Before the real call, every green thread waiting on a number that goes
  * away is moved to a descriptor kept for the same open file description
@@ -176,6 +177,11 @@ static int stream_fd(FILE *stream)
     return fd;
 }
 
+void green__stream_closing(FILE *stream)
+{
+    release_hidden(stream_fd(stream));
+}
+
 GREEN_WRAP int fclose(FILE *stream)
 {
     green__ensure_init();
@@ -195,13 +201,6 @@ GREEN_WRAP FILE *freopen64(const char *path, const char *mode, FILE *stream)
     green__ensure_init();
     release_hidden(stream_fd(stream));
     return green__real.freopen64(path, mode, stream);
-}
-
-GREEN_WRAP int pclose(FILE *stream)
-{
-    green__ensure_init();
-    release_hidden(stream_fd(stream));
-    return green__real.pclose(stream);
 }
 
 GREEN_WRAP int closedir(DIR *dir)

@@ -4,17 +4,16 @@
  * each passes straight through and tells the fd cache (hub/fdcache.c)
  * what it made or changed. socket, socketpair, pipe and pipe2 make known
  * fds; fcntl (F_SETFL, F_DUPFD), ioctl (FIONBIO), setsockopt (SO_RCVTIMEO,
- * SO_SNDTIMEO) and dup update or forget them; posix_spawn, posix_spawnp,
- * system, popen and _Fork, after which another process may share every
- * fd, drop all knowledge (fork does so in an atfork handler, and vfork is
- * fork here). accept,
+ * SO_SNDTIMEO) and dup update or forget them; posix_spawn, posix_spawnp
+ * and _Fork, after which another process may share every fd, drop all
+ * knowledge (fork does so in an atfork handler, vfork is fork here, and
+ * system and popen are wrappers/shell.c's). accept,
  * close, dup2 and the other closes tell the cache from their own files.
  */
 #include "config.h"
 
 #include <spawn.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -165,20 +164,6 @@ GREEN_WRAP int posix_spawnp(pid_t *pid, const char *file,
     green__ensure_init();
     green__fdcache_forget_all();
     return green__real.posix_spawnp(pid, file, actions, attr, argv, envp);
-}
-
-GREEN_WRAP int system(const char *command)
-{
-    green__ensure_init();
-    green__fdcache_forget_all();
-    return green__real.system(command);
-}
-
-GREEN_WRAP FILE *popen(const char *command, const char *mode)
-{
-    green__ensure_init();
-    green__fdcache_forget_all();
-    return green__real.popen(command, mode);
 }
 
 GREEN_WRAP pid_t _Fork(void)

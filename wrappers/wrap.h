@@ -51,6 +51,10 @@ static inline long green__wrap_ret(long r, int entry_errno)
     return r;
 }
 
+/* glibc is about to close `stream`'s fd itself (fclose, pclose): move
+ * the waiters off it and forget what is known of it (wrappers/fd.c). */
+void green__stream_closing(FILE *stream);
+
 /* -errno of the last failed real call. */
 static inline long green__neg_errno(void)
 {
