@@ -291,6 +291,13 @@ void green__signal_adopt(struct green__thread *t,
                          const struct green__thread *creator);
 void green__signal_forget(struct green__thread *t);
 
+/* A new program is about to start from green thread `self` (exec, or a
+ * posix_spawn child): give the kernel thread `self`'s mask, which the new
+ * program inherits, as natively; put the shared mask back afterwards (the
+ * exec failed, or the child exists). Green kernel thread. */
+void green__signal_exec_begin(const struct green__thread *self);
+void green__signal_exec_end(const struct green__thread *self);
+
 /* Set the calling green thread's mask to `mask` and run the handlers of
  * the pending signals it unblocks. Green thread only. */
 void green__signal_setmask(uint64_t mask);

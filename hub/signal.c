@@ -125,6 +125,24 @@ static void set_mask(struct green__thread *t, uint64_t m)
     }
 }
 
+void green__signal_exec_begin(const struct green__thread *self)
+{
+    if (counted > 0 && self->sigmask != kernel_mask) {
+        sigset_t s;
+        set_of(&s, self->sigmask);
+        green__real.pthread_sigmask(SIG_SETMASK, &s, NULL);
+    }
+}
+
+void green__signal_exec_end(const struct green__thread *self)
+{
+    if (counted > 0 && self->sigmask != kernel_mask) {
+        sigset_t s;
+        set_of(&s, kernel_mask);
+        green__real.pthread_sigmask(SIG_SETMASK, &s, NULL);
+    }
+}
+
 void green__signal_activate(struct green__thread *main_thread)
 {
     sigset_t s;

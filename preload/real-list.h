@@ -164,6 +164,13 @@ GREEN_REAL(int, posix_spawnp, (pid_t *, const char *,
 GREEN_REAL(int, system, (const char *))
 GREEN_REAL(FILE *, popen, (const char *, const char *))
 GREEN_REAL(pid_t, _Fork, (void))
+GREEN_REAL(int, execve, (const char *, char *const *, char *const *))
+GREEN_REAL(int, execv, (const char *, char *const *))
+GREEN_REAL(int, execvp, (const char *, char *const *))
+GREEN_REAL(int, execvpe, (const char *, char *const *, char *const *))
+GREEN_REAL(int, fexecve, (int, char *const *, char *const *))
+GREEN_REAL(int, execveat, (int, const char *, char *const *, char *const *,
+                           int))
 GREEN_REAL(int, dup2, (int, int))
 GREEN_REAL(int, dup3, (int, int, int))
 GREEN_REAL(int, close_range, (unsigned int, unsigned int, int))

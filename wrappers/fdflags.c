@@ -153,7 +153,11 @@ GREEN_WRAP int posix_spawn(pid_t *pid, const char *path,
 {
     green__ensure_init();
     green__fdcache_forget_all();
-    return green__real.posix_spawn(pid, path, actions, attr, argv, envp);
+    green__spawn_mask_begin();
+    const int r = green__real.posix_spawn(pid, path, actions, attr, argv,
+                                          envp);
+    green__spawn_mask_end();
+    return r;
 }
 
 GREEN_WRAP int posix_spawnp(pid_t *pid, const char *file,
@@ -163,7 +167,11 @@ GREEN_WRAP int posix_spawnp(pid_t *pid, const char *file,
 {
     green__ensure_init();
     green__fdcache_forget_all();
-    return green__real.posix_spawnp(pid, file, actions, attr, argv, envp);
+    green__spawn_mask_begin();
+    const int r = green__real.posix_spawnp(pid, file, actions, attr, argv,
+                                           envp);
+    green__spawn_mask_end();
+    return r;
 }
 
 GREEN_WRAP pid_t _Fork(void)
