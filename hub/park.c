@@ -11,8 +11,9 @@
  * in libev while the thread runs, and the thread's next wait on the same
  * fd for the same events uses it as it is. A thread per connection that
  * reads, answers and reads again so costs libev no epoll_ctl per request.
- * A lingering watcher stops when it fires while its thread is not waiting
- * on it, when the thread waits for anything else, when the program closes
+ * A lingering watcher stops when it fires while its thread is neither
+ * waiting on it nor about to run, when the thread waits for anything
+ * else, when the program closes
  * or replaces the fd (hub/fdstate.c), and when the thread exits. A close
  * the wrappers never see (a raw close system call) while a watcher
  * lingers, followed by the number's reuse, would leave that watcher with
@@ -64,11 +65,13 @@ void green__park_fire(void *data, bool timeout)
     if (t->state != GREEN__PARKED) {
         /* Runnable for a signal handler, still in a lot queue: a deadline
          * that passed meanwhile is seen when it parks again. Or the fd of
-         * a lingering watcher is ready while its thread is busy: stop it,
-         * or libev would report it at every turn. */
+         * a lingering watcher is ready again before its thread ran: it is
+         * on the run queue and soon parks on that fd again or stops the
+         * watcher, so leave it (stopping and restarting would cost libev
+         * two epoll_ctl). */
         if (timeout) {
             t->timer_armed = false;
-        } else {
+        } else if (t->state != GREEN__RUNNABLE) {
             green__park_unlinger(t);
         }
         return;
