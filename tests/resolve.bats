@@ -6,8 +6,9 @@
 # - tests/progs/resolve-calls.c (4 threads at once: hints, services,
 #   EAI_SERVICE, EAI_BADFLAGS, EAI_NONAME, EAI_FAMILY, getnameinfo and
 #   EAI_OVERFLOW, h_errno, ERANGE for small _r buffers and where glibc put
-#   each result in the program's buffer) prints the same transcript
-#   natively and under libgreen, names from /etc/hosts only;
+#   each result in the program's buffer; then a lookup in a child of fork
+#   and one more in the parent) prints the same transcript natively and
+#   under libgreen, names from /etc/hosts only;
 # - with a DNS server that answers after 300 ms (tests/progs/slow-dns.py,
 #   on 127.0.0.1:53 in a network and mount namespace of the test's own,
 #   /etc/resolv.conf bind-mounted there), tests/progs/resolve-slow.c's 8
@@ -16,7 +17,8 @@
 #   process shows 1 + 8 kernel threads while they wait: the helpers, at
 #   most 8 (GREEN__OFFLOAD_MAX), are the documented exception to one
 #   kernel thread.  With L lookups at once the wait is about ceil(L / 8)
-#   delays: 16 take two.
+#   delays: 16 take two.  Helpers idle for 5 s end: the process is back
+#   to one kernel thread.
 # The namespace needs root (unshare, mount --bind, ip); without it those
 # tests skip.
 
@@ -90,17 +92,19 @@ max_threads() {
     sed -n 's/.*max kernel threads \([0-9]*\).*/\1/p' <<<"$1"
 }
 
-# slow_lookups MODE N MAX_DELAYS: N slow lookups at once natively and in
-# MODE print the same; under libgreen they take less than MAX_DELAYS
-# delays and the process has 1 + min(N, 8) kernel threads while they wait.
+# slow_lookups MODE N MAX_DELAYS [IDLE_S]: N slow lookups at once natively
+# and in MODE print the same; under libgreen they take less than
+# MAX_DELAYS delays and the process has 1 + min(N, 8) kernel threads while
+# they wait. With IDLE_S, the program then waits alone that long and
+# prints its kernel thread count (natively 1).
 slow_lookups() {
-    local mode=$1 n=$2 max_delays=$3 delay_ms=300
+    local mode=$1 n=$2 max_delays=$3 delay_ms=300 idle=(${4-})
     need_namespace
-    run_ns plain 0.3 resolve-slow slow.test "$delay_ms" "$n"
+    run_ns plain 0.3 resolve-slow slow.test "$delay_ms" "$n" "${idle[@]}"
     show_run "native"
     assert_success
     local native=$output
-    run_ns "$mode" 0.3 resolve-slow slow.test "$delay_ms" "$n"
+    run_ns "$mode" 0.3 resolve-slow slow.test "$delay_ms" "$n" "${idle[@]}"
     show_run "libgreen ($mode)"
     assert_success
     assert_equal "$output" "$native"
@@ -123,4 +127,9 @@ slow_lookups() {
 
 @test "resolve [copy]: 16 slow lookups queue for the 8 helpers: two delays, still 1 + 8 kernel threads" {
     slow_lookups copy 16 2
+}
+
+@test "resolve [separate]: 5 s after the last lookup the helpers have ended: 1 kernel thread again, as natively" {
+    slow_lookups separate 8 1 7
+    assert_line "kernel threads 7 s later: 1"
 }

@@ -10,13 +10,15 @@
  * /etc/hosts and numeric addresses are used, so no DNS server is asked.
  * Each worker writes its transcript to memory; main prints the first and
  * checks the others are the same. Meanwhile a ticker thread counts 5 ms
- * sleeps: it must have ticked when the lookups took long enough.
+ * sleeps: it must have ticked when the lookups took long enough. Then a
+ * child of fork looks a name up, and so does the parent again.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "check.h"
 
@@ -321,6 +323,24 @@ int main(void)
         CHECK_RC(pthread_join(w[i], NULL));
     }
     const long long took_ms = (now_ns(CLOCK_MONOTONIC) - start) / 1000000;
+
+    /* The child of a fork has none of its parent's threads: it looks a
+     * name up as any process does. The parent, its helpers or threads
+     * still there, goes on looking up. */
+    fflush(stdout);
+    const pid_t pid = fork();
+    if (pid == 0) {
+        const struct addrinfo hints = { .ai_family = AF_INET,
+                                        .ai_socktype = SOCK_STREAM };
+        struct addrinfo *res = NULL;
+        const int r = getaddrinfo("localhost", "http", &hints, &res);
+        _exit(r == 0 && res != NULL ? 0 : 1);
+    }
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    printf("child of fork: getaddrinfo(localhost, http) exit status %d\n",
+           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    gai(stdout, "localhost", "http", 0, AF_INET, SOCK_STREAM);
     STORE(&stop, 1);
     CHECK_RC(pthread_join(tick, NULL));
     for (int i = 0; i < WORKERS; i++) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* resolve-slow DOMAIN DELAY_MS [N]: N threads (default 8) resolve N
- * different names under DOMAIN at once, which a DNS server answers only after DELAY_MS each
+/* resolve-slow DOMAIN DELAY_MS [N [IDLE_S]]: N threads (default 8) resolve
+ * N different names under DOMAIN at once, which a DNS server answers only after DELAY_MS each
  * (tests/progs/slow-dns.py), while a ticker thread counts 5 ms sleeps and
  * a SIGALRM (handler without SA_RESTART) arrives in the middle.
  *
@@ -12,7 +12,8 @@
  * ran at once); the ticker ticked while they waited; the signal's handler ran
  * and no lookup failed because of it. On stderr, for the test to judge:
  * how long the lookups took and the most kernel threads
- * /proc/self/status showed while they were in flight.
+ * /proc/self/status showed while they were in flight. With IDLE_S, main
+ * then sleeps that long alone and prints the kernel thread count.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,6 +28,7 @@
 static const char *domain;
 static long delay_ms;
 static int lookups = 8;
+static int idle_s;
 static int ticks, in_flight, max_threads, alarms;
 static int stop;
 static char results[MAX_LOOKUPS + 1][256];
@@ -121,16 +123,19 @@ static void *lookup(void *arg)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3 || argc > 4
-        || (argc == 4 && (atoi(argv[3]) < 2 || atoi(argv[3]) > MAX_LOOKUPS))) {
-        fprintf(stderr, "usage: resolve-slow DOMAIN DELAY_MS [2..%d]\n",
-                MAX_LOOKUPS);
+    if (argc < 3 || argc > 5
+        || (argc >= 4 && (atoi(argv[3]) < 2 || atoi(argv[3]) > MAX_LOOKUPS))) {
+        fprintf(stderr, "usage: resolve-slow DOMAIN DELAY_MS [2..%d "
+                "[IDLE_S]]\n", MAX_LOOKUPS);
         return 2;
     }
     domain = argv[1];
     delay_ms = atol(argv[2]);
-    if (argc == 4) {
+    if (argc >= 4) {
         lookups = atoi(argv[3]);
+    }
+    if (argc == 5) {
+        idle_s = atoi(argv[4]);
     }
     struct sigaction sa = { .sa_handler = on_alarm };  /* no SA_RESTART */
     sigemptyset(&sa.sa_mask);
@@ -168,6 +173,11 @@ int main(int argc, char **argv)
         printf("%s\n", results[i]);
     }
     printf("alarm handler ran: %s\n", LOAD(&alarms) == 1 ? "once" : "no");
+    if (idle_s > 0) {
+        /* Every thread is gone: so is, after a while, every helper. */
+        sleep(idle_s);
+        printf("kernel threads %d s later: %d\n", idle_s, kernel_threads());
+    }
     /* All at once: far less than N delays one after another. */
     CHECK(took < delay_ms * lookups / 2);
     /* 5 ms ticks while all lookups waited DELAY_MS. */
