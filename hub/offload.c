@@ -201,7 +201,10 @@ static int submit(struct job *j)
     const int r = helper_start();
     lock();
     if (r == 0) {
+        const unsigned n = pool.helpers;
         unlock();
+        GREEN_DEBUG("offload: helper thread %u of at most %d started\n", n,
+                    GREEN__OFFLOAD_MAX);
         return 0;
     }
     pool.helpers--;

@@ -53,7 +53,10 @@ for _ in $(seq 100); do
     grep -q "^ready" "$tmp/dns.out" 2>/dev/null && break
     sleep 0.05
 done
-grep -q "^ready" "$tmp/dns.out" || { echo "slow-dns.py did not start" >&2; exit 78; }
+if ! grep -q "^ready" "$tmp/dns.out"; then
+    echo "slow-dns.py did not start" >&2
+    exit 78
+fi
 "$@"
 '
 

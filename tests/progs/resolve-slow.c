@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* resolve-slow DOMAIN DELAY_MS [N [IDLE_S]]: N threads (default 8) resolve
- * N different names under DOMAIN at once, which a DNS server answers only after DELAY_MS each
- * (tests/progs/slow-dns.py), while a ticker thread counts 5 ms sleeps and
- * a SIGALRM (handler without SA_RESTART) arrives in the middle.
+ * N different names under DOMAIN at once, which a DNS server answers only
+ * after DELAY_MS each (tests/progs/slow-dns.py), while a ticker thread
+ * counts 5 ms sleeps and a SIGALRM (handler without SA_RESTART) arrives
+ * in the middle.
  *
  * The last thread uses gethostbyname_r, the one before gethostbyname, the
  * others getaddrinfo (AF_INET; the first AF_UNSPEC, which asks for A and
- * AAAA); one more name outside DOMAIN gets NXDOMAIN at once. Prints each result (deterministic:
- * the server answers hostN with 10.0.0.N). Checks: every lookup took at
- * least the delay; all of them together took less than N/2 delays (they
- * ran at once); the ticker ticked while they waited; the signal's handler ran
- * and no lookup failed because of it. On stderr, for the test to judge:
- * how long the lookups took and the most kernel threads
- * /proc/self/status showed while they were in flight. With IDLE_S, main
- * then sleeps that long alone and prints the kernel thread count.
+ * AAAA); one more name outside DOMAIN gets NXDOMAIN at once. Prints each
+ * result (deterministic: the server answers hostN with 10.0.0.N). Checks:
+ * every lookup took at least the delay; all of them together took less
+ * than N/2 delays (they ran at once); the ticker ticked while they waited;
+ * the signal's handler ran and no lookup failed because of it. On stderr,
+ * for the test to judge: how long the lookups took and the most kernel
+ * threads /proc/self/status showed while they were in flight. With
+ * IDLE_S, main then sleeps that long alone and prints the kernel thread
+ * count.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
