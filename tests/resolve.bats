@@ -13,7 +13,8 @@
 #   on 127.0.0.1:53 in a network and mount namespace of the test's own,
 #   /etc/resolv.conf bind-mounted there), tests/progs/resolve-slow.c's 8
 #   lookups at once take about one delay under libgreen, not 8, a ticker
-#   thread runs meanwhile, a SIGALRM in the middle ends no lookup, and the
+#   thread runs meanwhile, a SIGALRM to the process and a SIGUSR1 to a
+#   waiting thread (handlers without SA_RESTART) end no lookup, and the
 #   process shows 1 + 8 kernel threads while they wait: the helpers, at
 #   most 8 (GREEN__OFFLOAD_MAX), are the documented exception to one
 #   kernel thread.  With L lookups at once the wait is about ceil(L / 8)
