@@ -116,6 +116,8 @@ struct green__thread {
     bool joined;                    /* a pthread_join has collected it */
     bool is_main;                   /* main(), on the process stack */
     int saved_errno;                /* errno while switched out */
+    int saved_h_errno;              /* h_errno (in glibc's TLS block,
+                                       which green threads share) */
     void *(*start)(void *);
     void *arg;
     void *retval;

@@ -10,8 +10,9 @@
  * /etc/hosts and numeric addresses are used, so no DNS server is asked.
  * Each worker writes its transcript to memory; main prints the first and
  * checks the others are the same. Meanwhile a ticker thread counts 5 ms
- * sleeps: it must have ticked when the lookups took long enough. Then a
- * child of fork looks a name up, and so does the parent again.
+ * sleeps: it must have ticked when the lookups took long enough. main's
+ * own h_errno stays as it set it. Then a child of fork looks a name up,
+ * and so does the parent again.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -315,6 +316,7 @@ int main(void)
     pthread_t tick, w[WORKERS];
     char *text[WORKERS] = { 0 };
     CHECK_RC(pthread_create(&tick, NULL, ticker, NULL));
+    h_errno = 42;                   /* thread-local: the workers' are theirs */
     const long long start = now_ns(CLOCK_MONOTONIC);
     for (int i = 0; i < WORKERS; i++) {
         CHECK_RC(pthread_create(&w[i], NULL, worker, &text[i]));
@@ -323,6 +325,7 @@ int main(void)
         CHECK_RC(pthread_join(w[i], NULL));
     }
     const long long took_ms = (now_ns(CLOCK_MONOTONIC) - start) / 1000000;
+    printf("main's h_errno after the workers' lookups: %d\n", h_errno);
 
     /* The child of a fork has none of its parent's threads: it looks a
      * name up as any process does. The parent, its helpers or threads
