@@ -23,7 +23,11 @@
  * A wake-up that comes before the caller parks is not lost: the hub, which
  * drains remote wake-ups, runs on the caller's kernel thread only once the
  * caller is queued in the lot; and the caller tests `done` before every
- * wait, so a stale or early wake-up costs one more loop at most.
+ * wait. A job done before its caller even parked leaves its wake-up in the
+ * hub's queue after the caller has gone on; so that it can never reach a
+ * waiter on some object of the program's at the same address, job records
+ * are never given back to malloc but kept for later jobs, whose callers
+ * take such a stale wake-up for what it is (`done` still 0) and wait on.
  *
  * What it leaves to the caller: the job's memory (`arg`) must not be on
  * the caller's stack, which copy mode moves away while it is parked; the
@@ -48,9 +52,12 @@
 struct job {
     void (*fn)(void *);
     void *arg;
-    struct job *next;               /* queue order */
+    struct job *next;               /* queue order, or the free list */
     int done;                       /* set (release) by the helper */
 };
+
+/* Job records no caller uses now (see above). Green kernel thread only. */
+static struct job *free_jobs;
 
 static struct {
     pid_t pid;                      /* process the pool belongs to; 0: none */
@@ -223,16 +230,20 @@ int green__offload_run(void (*fn)(void *), void *arg)
     if (pool.pid != getpid()) {
         pool_reset();
     }
-    struct job *j = calloc(1, sizeof *j);
-    if (j == NULL) {
+    struct job *j = free_jobs;
+    if (j != NULL) {
+        free_jobs = j->next;
+    } else if ((j = malloc(sizeof *j)) == NULL) {
         fn(arg);
         return -ENOMEM;
     }
+    j->done = 0;
     j->fn = fn;
     j->arg = arg;
     const int r = submit(j);
     if (r < 0) {
-        free(j);
+        j->next = free_jobs;
+        free_jobs = j;
         fn(arg);
         return r;
     }
@@ -241,6 +252,7 @@ int green__offload_run(void (*fn)(void *), void *arg)
     while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) {
         green__lot_wait(j, -1);
     }
-    free(j);
+    j->next = free_jobs;
+    free_jobs = j;
     return 0;
 }
