@@ -120,7 +120,7 @@ slow_lookups() {
     # from N delays one after another.
     local limit=$(((max_delays + 1) * delay_ms + ${GREEN_TEST_SLACK_MS:-300}))
     ((took < limit)) ||
-        fail "$n lookups took $took ms, more than $limit ms ($max_delays delays)"
+        fail "$n lookups took $took ms, over $limit ms ($max_delays delays)"
     assert_equal "$threads" $((1 + helpers))
 }
 
