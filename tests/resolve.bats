@@ -46,7 +46,8 @@ shift 2
 ip link set lo up || exit 77
 printf "nameserver 127.0.0.1\noptions timeout:5 attempts:1\n" >"$tmp/resolv"
 mount --bind "$tmp/resolv" /etc/resolv.conf || exit 77
-timeout 60 python3 "$GREEN_SRCDIR/tests/progs/slow-dns.py" --delay "$delay" \
+env -u LD_PRELOAD timeout 60 python3 \
+    "$GREEN_SRCDIR/tests/progs/slow-dns.py" --delay "$delay" \
     >"$tmp/dns.out" 2>>"$tmp/dns.err" &
 dns=$!
 trap "kill $dns 2>/dev/null; wait $dns 2>/dev/null" EXIT
