@@ -73,10 +73,7 @@ static struct {
  * fork) and make an empty one. Green kernel thread, before any locking. */
 static void pool_reset(void)
 {
-    pthread_mutexattr_t ma;
-    pthread_mutexattr_init(&ma);
-    pthread_mutex_init(&pool.lock, &ma);
-    pthread_mutexattr_destroy(&ma);
+    pthread_mutex_init(&pool.lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
