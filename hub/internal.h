@@ -116,6 +116,8 @@ struct green__thread {
     bool joined;                    /* a pthread_join has collected it */
     bool is_main;                   /* main(), on the process stack */
     int saved_errno;                /* errno while switched out */
+    int saved_h_errno;              /* h_errno (in glibc's TLS block,
+                                       which green threads share) */
     void *(*start)(void *);
     void *arg;
     void *retval;
@@ -411,6 +413,22 @@ void green__tls_away(struct green__thread *self);
 
 /* `t` has exited: drop its values and window. Hub only. */
 void green__tls_release(struct green__thread *t);
+
+/* ---- offload.c: blocking libc calls on helper kernel threads -------- */
+
+/* Most helper kernel threads at once; more jobs wait in a queue. */
+#define GREEN__OFFLOAD_MAX 8
+
+/* Run fn(arg) on a helper kernel thread (made on first use, ended after a
+ * few idle seconds) and park the calling green thread until it returns;
+ * signal handlers run meanwhile and the wait goes on. `arg` and all that
+ * fn touches must not be on the caller's stack (copy mode moves it while
+ * the caller is parked). fn runs with every signal blocked, on a kernel
+ * thread where every wrapper passes through; its errno and h_errno are
+ * the helper's own. Returns 0, or -ENOMEM / -EAGAIN when no helper could
+ * take the job: fn(arg) then ran on the caller, blocking its kernel
+ * thread. Green thread only, with green__may_park(). */
+int green__offload_run(void (*fn)(void *), void *arg);
 
 /* ---- hub.c --------------------------------------------------------- */
 

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,7 @@ static void thread_main(void *arg)
 {
     struct green__thread *self = arg;
     errno = 0;
+    h_errno = 0;                    /* glibc's, shared by green threads */
     green__sched_exit(self->start(self->arg));
 }
 
@@ -242,8 +244,10 @@ void green__sched_block(void)
 {
     struct green__thread *self = green__sched.current;
     self->saved_errno = errno;
+    self->saved_h_errno = h_errno;
     green__hub_enter(self);
     errno = self->saved_errno;
+    h_errno = self->saved_h_errno;
     if (green__signal_due(self)) {
         green__signal_deliver(self);
     }

@@ -188,3 +188,17 @@ GREEN_REAL(pid_t, waitpid, (pid_t, int *, int))
 GREEN_REAL(pid_t, wait, (int *))
 GREEN_REAL(pid_t, wait3, (int *, int, struct rusage *))
 GREEN_REAL(int, waitid, (idtype_t, id_t, siginfo_t *, int))
+GREEN_REAL(int, getaddrinfo, (const char *, const char *,
+                              const struct addrinfo *, struct addrinfo **))
+GREEN_REAL(int, getnameinfo, (const struct sockaddr *, socklen_t, char *,
+                              socklen_t, char *, socklen_t, int))
+GREEN_REAL(struct hostent *, gethostbyname, (const char *))
+GREEN_REAL(struct hostent *, gethostbyname2, (const char *, int))
+GREEN_REAL(struct hostent *, gethostbyaddr, (const void *, socklen_t, int))
+GREEN_REAL(int, gethostbyname_r, (const char *, struct hostent *, char *,
+                                  size_t, struct hostent **, int *))
+GREEN_REAL(int, gethostbyname2_r, (const char *, int, struct hostent *,
+                                   char *, size_t, struct hostent **, int *))
+GREEN_REAL(int, gethostbyaddr_r, (const void *, socklen_t, int,
+                                  struct hostent *, char *, size_t,
+                                  struct hostent **, int *))

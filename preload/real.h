@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <grp.h>
+#include <netdb.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
