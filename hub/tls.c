@@ -244,13 +244,14 @@ static void windows_init(void)
     size_t static_size, align;
     static_info(&static_size, &align);
     tls.above = *tcb_size;
-    if (static_size <= tls.above || align == 0 || (align & (align - 1))) {
+    if (static_size <= tls.above || align == 0 || (align & (align - 1))
+        || tls.above < GREEN__TCB_UNUSED_TO) {
         return;
     }
     tls.static_below = static_size - tls.above;
     dl_iterate_phdr(measure, NULL);
     tls.gap = align > MIN_GAP ? align : MIN_GAP;
-    if (__rseq_size > 0 && __rseq_offset >= 0
+    if (__rseq_size > 0 && __rseq_offset >= GREEN__TCB_UNUSED_TO
         && (size_t)__rseq_offset + sizeof(struct rseq) <= tls.above) {
         tls.rseq_off = (size_t)__rseq_offset;
         tls.rseq_len = sizeof(struct rseq);
@@ -388,20 +389,28 @@ static void dtv_rebase(uintptr_t from, uintptr_t to)
     }
 }
 
+/* Copy bytes [lo, hi) of the area at `from` (offsets from the thread
+ * pointer) to the area at `to`. */
+static void copy_part(uintptr_t to, uintptr_t from, ptrdiff_t lo,
+                      ptrdiff_t hi)
+{
+    memcpy((void *)(to + lo), (void *)(from + lo), (size_t)(hi - lo));
+}
+
 /* Copy the area from where %fs points to `to`, which must not overlap,
- * then point %fs there. The rseq area is left out on the way home: the
- * kernel keeps the home one up to date. */
+ * then point %fs there. tcbhead_t's reserved tail is never copied, and
+ * the rseq area is left out on the way home: the kernel keeps the home
+ * one up to date. */
 static void area_copy(uintptr_t to)
 {
     const uintptr_t from = tls.tp;
+    copy_part(to, from, -(ptrdiff_t)tls.below, GREEN__TCB_UNUSED_FROM);
     if (to == tls.home && tls.rseq_len != 0) {
-        memcpy((void *)(to - tls.below), (void *)(from - tls.below),
-               tls.below + tls.rseq_off);
-        const size_t past = tls.rseq_off + tls.rseq_len;
-        memcpy((void *)(to + past), (void *)(from + past), tls.above - past);
+        copy_part(to, from, GREEN__TCB_UNUSED_TO, (ptrdiff_t)tls.rseq_off);
+        copy_part(to, from, (ptrdiff_t)(tls.rseq_off + tls.rseq_len),
+                  (ptrdiff_t)tls.above);
     } else {
-        memcpy((void *)(to - tls.below), (void *)(from - tls.below),
-               tls.below + tls.above);
+        copy_part(to, from, GREEN__TCB_UNUSED_TO, (ptrdiff_t)tls.above);
     }
     *(uintptr_t *)(to + GREEN__TCB_SELF0) = to;
     *(uintptr_t *)(to + GREEN__TCB_SELF) = to;

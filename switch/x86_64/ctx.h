@@ -44,6 +44,11 @@
 #define GREEN__TCB_SELF0  0         /* void *tcb: the thread pointer itself */
 #define GREEN__TCB_DTV    8         /* dtv_t *dtv: module -> TLS block */
 #define GREEN__TCB_SELF   16        /* struct pthread *self: THREAD_SELF */
+/* tcbhead_t's reserved tail, which glibc never reads or writes but keeps
+ * for its size (__glibc_unused2[8][4] of 16 bytes at 0x80, then
+ * __padding[8]): a move of the area need not copy it. */
+#define GREEN__TCB_UNUSED_FROM 0x80
+#define GREEN__TCB_UNUSED_TO   0x2c0
 #define GREEN__HWCAP2_FSGSBASE (1 << 1)  /* AT_HWCAP2: wrfsbase allowed */
 #define GREEN__ARCH_SET_FS     0x1002    /* arch_prctl code, <asm/prctl.h> */
 #define GREEN__SYS_ARCH_PRCTL  158       /* <asm/unistd_64.h> */
