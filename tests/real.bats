@@ -13,7 +13,10 @@
 # under libgreen in both stack modes; redis-server (jemalloc, 3 bio
 # threads natively) under libgreen answers a native redis-benchmark in both
 # stack modes, with every result present and the data checked afterwards
-# (INCR count, list length, a 133 kB value).  Servers listen on 127.0.0.1 only and
+# (INCR count, list length, a 133 kB value), and completes three BGSAVEs
+# (fork with its bio threads alive) under load, its dump then loaded by a
+# native redis-server with the same number of keys.  Servers listen on
+# 127.0.0.1 only and
 # are stopped by PID.  A test whose program is missing is skipped
 # (scripts/setup installs them).
 
@@ -180,4 +183,49 @@ print(s.getsockname()[1])'
         wait_bg "$pid" 10
         assert_equal "$status" 0
     done
+}
+
+@test "real: redis-server under libgreen completes BGSAVE under load, and the dump holds the data" {
+    need redis-server redis-benchmark redis-cli python3
+    local port pid i saves dbsize
+    port=$(free_port)
+    start_bg redis-save copy redis-server --bind 127.0.0.1 --port "$port" \
+        --save '' --appendonly no --daemonize no --dir "$BATS_TEST_TMPDIR"
+    pid=$BG_PID
+    wait_until 20 env -u LD_PRELOAD redis-cli -p "$port" ping
+    run env -u LD_PRELOAD timeout 60 redis-benchmark -h 127.0.0.1 -p "$port" \
+        -q -t set -n 20000 -r 100000 -d 100
+    assert_success
+    # Three background saves while clients keep writing: each forks a
+    # child (with the bio threads alive in the parent) that writes the
+    # dump and exits; the parent reaps it.
+    start_bg_cmd load env -u LD_PRELOAD timeout 60 redis-benchmark \
+        -h 127.0.0.1 -p "$port" -q -t set,get -n 60000 -r 100000 -d 100
+    for i in 1 2 3; do
+        run env -u LD_PRELOAD redis-cli -p "$port" bgsave
+        assert_output "Background saving started"
+        wait_until 20 bash -c "env -u LD_PRELOAD redis-cli -p $port info persistence | grep -q '^rdb_bgsave_in_progress:0'"
+    done
+    wait_bg "$BG_PID" 60
+    assert_equal "$status" 0
+    run env -u LD_PRELOAD redis-cli -p "$port" info persistence
+    assert_line --regexp '^rdb_last_bgsave_status:ok'
+    saves=$(printf '%s\n' "$output" | tr -d '\r' | awk -F: '$1 == "rdb_saves" { print $2 }')
+    ((saves >= 3)) || fail "rdb_saves is $saves, expected at least 3"
+    # A last save with no load, then a native redis-server loads the dump.
+    dbsize=$(env -u LD_PRELOAD redis-cli -p "$port" dbsize)
+    run env -u LD_PRELOAD redis-cli -p "$port" save
+    assert_output OK
+    kill -TERM "$pid"
+    wait_bg "$pid" 10
+    assert_equal "$status" 0
+    port=$(free_port)
+    start_bg_cmd redis-load env -u LD_PRELOAD redis-server --bind 127.0.0.1 \
+        --port "$port" --save '' --appendonly no --daemonize no \
+        --dir "$BATS_TEST_TMPDIR"
+    wait_until 20 env -u LD_PRELOAD redis-cli -p "$port" ping
+    assert_equal "$(env -u LD_PRELOAD redis-cli -p "$port" dbsize)" "$dbsize"
+    ((dbsize > 1000)) || fail "only $dbsize keys"
+    kill -TERM "$BG_PID"
+    wait_bg "$BG_PID" 10
 }

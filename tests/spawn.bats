@@ -6,8 +6,9 @@
 # signals every thread blocks (tests/progs/exec-mask.c); system, popen and
 # pclose keep glibc's statuses, signal dispositions, masks and stream
 # rules while their waits park only the caller
-# (tests/progs/shell-calls.c).  Native and libgreen transcripts compared
-# in both stack modes.
+# (tests/progs/shell-calls.c); Python's subprocess.run from 20 threads
+# gives every result and runs them at once, on 1 kernel thread.  Native
+# and libgreen transcripts compared in both stack modes.
 
 load helpers
 
@@ -15,4 +16,25 @@ load helpers
     compare_transcripts exec-mask
     assert_success
     assert_line "failed execv: -1 ENOENT"
+}
+
+@test "spawn: Python subprocess.run from 20 threads matches native, its threads on 1 kernel thread" {
+    local py=/usr/bin/python3 mode n max
+    [[ -x $py ]] || skip "python3 is not installed (scripts/setup installs it)"
+    compare_transcripts "$py" -I "$GREEN_SRCDIR/tests/progs/py-subprocess.py"
+    assert_line "ticker advanced: True elapsed under 2 s: True"
+    assert_line "(6, 'out 13', 'err 13')"
+    for mode in copy separate; do
+        start_bg pysub-$mode "$mode" "$py" -I \
+            "$GREEN_SRCDIR/tests/progs/py-subprocess.py"
+        max=0
+        while kill -0 "$BG_PID" 2>/dev/null; do
+            n=$(proc_threads "$BG_PID")
+            [[ -n $n ]] && ((n > max)) && max=$n
+            sleep 0.02
+        done
+        wait_bg "$BG_PID"
+        assert_equal "$status" 0
+        assert_equal "$max" 1
+    done
 }
