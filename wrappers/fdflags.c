@@ -89,17 +89,8 @@ GREEN_WRAP int fcntl(int fd, int cmd, ...)
     return r;
 }
 
-GREEN_WRAP int fcntl64(int fd, int cmd, ...)
-{
-    va_list ap;
-    va_start(ap, cmd);
-    const long arg = va_arg(ap, long);
-    va_end(ap);
-    green__ensure_init();
-    const int r = green__real.fcntl64(fd, cmd, arg);
-    after_fcntl(fd, cmd, arg, r);
-    return r;
-}
+/* On x86-64 glibc's fcntl64 is its fcntl (64-bit offsets either way). */
+GREEN_WRAP int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 GREEN_WRAP int ioctl(int fd, unsigned long request, ...)
 {
