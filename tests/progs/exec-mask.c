@@ -3,12 +3,14 @@
  * thread that started it.  A second thread blocks SIGUSR1 and SIGTERM
  * (main blocks SIGUSR2 only), then starts `grep SigBlk /proc/self/status`
  * with posix_spawn, posix_spawnp, and fork + each exec function (execl,
- * execlp, execle, execv, execvp, execvpe, execve); each child prints its
+ * execlp, execle, execv, execvp, execvpe, execve, fexecve, execveat); each
+ * child prints its
  * SigBlk line, which must show the second thread's mask, not main's or a
  * mix.  A failed exec (no such file) returns ENOENT and leaves the thread's
  * mask as it was.  Exit status: failed checks.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ static void run_exec(int how)
     char *const argv[] = { "grep", "SigBlk", "/proc/self/status", NULL };
     static const char *const names[] = {
         "execl", "execlp", "execle", "execv", "execvp", "execvpe", "execve",
+        "fexecve", "execveat",
     };
     printf("%s:\n", names[how]);
     fflush(stdout);
@@ -47,7 +50,13 @@ static void run_exec(int how)
         case 3: execv("/bin/grep", argv); break;
         case 4: execvp("grep", argv); break;
         case 5: execvpe("grep", argv, environ); break;
-        default: execve("/bin/grep", argv, environ); break;
+        case 6: execve("/bin/grep", argv, environ); break;
+        case 7: {
+            const int fd = open("/bin/grep", O_RDONLY | O_CLOEXEC);
+            fexecve(fd, argv, environ);
+            break;
+        }
+        default: execveat(AT_FDCWD, "/bin/grep", argv, environ, 0); break;
         }
         _exit(127);
     }
@@ -72,7 +81,7 @@ static void *starter(void *arg)
     fflush(stdout);
     CHECK_RC(posix_spawnp(&pid, "grep", NULL, NULL, argv, environ));
     reap("posix_spawnp", pid);
-    for (int how = 0; how < 7; how++) {
+    for (int how = 0; how < 9; how++) {
         run_exec(how);
     }
     /* A failed exec returns, and the thread's mask is unchanged. */

@@ -4,7 +4,7 @@
  * what a read then does.  libgreen remembers the flags of the sockets and
  * pipes a program made (hub/fdcache.c) so as not to ask the kernel on each
  * wait; each case here changes them behind that memory's back in one of
- * the ways it must notice: fcntl, fcntl on a dup, F_DUPFD or dup2
+ * the ways it must notice: fcntl, fcntl64, fcntl on a dup, F_DUPFD or dup2
  * duplicate, ioctl(FIONBIO), syscall(SYS_fcntl), a child made by fork,
  * vfork, _Fork or posix_spawn that sets O_NONBLOCK on an inherited fd, an
  * fd passed to an older child with SCM_RIGHTS, the number reused by an fd
@@ -222,6 +222,8 @@ static void case_in_process(void)
     close(90);
     CHECK_OK(syscall(SYS_fcntl, s[0], F_SETFL, O_RDWR | O_NONBLOCK));
     try_read("syscall(SYS_fcntl) O_NONBLOCK", s[0], s[1]);
+    CHECK_OK(fcntl64(p[0], F_SETFL, O_RDONLY | O_NONBLOCK));
+    try_read("fcntl64 O_NONBLOCK", p[0], p[1]);
     done();
 
     /* The number taken by an fd made otherwise. */
