@@ -201,3 +201,5 @@ GREEN_REAL(size_t, fread_unlocked, (void *, size_t, size_t, FILE *))
 GREEN_REAL(size_t, __fread_chk, (void *, size_t, size_t, size_t, FILE *))
 GREEN_REAL(size_t, __fread_unlocked_chk,
            (void *, size_t, size_t, size_t, FILE *))
+GREEN_REAL(int, vfscanf, (FILE *, const char *, va_list))
+GREEN_REAL(int, __isoc99_vfscanf, (FILE *, const char *, va_list))

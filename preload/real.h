@@ -58,6 +58,8 @@ size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size, size_t n,
 ssize_t __getdelim(char **lineptr, size_t *n, int delim, FILE *f);
 int _IO_getc(FILE *f);
 void __chk_fail(void) __attribute__((noreturn));
+/* The C99 scanf, which <stdio.h> with _GNU_SOURCE calls vfscanf. */
+int __isoc99_vfscanf(FILE *f, const char *fmt, va_list ap);
 
 struct green__real_table {
 #define GREEN_REAL(ret, name, params) ret (*name) params;
