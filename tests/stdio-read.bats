@@ -2,17 +2,17 @@
 # SPDX-License-Identifier: MIT
 # stdio-read: a green thread reading a FILE whose buffer ran dry (fgets,
 # fgetc, getc, getchar, fread, getline, getdelim, their _unlocked forms,
-# __uflow, __underflow and the fortified __*_chk reads) waits by parking,
-# and glibc then reads only what is there, so the other green threads
-# keep running.  Works means: tests/progs/stdio-read.c (pipes fed slowly
-# by other threads: partial lines, lines split across writes, more than a
-# FILE buffer, EOF, a write end closed mid-line, ungetc, a signal while
-# waiting, a non-blocking pipe, two readers of one FILE, fmemopen, a
-# regular file, popen) prints the same transcript natively and under
-# libgreen, built plainly and with _FORTIFY_SOURCE, while a ticker thread
-# goes on during every wait; stdin fed by a slow pipe or a pty is read
-# line by line the same way, and the process stays on one kernel thread
-# while its reader waits.
+# __uflow, __underflow, the fortified __*_chk reads and the scanf family)
+# waits by parking, and glibc then reads only what is there, so the other
+# green threads keep running.  Works means: tests/progs/stdio-read.c
+# (pipes fed slowly by other threads: partial lines, lines split across
+# writes, more than a FILE buffer, EOF, a write end closed mid-line,
+# ungetc, scanf's pushed-back byte, a signal while waiting, a non-blocking
+# pipe, two readers of one FILE, fmemopen, a regular file, popen) prints
+# the same transcript natively and under libgreen, built plainly and with
+# _FORTIFY_SOURCE, while a ticker thread goes on during every wait; stdin
+# fed by a slow pipe or a pty is read line by line the same way, and the
+# process stays on one kernel thread while its reader waits.
 
 load helpers
 

@@ -9,7 +9,8 @@
  * before a read, feof and ferror afterwards, getline growing its buffer,
  * fread of an exact count arriving in pieces, a read interrupted by a
  * signal, a pipe the program made non-blocking, two readers of one FILE,
- * a popen'd command, and FILEs with no fd or on a regular file. A ticker
+ * a popen'd command, FILEs with no fd or on a regular file, and fscanf,
+ * vfscanf and scanf with the byte they push back. A ticker
  * thread runs all along; each wait checks that it went on meanwhile.
  * Built with _FORTIFY_SOURCE=2 -O2 as stdio-read-fortify, the same source
  * calls the __*_chk entry points.
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,6 +364,53 @@ static void case_mixed(void)
     free(p);
 }
 
+/* ---- scanf ---------------------------------------------------------- */
+
+static int vscan(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const int r = vfscanf(f, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+static void case_scanf(void)
+{
+    struct slow s;
+    int i = 0;
+    char word[16];
+    double d = 0;
+    slow_script(&s, "1|2 ab|c 3.|5\n7x|ab| 9|");
+    const long t0 = LOAD(&ticks);
+    int r = fscanf(s.in, "%d %15s %lf", &i, word, &d);
+    check_ticked(t0);
+    printf("fscanf: %d -> %d %s %.2f\n", r, i, word, d);
+    show_char("getc after fscanf", getc(s.in));
+    r = vscan(s.in, "%d", &i);
+    printf("vfscanf: %d -> %d\n", r, i);
+    show_char("getc after vfscanf (pushed back)", getc(s.in));
+    r = fscanf(s.in, "%d", &i);
+    printf("fscanf matching failure: %d\n", r);
+    show_char("getc after the failure", getc(s.in));
+    r = fscanf(s.in, "%*c%d", &i);
+    printf("fscanf across a pause: %d -> %d\n", r, i);
+    r = fscanf(s.in, "%d", &i);
+    printf("fscanf at EOF: %d\n", r);
+    show_flags("fscanf after EOF", s.in);
+    slow_end(&s);
+
+    slow_script(&s, "4|2\n|");
+    CHECK_OK(dup2(fileno(s.in), 0));
+    clearerr(stdin);
+    r = scanf("%d", &i);
+    printf("scanf stdin: %d -> %d\n", r, i);
+    show_char("getchar after scanf", getchar());
+    r = scanf("%d", &i);
+    printf("scanf stdin at EOF: %d\n", r);
+    slow_end(&s);
+}
+
 /* ---- a signal while waiting ----------------------------------------- */
 
 static void on_usr1(int sig)
@@ -622,6 +671,7 @@ int main(int argc, char **argv)
         case_no_fd();
         case_popen();
         case_getchar();
+        case_scanf();
     }
     STORE(&stop_ticker, 1);
     CHECK_RC(pthread_join(tick, NULL));
