@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <stdio_ext.h>
 #include <wchar.h>
@@ -163,14 +164,16 @@ static int before_read(FILE *f)
 /* Wait until the next refill of `f` would not block: park while its buffer
  * is empty and its fd has nothing to read. `underflow`: the refill goes
  * through __underflow (not fread's read straight into the caller's
- * buffer), so what __underflow does before reading is done first.
+ * buffer), so what __underflow does before reading is done first. A
+ * socket's SO_RCVTIMEO bounds the wait as it bounds the read.
  * Returns 0 (refill now), -EINTR (a handler without SA_RESTART ran while
- * waiting) or REFILL_FAILED. errno is kept. Green thread, may park; `f`
- * locked as `locking` says. */
+ * waiting), -EAGAIN (SO_RCVTIMEO passed) or REFILL_FAILED. errno is kept.
+ * Green thread, may park; `f` locked as `locking` says. */
 static int wait_refill(FILE *f, bool locking, bool underflow)
 {
     const int entry_errno = errno;
     bool prepared = !underflow;
+    int64_t deadline = GREEN__NO_DEADLINE_YET;
     int r = 0;
     while (refill_reads(f) && green__fd_must_wait(f->_fileno, POLLIN)) {
         if (!prepared) {
@@ -183,8 +186,13 @@ static int wait_refill(FILE *f, bool locking, bool underflow)
             continue;
         }
         int fd = f->_fileno;
+        if (deadline == GREEN__NO_DEADLINE_YET) {
+            deadline = green__sock_deadline(fd, SO_RCVTIMEO);
+        }
         unlock_glibc(f, locking);
-        r = green__park_io(&fd, GREEN__READ);
+        r = deadline >= 0
+            ? green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO, &deadline)
+            : green__park_io(&fd, GREEN__READ);
         lock_glibc(f, locking);
         if (r < 0) {
             break;
@@ -194,13 +202,13 @@ static int wait_refill(FILE *f, bool locking, bool underflow)
     return r;
 }
 
-/* A refill failed as glibc's fails when its read fails: the error flag,
- * errno, EOF. */
+/* A refill failed as glibc's fails when its read fails (EINTR, or EAGAIN
+ * after SO_RCVTIMEO): the error flag, errno, EOF. */
 static int refill_error(FILE *f, int r)
 {
-    if (r == -EINTR) {
+    if (r != REFILL_FAILED) {
         f->_flags |= IO_ERR_SEEN;
-        errno = EINTR;
+        errno = -r;
     }
     return EOF;
 }
