@@ -8,7 +8,8 @@
  * data than a FILE buffer holds, EOF, a write end closed mid-line, ungetc
  * before a read, feof and ferror afterwards, getline growing its buffer,
  * fread of an exact count arriving in pieces, a read interrupted by a
- * signal, a pipe the program made non-blocking, two readers of one FILE,
+ * signal, a pipe the program made non-blocking, a socket with
+ * SO_RCVTIMEO, two readers of one FILE,
  * a popen'd command, FILEs with no fd or on a regular file, and fscanf,
  * vfscanf and scanf with the byte they push back. A ticker
  * thread runs all along; each wait checks that it went on meanwhile.
@@ -31,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -502,6 +505,38 @@ static void case_nonblock(void)
     fclose(in);
 }
 
+/* ---- a socket with SO_RCVTIMEO --------------------------------------- */
+
+static void case_rcvtimeo(void)
+{
+    int sv[2];
+    char buf[64];
+    CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    const struct timeval tv = { .tv_usec = 100000 };
+    CHECK_OK(setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
+    FILE *in = fdopen(sv[0], "r");
+    const long t0 = LOAD(&ticks);
+    errno = 0;
+    const char *r = fgets(buf, V(64), in);
+    const int err = errno;
+    check_ticked(t0);
+    show_str("rcvtimeo fgets empty", r);
+    printf("  errno %s\n", errno_name(err));
+    show_flags("  rcvtimeo", in);
+    clearerr(in);
+    write_all(sv[1], "part", 4);
+    errno = 0;
+    r = fgets(buf, V(64), in);
+    printf("  errno %s\n", errno_name(errno));
+    show_str("rcvtimeo fgets partial line", r);
+    show_flags("  rcvtimeo", in);
+    clearerr(in);
+    write_all(sv[1], "line\n", 5);
+    show_str("rcvtimeo fgets line", fgets(buf, V(64), in));
+    fclose(in);
+    close(sv[1]);
+}
+
 /* ---- two readers of one FILE ---------------------------------------- */
 
 struct shared {
@@ -667,6 +702,7 @@ int main(int argc, char **argv)
         case_mixed();
         case_eintr();
         case_nonblock();
+        case_rcvtimeo();
         case_two_readers();
         case_no_fd();
         case_popen();
