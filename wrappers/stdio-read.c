@@ -150,8 +150,12 @@ static int before_read(FILE *f)
         && __overflow(f, EOF) == EOF) {
         return REFILL_FAILED;
     }
+    /* A FILE gets its buffer, and on a tty its line buffering, at its
+     * first refill (_IO_file_doallocate): decide as that will. */
+    const bool line = (f->_flags & (IO_LINE_BUF | IO_UNBUFFERED))
+        || (f->_IO_buf_base == NULL && isatty(f->_fileno));
     FILE *out = stdout;
-    if ((f->_flags & (IO_LINE_BUF | IO_UNBUFFERED)) && out != NULL
+    if (line && out != NULL
         && (out->_flags & (IO_LINKED | IO_NO_WRITES | IO_LINE_BUF))
                == (IO_LINKED | IO_LINE_BUF)) {
         lock_glibc(out, true);
