@@ -63,6 +63,7 @@ stdin_pipe() {
     slow_stdin "$1"
     assert_success
     assert_equal "$output" "$native"
+    assert_line 'prompt> fgets stdin: 2 "a\n"'
     assert_line 'fgets stdin: 3 "cd\n"'
 }
 
@@ -90,7 +91,7 @@ stdin_fifo() {
     sleep 0.3
     assert_kernel_threads "$pid" 1
     echo a >&5
-    wait_for_line "$out" '^fgets stdin: 2 "a' 30 "$pid"
+    wait_for_line "$out" 'fgets stdin: 2 "a' 30 "$pid"
     sleep 0.2
     assert_kernel_threads "$pid" 1
     echo b >&5
@@ -99,7 +100,7 @@ stdin_fifo() {
     cat "$out" "$out.err"
     assert_equal "$status" 0
     assert_equal "$(cat "$out")" "$(printf '%s\n' waiting \
-        'fgets stdin: 2 "a\n"' 'getline stdin: 2 "b\n"' \
+        'prompt> fgets stdin: 2 "a\n"' 'getline stdin: 2 "b\n"' \
         'stdin end: feof 1 ferror 0')"
 }
 
@@ -113,7 +114,8 @@ stdin_fifo() {
 
 # pty_stdin MODE: stdio-read stdin on a pty made by script(1), fed with
 # pauses; "c" then ^D ends a line without a newline, a second ^D is EOF.
-# The terminal echoes the input, so only the program's lines count.
+# The terminal echoes the input, so only the program's lines count, and
+# the prompt: flushed before the wait, it comes before the echoed "a".
 pty_stdin() {
     mode_env "$1"
     local cmd
@@ -124,7 +126,7 @@ pty_stdin() {
         sleep 0.3; printf '\004'; } |
         timeout --kill-after=5 $((GREEN_RUN_TIMEOUT + 10)) \
             script -qec "$cmd; echo \"status \$?\"" /dev/null |
-        tr -d '\r' | grep -E 'stdin|^status' | sed 's/^c//'
+        tr -d '\r' | grep -E 'stdin|^status|^prompt' | sed 's/^c//'
 }
 
 pty_case() {
@@ -134,15 +136,16 @@ pty_case() {
     green=$(pty_stdin "$1")
     printf 'native:\n%s\nlibgreen:\n%s\n' "$native" "$green"
     assert_equal "$green" "$native"
-    assert_equal "$green" "$(printf '%s\n' 'fgets stdin: 2 "a\n"' \
+    assert_equal "$green" "$(printf '%s\n' 'prompt> a' \
+        'fgets stdin: 2 "a\n"' \
         'getline stdin: 2 "b\n"' 'fgets stdin: 1 "c"' \
         'stdin end: feof 1 ferror 0' 'status 0')"
 }
 
-@test "stdio-read [copy]: stdin on a pty is read line by line, ^D ends a line and then the input" {
+@test "stdio-read [copy]: stdin on a pty shows the prompt while waiting and is read line by line; ^D ends a line, then the input" {
     pty_case copy
 }
 
-@test "stdio-read [separate]: stdin on a pty is read line by line, ^D ends a line and then the input" {
+@test "stdio-read [separate]: stdin on a pty shows the prompt while waiting and is read line by line; ^D ends a line, then the input" {
     pty_case separate
 }

@@ -17,7 +17,8 @@
  * calls the __*_chk entry points.
  *
  * With "stdin": one thread reads stdin with fgets and getline to EOF
- * while the ticker runs; prints "waiting" first, then each line. The
+ * while the ticker runs; prints "waiting" first, then a prompt with no
+ * newline, then each line. The
  * first line must come late (the test feeds it so): the ticker must go on
  * while the reader waits for it.
  *
@@ -651,6 +652,9 @@ static void *stdin_reader(void *arg)
     size_t n = 0;
     int i = 0;
     (void)arg;
+    /* Left in stdout's buffer: glibc flushes it before a line-buffered
+     * stdin (a tty) reads, so that a prompt shows while waiting. */
+    printf("prompt> ");
     for (;;) {
         /* Alternate the two calls, line by line. */
         if (i++ % 2 == 0) {
