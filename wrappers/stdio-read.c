@@ -536,6 +536,28 @@ static bool fd_can_block(int fd)
     return r;
 }
 
+/* The size of `f`'s buffer, or of the one its first refill will allocate
+ * (_IO_doallocbuf, _IO_file_doallocate): one byte unbuffered, else
+ * st_blksize when it is below BUFSIZ. */
+static size_t buffer_size(const FILE *f)
+{
+    if (f->_IO_buf_base != NULL) {
+        return (size_t)(f->_IO_buf_end - f->_IO_buf_base);
+    }
+    if (f->_flags & IO_UNBUFFERED) {
+        return 1;
+    }
+    const int entry_errno = errno;
+    struct stat st;
+    size_t size = BUFSIZ;
+    if (fstat(f->_fileno, &st) == 0 && st.st_blksize > 0
+        && st.st_blksize < BUFSIZ) {
+        size = (size_t)st.st_blksize;
+    }
+    errno = entry_errno;
+    return size;
+}
+
 /* At most `want`, and no more than FIONREAD says `fd` holds when it holds
  * something: glibc's reads for that many bytes then never wait. A ready
  * fd holding nothing is at EOF or in error, and its one read says so at
@@ -570,8 +592,7 @@ static size_t sgetn(FILE *f, char *buf, size_t want, bool locking)
                 /* _IO_file_xsgetn reads a buffer's worth or more
                  * straight into the caller's buffer, without
                  * __underflow. */
-                const bool direct = f->_IO_buf_base != NULL
-                    && chunk >= (size_t)(f->_IO_buf_end - f->_IO_buf_base);
+                const bool direct = chunk >= buffer_size(f);
                 const int r = wait_refill(f, locking, !direct);
                 if (r < 0) {
                     refill_error(f, r);
