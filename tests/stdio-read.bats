@@ -46,6 +46,30 @@ load helpers
     assert_success
 }
 
+# overflow MODE: __fgets_chk and __fread_chk past the end of the buffer
+# abort as natively, after waiting for their data.
+overflow() {
+    local mode=$1 which
+    for which in overflow-fgets overflow-fread; do
+        run_mode plain stdio-read-fortify "$which"
+        local native_status=$status native_err=$stderr
+        run_mode "$mode" stdio-read-fortify "$which"
+        show_run "$mode $which"
+        assert_equal "$status" "$native_status"
+        assert_equal "$status" 134
+        [[ $stderr == *"buffer overflow detected"* ]]
+        [[ $native_err == *"buffer overflow detected"* ]]
+    done
+}
+
+@test "stdio-read [copy]: a fortified fgets or fread past its buffer aborts as natively" {
+    overflow copy
+}
+
+@test "stdio-read [separate]: a fortified fgets or fread past its buffer aborts as natively" {
+    overflow separate
+}
+
 # slow_stdin MODE: stdio-read stdin, its stdin a pipe fed with pauses.
 slow_stdin() {
     mode_env "$1"

@@ -22,6 +22,9 @@
  * first line must come late (the test feeds it so): the ticker must go on
  * while the reader waits for it.
  *
+ * With "overflow-fgets" or "overflow-fread" (the fortified build): a
+ * read past the end of an 8-byte buffer, which must abort.
+ *
  * Prints a deterministic transcript (no counts that depend on timing).
  */
 #define _GNU_SOURCE
@@ -690,6 +693,32 @@ static int run_stdin(void)
     return 0;
 }
 
+/* ---- fortified reads past the end of their buffer ------------------ */
+
+/* "overflow-fgets", "overflow-fread": read more than an 8-byte buffer
+ * holds from a slowly fed pipe; a fortified build aborts with "buffer
+ * overflow detected" (exit status 2 when not built fortified). */
+static int run_overflow(const char *which)
+{
+#if defined _FORTIFY_SOURCE && _FORTIFY_SOURCE > 0 && defined __OPTIMIZE__
+    struct slow s;
+    char small[8];
+    slow_script(&s, "0123|456789\n");
+    if (strcmp(which, "overflow-fgets") == 0) {
+        show_str("fgets past the buffer", fgets(small, V(64), s.in));
+    } else {
+        printf("fread past the buffer: %zu\n",
+               fread(small, 1, V(12), s.in));
+    }
+    slow_end(&s);
+    return 0;
+#else
+    (void)which;
+    fprintf(stderr, "not built with _FORTIFY_SOURCE\n");
+    return 2;
+#endif
+}
+
 int main(int argc, char **argv)
 {
     pthread_t tick;
@@ -697,6 +726,11 @@ int main(int argc, char **argv)
     CHECK_RC(pthread_create(&tick, NULL, ticker, NULL));
     if (argc > 1 && strcmp(argv[1], "stdin") == 0) {
         run_stdin();
+    } else if (argc > 1 && strncmp(argv[1], "overflow-", 9) == 0) {
+        const int r = run_overflow(argv[1]);
+        STORE(&stop_ticker, 1);
+        CHECK_RC(pthread_join(tick, NULL));
+        return r;
     } else {
         case_fgets();
         case_getc();
