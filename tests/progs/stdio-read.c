@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* stdio-read [stdin]: threads read FILEs whose data arrives slowly.
+/* stdio-read [stdin | overflow-fgets | overflow-fread]: threads read
+ * FILEs whose data arrives slowly.
  *
  * Without an argument: every stdio read call (fgets, fgetc, getc,
  * getchar, fread, getline, getdelim, their _unlocked forms, __uflow and
@@ -9,18 +10,17 @@
  * before a read, feof and ferror afterwards, getline growing its buffer,
  * fread of an exact count arriving in pieces, a read interrupted by a
  * signal, a pipe the program made non-blocking, a socket with
- * SO_RCVTIMEO, two readers of one FILE,
- * a popen'd command, FILEs with no fd or on a regular file, and fscanf,
- * vfscanf and scanf with the byte they push back. A ticker
- * thread runs all along; each wait checks that it went on meanwhile.
- * Built with _FORTIFY_SOURCE=2 -O2 as stdio-read-fortify, the same source
- * calls the __*_chk entry points.
+ * SO_RCVTIMEO, a FILE open for update whose pending output must go out
+ * before it reads, two readers of one FILE, a popen'd command, FILEs with
+ * no fd or on a regular file, and fscanf, vfscanf and scanf with the byte
+ * they push back. A ticker thread runs all along; each wait checks that
+ * it went on meanwhile. Built with _FORTIFY_SOURCE=2 -O2 as
+ * stdio-read-fortify, the same source calls the __*_chk entry points.
  *
  * With "stdin": one thread reads stdin with fgets and getline to EOF
  * while the ticker runs; prints "waiting" first, then a prompt with no
- * newline, then each line. The
- * first line must come late (the test feeds it so): the ticker must go on
- * while the reader waits for it.
+ * newline, then each line. The first line must come late (the test feeds
+ * it so): the ticker must go on while the reader waits for it.
  *
  * With "overflow-fgets" or "overflow-fread" (the fortified build): a
  * read past the end of an 8-byte buffer, which must abort.
@@ -541,6 +541,38 @@ static void case_rcvtimeo(void)
     close(sv[1]);
 }
 
+/* ---- a FILE open for update: output pending when it reads ----------- */
+
+static void *pong(void *arg)
+{
+    const int fd = *(int *)arg;
+    char c;
+    char got[16];
+    size_t n = 0;
+    while (n < sizeof got - 1 && read(fd, &c, 1) == 1 && c != '\n') {
+        got[n++] = c;
+    }
+    got[n] = '\0';
+    usleep(30000);
+    write_all(fd, strcmp(got, "ping") == 0 ? "pong\n" : "what?\n", 5);
+    return NULL;
+}
+
+static void case_update(void)
+{
+    int sv[2];
+    char buf[64];
+    CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    FILE *f = fdopen(sv[0], "r+");
+    pthread_t t;
+    CHECK_RC(pthread_create(&t, NULL, pong, &sv[1]));
+    fputs("ping\n", f);            /* stays in the buffer until the read */
+    show_str("fgets after fputs on an r+ socket", fgets(buf, V(64), f));
+    CHECK_RC(pthread_join(t, NULL));
+    fclose(f);
+    close(sv[1]);
+}
+
 /* ---- two readers of one FILE ---------------------------------------- */
 
 struct shared {
@@ -741,6 +773,7 @@ int main(int argc, char **argv)
         case_eintr();
         case_nonblock();
         case_rcvtimeo();
+        case_update();
         case_two_readers();
         case_no_fd();
         case_popen();
