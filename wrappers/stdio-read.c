@@ -39,15 +39,14 @@
  * for reading, and fds that never block (regular files) or that the
  * program made non-blocking (green__fd_must_wait says they need no wait).
  *
- * scanf and its family (fscanf, scanf, vfscanf, vscanf, and the
- * __isoc99_ names C99 programs call) run glibc's own scanf on a proxy FILE
- * whose every byte comes from the program's FILE through the waiting
- * refill above (see scan below).
+ * The scanf family is in wrappers/stdio-scan.c, on the helpers declared
+ * in wrappers/stdio-read.h.
  */
 #include "config.h"
 
+#include "wrappers/stdio-read.h"
+
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -55,7 +54,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <stdio_ext.h>
 #include <wchar.h>
 
 #include "wrappers/wrap.h"
@@ -83,7 +81,7 @@
 /* Bytes the FILE holds: its get area, and after an ungetc that went to
  * the backup area, the main get area that follows it (glibc keeps it in
  * _IO_save_base.._IO_save_end meanwhile: genops.c). */
-static size_t buffered(const FILE *f)
+size_t green__stdio_buffered(const FILE *f)
 {
     size_t n = 0;
     if (f->_IO_read_ptr < f->_IO_read_end) {
@@ -101,7 +99,8 @@ static size_t buffered(const FILE *f)
 static bool refill_reads(const FILE *f)
 {
     return f->_fileno >= 0 && f->_mode <= 0
-        && !(f->_flags & (IO_NO_READS | IO_EOF_SEEN)) && buffered(f) == 0;
+        && !(f->_flags & (IO_NO_READS | IO_EOF_SEEN))
+        && green__stdio_buffered(f) == 0;
 }
 
 /* glibc's own lock of `f`, unless the program took over locking
@@ -123,7 +122,7 @@ static void unlock_glibc(FILE *f, bool locking)
 /* Lock `f` for a whole call: the runtime's lock (libgreen's own
  * flockfile, which -Bsymbolic-functions binds here), held across parks,
  * then glibc's. */
-static void lock_file(FILE *f, bool locking)
+void green__stdio_lock(FILE *f, bool locking)
 {
     if (locking && !(f->_flags & IO_USER_LOCK)) {
         flockfile(f);
@@ -131,7 +130,7 @@ static void lock_file(FILE *f, bool locking)
     }
 }
 
-static void unlock_file(FILE *f, bool locking)
+void green__stdio_unlock(FILE *f, bool locking)
 {
     if (locking && !(f->_flags & IO_USER_LOCK)) {
         green__real.funlockfile(f);
@@ -219,7 +218,7 @@ static int refill_error(FILE *f, int r)
 
 /* __uflow and __underflow of `f` (the next byte, consumed or not), after
  * waiting until their single read would not block. */
-static int uflow(FILE *f, bool locking)
+int green__stdio_uflow(FILE *f, bool locking)
 {
     if (f->_IO_read_ptr < f->_IO_read_end) {
         return *(unsigned char *)f->_IO_read_ptr++;
@@ -246,10 +245,10 @@ static int getc_wait(FILE *f, bool locking, int (*real)(FILE *))
     if (!green__may_park() || !refill_reads(f)) {
         return real(f);
     }
-    lock_file(f, locking);
+    green__stdio_lock(f, locking);
     const int r = wait_refill(f, locking, true);
     const int c = r < 0 ? refill_error(f, r) : real(f);
-    unlock_file(f, locking);
+    green__stdio_unlock(f, locking);
     green__fd_call_end();
     return c;
 }
@@ -334,7 +333,7 @@ static size_t get_line(FILE *f, char *buf, size_t n, bool locking)
     while (n != 0) {
         ssize_t len = f->_IO_read_end - f->_IO_read_ptr;
         if (len <= 0) {
-            const int c = uflow(f, locking);
+            const int c = green__stdio_uflow(f, locking);
             if (c == EOF) {
                 break;
             }
@@ -371,7 +370,7 @@ static size_t get_line(FILE *f, char *buf, size_t n, bool locking)
 static char *fgets_core(char *buf, size_t limit, size_t size, FILE *f,
                         bool locking)
 {
-    lock_file(f, locking);
+    green__stdio_lock(f, locking);
     const int old_error = f->_flags & IO_ERR_SEEN;
     f->_flags &= ~IO_ERR_SEEN;
     const size_t count = get_line(f, buf, limit, locking);
@@ -384,7 +383,7 @@ static char *fgets_core(char *buf, size_t limit, size_t size, FILE *f,
         buf[count] = '\0';
     }
     f->_flags |= old_error;
-    unlock_file(f, locking);
+    green__stdio_unlock(f, locking);
     green__fd_call_end();
     return result;
 }
@@ -499,9 +498,9 @@ GREEN_WRAP ssize_t getdelim(char **lineptr, size_t *n, int delim, FILE *f)
     if (lineptr == NULL || n == NULL || stdio_passthrough(f)) {
         return green__real.getdelim(lineptr, n, delim, f);  /* EINVAL */
     }
-    lock_file(f, true);
+    green__stdio_lock(f, true);
     const ssize_t r = getdelim_locked(lineptr, n, delim, f);
-    unlock_file(f, true);
+    green__stdio_unlock(f, true);
     green__fd_call_end();
     return r;
 }
@@ -524,7 +523,7 @@ GREEN_WRAP ssize_t getline(char **lineptr, size_t *n, FILE *f)
 
 /* True when reading `fd` can block: a pipe, FIFO, socket or character
  * device (a tty) the program did not make non-blocking. errno is kept. */
-static bool fd_can_block(int fd)
+bool green__stdio_fd_can_block(int fd)
 {
     const int entry_errno = errno;
     struct stat st;
@@ -581,12 +580,12 @@ static size_t sgetn(FILE *f, char *buf, size_t want, bool locking)
     int can_block = -1;                 /* fd_can_block, once needed */
     while (done < want) {
         size_t chunk = want - done;
-        const size_t have = buffered(f);
+        const size_t have = green__stdio_buffered(f);
         if (have > 0) {
             chunk = have < chunk ? have : chunk;
         } else if (refill_reads(f)) {
             if (can_block < 0) {
-                can_block = fd_can_block(f->_fileno);
+                can_block = green__stdio_fd_can_block(f->_fileno);
             }
             if (can_block) {
                 /* _IO_file_xsgetn reads a buffer's worth or more
@@ -615,9 +614,9 @@ static size_t fread_core(void *buf, size_t size, size_t count, FILE *f,
                          bool locking)
 {
     const size_t bytes = size * count;
-    lock_file(f, locking);
+    green__stdio_lock(f, locking);
     const size_t got = sgetn(f, buf, bytes, locking);
-    unlock_file(f, locking);
+    green__stdio_unlock(f, locking);
     green__fd_call_end();
     return got == bytes ? count : got / size;
 }
@@ -669,163 +668,4 @@ GREEN_WRAP size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size,
         return green__real.__fread_unlocked_chk(buf, buflen, size, count, f);
     }
     return fread_core(buf, size, count, f, false);
-}
-
-/* ---- scanf: glibc's, reading through a proxy FILE ------------------- */
-
-/* glibc's scanf reads ahead as far as its format takes it, with refills
- * no wrapper sees. So it reads a proxy instead: a FILE of fopencookie(3)
- * whose one-byte buffer (full buffering: no stdout flush of its own) is
- * refilled with one byte of the program's FILE, taken with uflow above,
- * which waits first. What scanf pushes back into the proxy goes back
- * into the program's FILE with ungetc, right behind the bytes it came
- * from, so that FILE ends exactly as glibc would leave it. The proxy takes
- * no lock of its own (FSETLOCKING_BYCALLER): another thread's fflush(NULL)
- * must never wait for it in the kernel. */
-struct scan_proxy {
-    FILE *f;
-    char buf[1];
-};
-
-static ssize_t proxy_read(void *cookie, char *buf, size_t size)
-{
-    struct scan_proxy *p = cookie;
-    FILE *f = p->f;
-    if (size == 0) {
-        return 0;
-    }
-    const int old_error = f->_flags & IO_ERR_SEEN;
-    f->_flags &= ~IO_ERR_SEEN;
-    const int c = uflow(f, true);
-    const bool failed = f->_flags & IO_ERR_SEEN;
-    f->_flags |= old_error;
-    if (c == EOF) {
-        return failed ? -1 : 0;         /* errno is the read's */
-    }
-    buf[0] = (char)c;
-    return 1;
-}
-
-/* Move what scanf left in `proxy` back into `f`, in order. */
-static void give_back(FILE *proxy, FILE *f)
-{
-    unsigned char back[16];
-    size_t k = 0;
-    while (k < sizeof back && buffered(proxy) > 0) {
-        back[k++] = (unsigned char)green__real.getc_unlocked(proxy);
-    }
-    while (k > 0) {
-        ungetc(back[--k], f);
-    }
-}
-
-typedef int (*vscan_fn)(FILE *, const char *, va_list);
-
-static int scan(FILE *f, const char *fmt, va_list ap, vscan_fn real)
-{
-    if (!green__may_park() || f->_fileno < 0 || f->_mode > 0
-        || !fd_can_block(f->_fileno)) {
-        return real(f, fmt, ap);
-    }
-    const int entry_errno = errno;
-    struct scan_proxy *p = malloc(sizeof *p);
-    const cookie_io_functions_t io = { .read = proxy_read };
-    FILE *proxy = p != NULL ? fopencookie(p, "r", io) : NULL;
-    errno = entry_errno;
-    if (proxy == NULL) {
-        free(p);
-        return real(f, fmt, ap);        /* correct, if it may block */
-    }
-    p->f = f;
-    __fsetlocking(proxy, FSETLOCKING_BYCALLER);
-    setvbuf(proxy, p->buf, _IOFBF, sizeof p->buf);
-    lock_file(f, true);
-    const int r = real(proxy, fmt, ap);
-    const int err = errno;
-    give_back(proxy, f);
-    unlock_file(f, true);
-    fclose(proxy);
-    free(p);
-    errno = err;
-    green__fd_call_end();
-    return r;
-}
-
-/* With _GNU_SOURCE, <stdio.h> names the C99 scanf functions fscanf and
- * so on (asm labels __isoc99_*); the wrappers take their exported names
- * from asm labels too. The plain names keep glibc's GNU %a extension. */
-int wrap_vfscanf(FILE *f, const char *fmt, va_list ap) __asm__("vfscanf");
-int wrap_vscanf(const char *fmt, va_list ap) __asm__("vscanf");
-int wrap_fscanf(FILE *f, const char *fmt, ...) __asm__("fscanf");
-int wrap_scanf(const char *fmt, ...) __asm__("scanf");
-int wrap_isoc99_vfscanf(FILE *f, const char *fmt, va_list ap)
-    __asm__("__isoc99_vfscanf");
-int wrap_isoc99_vscanf(const char *fmt, va_list ap)
-    __asm__("__isoc99_vscanf");
-int wrap_isoc99_fscanf(FILE *f, const char *fmt, ...)
-    __asm__("__isoc99_fscanf");
-int wrap_isoc99_scanf(const char *fmt, ...) __asm__("__isoc99_scanf");
-
-GREEN_WRAP int wrap_vfscanf(FILE *f, const char *fmt, va_list ap)
-{
-    green__ensure_init();
-    return scan(f, fmt, ap, green__real.vfscanf);
-}
-
-GREEN_WRAP int wrap_vscanf(const char *fmt, va_list ap)
-{
-    green__ensure_init();
-    return scan(stdin, fmt, ap, green__real.vfscanf);
-}
-
-GREEN_WRAP int wrap_fscanf(FILE *f, const char *fmt, ...)
-{
-    green__ensure_init();
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = scan(f, fmt, ap, green__real.vfscanf);
-    va_end(ap);
-    return r;
-}
-
-GREEN_WRAP int wrap_scanf(const char *fmt, ...)
-{
-    green__ensure_init();
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = scan(stdin, fmt, ap, green__real.vfscanf);
-    va_end(ap);
-    return r;
-}
-
-GREEN_WRAP int wrap_isoc99_vfscanf(FILE *f, const char *fmt, va_list ap)
-{
-    green__ensure_init();
-    return scan(f, fmt, ap, green__real.__isoc99_vfscanf);
-}
-
-GREEN_WRAP int wrap_isoc99_vscanf(const char *fmt, va_list ap)
-{
-    green__ensure_init();
-    return scan(stdin, fmt, ap, green__real.__isoc99_vfscanf);
-}
-
-GREEN_WRAP int wrap_isoc99_fscanf(FILE *f, const char *fmt, ...)
-{
-    green__ensure_init();
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = scan(f, fmt, ap, green__real.__isoc99_vfscanf);
-    va_end(ap);
-    return r;
-}
-
-GREEN_WRAP int wrap_isoc99_scanf(const char *fmt, ...)
-{
-    green__ensure_init();
-    va_list ap;
-    va_start(ap, fmt);
-    const int r = scan(stdin, fmt, ap, green__real.__isoc99_vfscanf);
-    va_end(ap);
-    return r;
 }

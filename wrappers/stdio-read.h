@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* What the stdio read wrappers (wrappers/stdio-read.c) lend the scanf
+ * wrappers (wrappers/stdio-scan.c): a refill of a FILE that waits first,
+ * and the FILE lock held across that wait.
+ */
+#ifndef GREEN_WRAPPERS_STDIO_READ_H
+#define GREEN_WRAPPERS_STDIO_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Bytes `f` holds in its buffer, counting the main get area that follows
+ * an ungetc backup area. Any. */
+size_t green__stdio_buffered(const FILE *f);
+
+/* Lock `f` for a whole call when `locking` (the calls without _unlocked)
+ * and the program did not take over its locking: the runtime's FILE lock,
+ * held across parks, then glibc's, which green__stdio_uflow lets go of
+ * while it parks. Green thread with green__may_park(). */
+void green__stdio_lock(FILE *f, bool locking);
+void green__stdio_unlock(FILE *f, bool locking);
+
+/* __uflow of `f` (the next byte, consumed, or EOF with glibc's flags and
+ * errno) after waiting, parked, until its one read would not block; a
+ * signal or SO_RCVTIMEO ending the wait fails it as the read would have.
+ * `f` locked as `locking` says. Green thread with green__may_park(). */
+int green__stdio_uflow(FILE *f, bool locking);
+
+/* True when reading `fd` can block: a pipe, FIFO, socket or character
+ * device the program did not make non-blocking. errno is kept. Any. */
+bool green__stdio_fd_can_block(int fd);
+
+#endif
