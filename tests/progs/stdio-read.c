@@ -464,7 +464,7 @@ static void case_eintr(void)
         struct intr x = { .in = fdopen(p[0], "r"), .call = call };
         pthread_t t;
         CHECK_RC(pthread_create(&t, NULL, intr_reader, &x));
-        usleep(100000);
+        usleep(200000);             /* the reader waits by then */
         CHECK_RC(pthread_kill(t, SIGUSR1));
         CHECK_RC(pthread_join(t, NULL));
         clearerr(x.in);
