@@ -2,7 +2,10 @@
 /* The calls that close or replace the program's fd numbers: close, dup2,
  * dup3, close_range, closefrom, and the stdio and dirent calls whose fds
  * glibc closes out of the wrappers' sight (fclose, freopen, pclose,
- * closedir, fcloseall). None of them ever parks.
+ * closedir, fcloseall). None of them ever parks, but for fclose, freopen
+ * and pclose, which first wait, as glibc's wait for the FILE lock, until
+ * a stdio read of another green thread on that FILE has ended
+ * (green__stdio_wait_idle, wrappers/stdio-read.c).
  *
  * Before the real call, every green thread waiting on a number that goes
  * away is moved to a descriptor kept for the same open file description
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include "wrappers/stdio-read.h"
 #include "wrappers/wrap.h"
 
 /* True when the runtime must look at `fd` before it is closed: the caller
@@ -179,6 +183,7 @@ static int stream_fd(FILE *stream)
 GREEN_WRAP int fclose(FILE *stream)
 {
     green__ensure_init();
+    green__stdio_wait_idle(stream);
     release_hidden(stream_fd(stream));
     return green__real.fclose(stream);
 }
@@ -186,6 +191,7 @@ GREEN_WRAP int fclose(FILE *stream)
 GREEN_WRAP FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
     green__ensure_init();
+    green__stdio_wait_idle(stream);
     release_hidden(stream_fd(stream));
     return green__real.freopen(path, mode, stream);
 }
@@ -193,6 +199,7 @@ GREEN_WRAP FILE *freopen(const char *path, const char *mode, FILE *stream)
 GREEN_WRAP FILE *freopen64(const char *path, const char *mode, FILE *stream)
 {
     green__ensure_init();
+    green__stdio_wait_idle(stream);
     release_hidden(stream_fd(stream));
     return green__real.freopen64(path, mode, stream);
 }
@@ -200,6 +207,7 @@ GREEN_WRAP FILE *freopen64(const char *path, const char *mode, FILE *stream)
 GREEN_WRAP int pclose(FILE *stream)
 {
     green__ensure_init();
+    green__stdio_wait_idle(stream);
     release_hidden(stream_fd(stream));
     return green__real.pclose(stream);
 }

@@ -138,6 +138,16 @@ void green__stdio_unlock(FILE *f, bool locking)
     }
 }
 
+void green__stdio_wait_idle(FILE *f)
+{
+    if (f != NULL && green__may_park() && !(f->_flags & IO_USER_LOCK)) {
+        const int entry_errno = errno;
+        flockfile(f);
+        funlockfile(f);
+        errno = entry_errno;
+    }
+}
+
 /* What glibc does before a refill's read that a wait must not delay:
  * __underflow first writes the FILE's pending output (switching from
  * writing to reading), and _IO_new_file_underflow flushes a line-buffered

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* What the stdio read wrappers (wrappers/stdio-read.c) lend the scanf
  * wrappers (wrappers/stdio-scan.c): a refill of a FILE that waits first,
- * and the FILE lock held across that wait.
+ * and the FILE lock held across that wait; and the closers of a FILE
+ * (wrappers/fd.c): a wait until no read of it is under way.
  */
 #ifndef GREEN_WRAPPERS_STDIO_READ_H
 #define GREEN_WRAPPERS_STDIO_READ_H
@@ -30,5 +31,11 @@ int green__stdio_uflow(FILE *f, bool locking);
 /* True when reading `fd` can block: a pipe, FIFO, socket or character
  * device the program did not make non-blocking. errno is kept. Any. */
 bool green__stdio_fd_can_block(int fd);
+
+/* Wait, as glibc's fclose, freopen and pclose wait for the FILE lock,
+ * until no other green thread is inside a stdio read of `f`, which would
+ * otherwise wake to a FILE closed and freed under it. Any: returns at
+ * once unless green__may_park(); may park. errno is kept. */
+void green__stdio_wait_idle(FILE *f);
 
 #endif
