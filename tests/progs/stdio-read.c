@@ -11,10 +11,10 @@
  * fread of an exact count arriving in pieces, a read interrupted by a
  * signal, a pipe the program made non-blocking, a socket with
  * SO_RCVTIMEO, a FILE open for update whose pending output must go out
- * before it reads, two readers of one FILE, a popen'd command, FILEs with
- * no fd or on a regular file, and fscanf, vfscanf and scanf with the byte
- * they push back. A ticker thread runs all along; each wait checks that
- * it went on meanwhile. Built with _FORTIFY_SOURCE=2 -O2 as
+ * before it reads, fclose while another thread reads, two readers of one
+ * FILE, a popen'd command, FILEs with no fd or on a regular file, and
+ * fscanf, vfscanf and scanf with the byte they push back. A ticker thread
+ * runs all along; each wait checks that it went on meanwhile. Built with _FORTIFY_SOURCE=2 -O2 as
  * stdio-read-fortify, the same source calls the __*_chk entry points.
  *
  * With "stdin": one thread reads stdin with fgets and getline to EOF
@@ -573,6 +573,42 @@ static void case_update(void)
     close(sv[1]);
 }
 
+/* ---- fclose while another thread reads ------------------------------ */
+
+struct closing {
+    FILE *in;
+    char line[64];
+    const char *r;
+};
+
+static void *closing_reader(void *arg)
+{
+    struct closing *c = arg;
+    c->r = fgets(c->line, V(64), c->in);
+    return NULL;
+}
+
+/* glibc's fclose waits for the FILE lock, which the reader holds until
+ * its line has come: the reader gets the line, then the FILE closes. */
+static void case_fclose_while_reading(void)
+{
+    int p[2];
+    CHECK_OK(pipe(p));
+    struct closing c = { .in = fdopen(p[0], "r") };
+    pthread_t t;
+    CHECK_RC(pthread_create(&t, NULL, closing_reader, &c));
+    usleep(50000);
+    struct feed f = { .fd = p[1], .data = "lat|e\n", .len = 6,
+                      .close_end = true };
+    pthread_t w;
+    CHECK_RC(pthread_create(&w, NULL, feeder, &f));
+    const int r = fclose(c.in);
+    CHECK_RC(pthread_join(t, NULL));
+    CHECK_RC(pthread_join(w, NULL));
+    printf("fclose while another thread reads: %d\n", r);
+    show_str("  the reader's line", c.r);
+}
+
 /* ---- two readers of one FILE ---------------------------------------- */
 
 struct shared {
@@ -774,6 +810,7 @@ int main(int argc, char **argv)
         case_nonblock();
         case_rcvtimeo();
         case_update();
+        case_fclose_while_reading();
         case_two_readers();
         case_no_fd();
         case_popen();
