@@ -48,6 +48,20 @@ int __ppoll_chk(struct pollfd *fds, nfds_t nfds,
 /* glibc's entry for C++ thread_local destructors; in no public header. */
 int __cxa_thread_atexit_impl(void (*func)(void *), void *obj, void *dso);
 
+/* stdio's refill entry and its fortified reads (wrappers/stdio-read.c),
+ * declared by no header without _FORTIFY_SOURCE. */
+int __underflow(FILE *f);
+char *__fgets_chk(char *buf, size_t size, int n, FILE *f);
+char *__fgets_unlocked_chk(char *buf, size_t size, int n, FILE *f);
+size_t __fread_chk(void *buf, size_t buflen, size_t size, size_t n, FILE *f);
+size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size, size_t n,
+                            FILE *f);
+ssize_t __getdelim(char **lineptr, size_t *n, int delim, FILE *f);
+int _IO_getc(FILE *f);
+void __chk_fail(void) __attribute__((noreturn));
+/* The C99 scanf, which <stdio.h> with _GNU_SOURCE calls vfscanf. */
+int __isoc99_vfscanf(FILE *f, const char *fmt, va_list ap);
+
 struct green__real_table {
 #define GREEN_REAL(ret, name, params) ret (*name) params;
 #include "preload/real-list.h"

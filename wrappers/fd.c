@@ -3,7 +3,10 @@
  * dup3, close_range, closefrom, and the stdio and dirent calls whose fds
  * glibc closes out of the wrappers' sight (fclose, freopen, closedir,
  * fcloseall; and pclose through green__stream_closing, wrappers/shell.c).
- * None of them ever parks. Each also tells the fd cache (hub/fdcache.c).
+ * None of them ever parks, but for fclose, freopen and pclose, which
+ * first wait, as glibc's wait for the FILE lock, until a stdio read of
+ * another green thread on that FILE has ended (green__stdio_wait_idle,
+ * wrappers/stdio-read.c). Each also tells the fd cache (hub/fdcache.c).
  *
  * Before the real call, every green thread waiting on a number that goes
  * away is moved to a descriptor kept for the same open file description
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 
+#include "wrappers/stdio-read.h"
 #include "wrappers/wrap.h"
 
 /* True when the runtime must look at `fd` before it is closed: the caller
@@ -179,27 +183,28 @@ static int stream_fd(FILE *stream)
 
 void green__stream_closing(FILE *stream)
 {
+    green__stdio_wait_idle(stream);
     release_hidden(stream_fd(stream));
 }
 
 GREEN_WRAP int fclose(FILE *stream)
 {
     green__ensure_init();
-    release_hidden(stream_fd(stream));
+    green__stream_closing(stream);
     return green__real.fclose(stream);
 }
 
 GREEN_WRAP FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
     green__ensure_init();
-    release_hidden(stream_fd(stream));
+    green__stream_closing(stream);
     return green__real.freopen(path, mode, stream);
 }
 
 GREEN_WRAP FILE *freopen64(const char *path, const char *mode, FILE *stream)
 {
     green__ensure_init();
-    release_hidden(stream_fd(stream));
+    green__stream_closing(stream);
     return green__real.freopen64(path, mode, stream);
 }
 

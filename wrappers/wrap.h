@@ -51,8 +51,9 @@ static inline long green__wrap_ret(long r, int entry_errno)
     return r;
 }
 
-/* glibc is about to close `stream`'s fd itself (fclose, pclose): move
- * the waiters off it and forget what is known of it (wrappers/fd.c). */
+/* glibc is about to close `stream`'s fd itself (fclose, freopen, pclose):
+ * wait until no other green thread is inside a stdio read of it, move the
+ * waiters off its fd and forget what is known of it (wrappers/fd.c). */
 void green__stream_closing(FILE *stream);
 
 /* Around a call that starts a new program (exec, posix_spawn): the kernel

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* What the stdio read wrappers (wrappers/stdio-read.c) lend the scanf
+ * wrappers (wrappers/stdio-scan.c): a refill of a FILE that waits first,
+ * and the FILE lock held across that wait; and the closers of a FILE
+ * (wrappers/fd.c): a wait until no read of it is under way.
+ */
+#ifndef GREEN_WRAPPERS_STDIO_READ_H
+#define GREEN_WRAPPERS_STDIO_READ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Bytes `f` holds in its buffer, counting the main get area that follows
+ * an ungetc backup area. Any. */
+size_t green__stdio_buffered(const FILE *f);
+
+/* Lock `f` for a whole call when `locking` (the calls without _unlocked)
+ * and the program did not take over its locking: the runtime's FILE lock,
+ * held across parks, then glibc's, which green__stdio_uflow lets go of
+ * while it parks. Green thread with green__may_park(). */
+void green__stdio_lock(FILE *f, bool locking);
+void green__stdio_unlock(FILE *f, bool locking);
+
+/* __uflow of `f` (the next byte, consumed, or EOF with glibc's flags and
+ * errno) after waiting, parked, until its one read would not block; a
+ * signal or SO_RCVTIMEO ending the wait fails it as the read would have.
+ * `f` locked as `locking` says. Green thread with green__may_park(). */
+int green__stdio_uflow(FILE *f, bool locking);
+
+/* True when reading `fd` can block: a pipe, FIFO, socket or character
+ * device the program did not make non-blocking. errno is kept. Any. */
+bool green__stdio_fd_can_block(int fd);
+
+/* Wait, as glibc's fclose, freopen and pclose wait for the FILE lock,
+ * until no other green thread is inside a stdio read of `f`, which would
+ * otherwise wake to a FILE closed and freed under it. Any: returns at
+ * once unless green__may_park(); may park. errno is kept. */
+void green__stdio_wait_idle(FILE *f);
+
+#endif
