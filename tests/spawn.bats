@@ -38,3 +38,12 @@ load helpers
         assert_equal "$max" 1
     done
 }
+
+@test "spawn: system, popen and pclose from several threads match native, and their waits let other threads run" {
+    compare_transcripts shell-calls
+    assert_success
+    assert_line "ticker advanced during system: yes"
+    assert_line "ticker advanced while reading popen: yes"
+    assert_line "thread 5 system: exited 15"
+    assert_line "pclose first while the second runs: exited 0"
+}
