@@ -4,7 +4,12 @@
  * copied (never on the region being copied). It runs the run queue; when it
  * is empty it runs the private libev loop until an fd or timer makes a
  * thread runnable. Between long bursts of runnable threads it polls libev
- * without blocking, so I/O waiters are not starved by busy threads. Signals
+ * without blocking, so I/O waiters are not starved by busy threads: after
+ * POLL_EVERY dispatches, or after one round of the run queue when it is
+ * longer, so that every queued thread has had its turn (a poll reports
+ * again each queued thread's fd that is still ready, so polling more
+ * often than once a round would hand libev the same events over and
+ * over: with 10,000 connections, most of the hub's time). Signals
  * that arrived while it could not act (hub/signal.c) are handed out first.
  */
 #include "config.h"
@@ -40,7 +45,7 @@ __attribute__((noreturn))
 static void hub_main(void *unused)
 {
     (void)unused;
-    unsigned since_poll = 0;
+    unsigned since_poll = 0, round = POLL_EVERY;
     for (;;) {
         if (green__signal_queued) {
             green__signal_drain();
@@ -48,13 +53,18 @@ static void hub_main(void *unused)
         struct green__thread *t = green__sched_next();
         if (t != NULL) {
             run(t);
-            if (++since_poll >= POLL_EVERY) {
+            if (++since_poll >= round) {
                 since_poll = 0;
                 green__loop_run(false);
+                round = green__sched_queued();
+                if (round < POLL_EVERY) {
+                    round = POLL_EVERY;
+                }
             }
             continue;
         }
         since_poll = 0;
+        round = POLL_EVERY;
         /* Nothing runnable: wait for an fd, a deadline or a wake-up from
          * another kernel thread. A deadlocked program sleeps here forever,
          * as it would natively (signals still get through). */

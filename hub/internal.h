@@ -231,6 +231,9 @@ bool green__sched_finished(const struct green__thread *t);
 /* True when no thread is runnable. Hub only. */
 bool green__sched_idle(void);
 
+/* How many threads are on the run queue. Green kernel thread. */
+unsigned green__sched_queued(void);
+
 /* The thread object behind a pthread_t, or NULL if it is not ours. */
 struct green__thread *green__sched_lookup(pthread_t th);
 

@@ -32,6 +32,7 @@ static int next_id = 0x40000000;    /* above every kernel tid (pid_max) */
 
 static struct {
     struct green__thread *head, *tail;
+    unsigned len;
 } runq;
 
 /* Every live thread, main first: where a process-directed signal looks
@@ -221,12 +222,14 @@ void green__sched_ready(struct green__thread *t)
         runq.head = t;
     }
     runq.tail = t;
+    runq.len++;
 }
 
 struct green__thread *green__sched_next(void)
 {
     struct green__thread *t = runq.head;
     if (t) {
+        runq.len--;
         runq.head = t->runq_next;
         if (runq.head == NULL) {
             runq.tail = NULL;
@@ -238,6 +241,11 @@ struct green__thread *green__sched_next(void)
 bool green__sched_idle(void)
 {
     return runq.head == NULL;
+}
+
+unsigned green__sched_queued(void)
+{
+    return runq.len;
 }
 
 void green__sched_block(void)

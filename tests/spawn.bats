@@ -29,7 +29,7 @@ load helpers
             "$GREEN_SRCDIR/tests/progs/py-subprocess.py"
         max=0
         while kill -0 "$BG_PID" 2>/dev/null; do
-            n=$(proc_threads "$BG_PID")
+            n=$(proc_threads "$BG_PID" 2>/dev/null) || break  # it ended
             [[ -n $n ]] && ((n > max)) && max=$n
             sleep 0.02
         done
