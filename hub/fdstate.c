@@ -99,7 +99,7 @@ static void unref(int fd)
     if (--r->refs == 0) {
         r->kept = false;
         const int saved = errno;
-        green__real.close(fd);
+        GREEN_REAL_FN(close)(fd);
         errno = saved;
     }
 }
@@ -213,7 +213,7 @@ void green__fdstate_release(int fd)
     const int keep = keep_fd(fd);
     struct fdrec *k = keep >= 0 ? rec_grow(keep) : NULL;
     if (keep >= 0 && k == NULL) {
-        green__real.close(keep);
+        GREEN_REAL_FN(close)(keep);
     }
     const int to = k != NULL ? keep : -1;
     if (k != NULL) {

@@ -86,12 +86,12 @@ static void pool_reset(void)
 
 static void lock(void)
 {
-    green__real.pthread_mutex_lock(&pool.lock);
+    GREEN_REAL_FN(pthread_mutex_lock)(&pool.lock);
 }
 
 static void unlock(void)
 {
-    green__real.pthread_mutex_unlock(&pool.lock);
+    GREEN_REAL_FN(pthread_mutex_unlock)(&pool.lock);
 }
 
 /* The next queued job, or NULL. With the lock held. */
@@ -118,7 +118,7 @@ static struct job *await_job(void)
     struct job *j;
     while ((j = take()) == NULL) {
         pool.idle++;
-        const int r = green__real.pthread_cond_timedwait(&pool.work,
+        const int r = GREEN_REAL_FN(pthread_cond_timedwait)(&pool.work,
                                                          &pool.lock, &until);
         pool.idle--;
         if (r == ETIMEDOUT && pool.head == NULL) {
@@ -169,7 +169,7 @@ static int helper_start(void)
         struct green__thread *self = green__sched.current;
         pthread_t th;
         green__tls_home(self);
-        r = green__real.pthread_create(&th, &attr, helper_main, NULL);
+        r = GREEN_REAL_FN(pthread_create)(&th, &attr, helper_main, NULL);
         green__tls_away(self);
     }
     pthread_attr_destroy(&attr);
@@ -196,7 +196,7 @@ static int submit(struct job *j)
         pool.helpers++;             /* counted before it runs */
     }
     if (pool.idle > 0) {
-        green__real.pthread_cond_signal(&pool.work);
+        GREEN_REAL_FN(pthread_cond_signal)(&pool.work);
     }
     unlock();
     if (!more) {

@@ -86,7 +86,7 @@ static void child_after_fork(void)
         sigset_t mask;
         sigemptyset(&mask);
         memcpy(&mask, &green__sched.current->sigmask, sizeof(uint64_t));
-        green__real.pthread_sigmask(SIG_SETMASK, &mask, NULL);
+        GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, &mask, NULL);
     }
     green__kthread_role = -1;
     GREEN_DEBUG("fork: the child (pid %d) runs natively\n", (int)getpid());
@@ -128,7 +128,7 @@ int green__sched_activate(void)
     if (green__tls_init(&main_thread) < 0) {
         GREEN_DEBUG("no memory to track TLS: __thread values are shared\n");
     }
-    main_handle = green__real.pthread_self();
+    main_handle = GREEN_REAL_FN(pthread_self)();
     green__signal_activate(&main_thread);
     green__sched.current = &main_thread;
     green__sched.live = 1;

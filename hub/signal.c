@@ -94,7 +94,7 @@ static void sync_kernel_mask(void)
         kernel_mask = m;
         sigset_t s;
         set_of(&s, m);
-        green__real.pthread_sigmask(SIG_SETMASK, &s, NULL);
+        GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, &s, NULL);
     }
 }
 
@@ -130,7 +130,7 @@ void green__signal_exec_begin(const struct green__thread *self)
     if (counted > 0 && self->sigmask != kernel_mask) {
         sigset_t s;
         set_of(&s, self->sigmask);
-        green__real.pthread_sigmask(SIG_SETMASK, &s, NULL);
+        GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, &s, NULL);
     }
 }
 
@@ -139,14 +139,14 @@ void green__signal_exec_end(const struct green__thread *self)
     if (counted > 0 && self->sigmask != kernel_mask) {
         sigset_t s;
         set_of(&s, kernel_mask);
-        green__real.pthread_sigmask(SIG_SETMASK, &s, NULL);
+        GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, &s, NULL);
     }
 }
 
 void green__signal_activate(struct green__thread *main_thread)
 {
     sigset_t s;
-    green__real.pthread_sigmask(SIG_SETMASK, NULL, &s);
+    GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, NULL, &s);
     self_pid = getpid();
     kernel_tid = (pid_t)syscall(SYS_gettid);
     main_thread->sigmask = word_of(&s) & ~UNBLOCKABLE;
@@ -486,7 +486,7 @@ int green__signal_action(int sig, const struct sigaction *act,
                          struct sigaction *old)
 {
     if (sig < 1 || sig > NSIGS || sig == 32 || sig == 33 || act == NULL) {
-        const int r = green__real.sigaction(sig, act, old);
+        const int r = GREEN_REAL_FN(sigaction)(sig, act, old);
         if (r == 0 && old != NULL && sig >= 1 && sig <= NSIGS
             && old->sa_sigaction == trampoline) {
             old->sa_sigaction = actions[sig].sa_sigaction;
@@ -504,7 +504,7 @@ int green__signal_action(int sig, const struct sigaction *act,
         k.sa_sigaction = trampoline;
         k.sa_flags |= SA_SIGINFO;
     }
-    if (green__real.sigaction(sig, &k, old) != 0) {
+    if (GREEN_REAL_FN(sigaction)(sig, &k, old) != 0) {
         const int err = errno;
         actions[sig] = prev;
         return -err;
@@ -523,7 +523,7 @@ int green__signal_send(struct green__thread *t, const siginfo_t *info)
 {
     const int sig = info->si_signo;
     struct sigaction k;
-    if (green__real.sigaction(sig, NULL, &k) != 0) {
+    if (GREEN_REAL_FN(sigaction)(sig, NULL, &k) != 0) {
         return errno;
     }
     if (k.sa_handler == SIG_IGN) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Process-wide start-up and shut-down of libgreen: the once-only lazy
- * initialisation that the first wrapper call runs (resolving the real
- * functions costs a dlsym each, so a process that never calls one, like
- * most commands a shell runs, pays nothing but the loading),
+ * initialisation that the first wrapper call runs (reading the
+ * configuration; each real function is looked up when first needed,
+ * preload/real.h, so a process pays a dlsym only per function it calls),
  * the test for the kernel thread that runs green threads, the assert and log
  * helpers, and the LIBGREEN_STATS report at exit. Starting the hub is not
  * done here: that waits for the first pthread_create (hub/sched.c), so a
@@ -37,14 +37,13 @@ void green__init(void)
     int expected = 0;
     if (!__atomic_compare_exchange_n(&claimed, &expected, 1, false,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        /* Another kernel thread is loading the table: wait for it. */
+        /* Another kernel thread is reading the configuration: wait. */
         while (!__atomic_load_n(&green__ready, __ATOMIC_ACQUIRE)) {
             syscall(SYS_sched_yield);
         }
         return;
     }
     initialising = true;
-    green__real_load();
     green__config_load();
     __atomic_store_n(&green__ready, true, __ATOMIC_RELEASE);
     initialising = false;
@@ -84,7 +83,8 @@ void green__log(const char *fmt, ...)
     if (len >= sizeof buf) {
         len = sizeof buf - 1;
     }
-    /* Not green__real.write: this may run before the table is filled. */
+    /* Not the real write from the table: this may run before the runtime
+     * can look anything up. */
     const int saved = errno;
     (void)!syscall(SYS_write, 2, buf, len);
     errno = saved;

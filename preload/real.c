@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Fills green__real with the next definition of each wrapped function after
- * libgreen in the lookup order (normally glibc's), via dlsym(RTLD_NEXT).
+/* Finds the next definition of each wrapped function after libgreen in the
+ * lookup order (normally glibc's), via dlsym(RTLD_NEXT), the first time
+ * GREEN_REAL_FN asks for it, and keeps it in green__real.
  */
 #include "config.h"
 
@@ -24,10 +25,12 @@ static void *lookup(const char *name, void *ours)
     return fn;
 }
 
-void green__real_load(void)
-{
 #define GREEN_REAL(ret, name, params)                                      \
-    green__real.name = (ret (*) params)lookup(#name, (void *)&name);
+    ret (*green__real_resolve_##name(void)) params                         \
+    {                                                                      \
+        ret (*fn) params = (ret (*) params)lookup(#name, (void *)&name);   \
+        __atomic_store_n(&green__real.name, fn, __ATOMIC_RELAXED);         \
+        return fn;                                                         \
+    }
 #include "preload/real-list.h"
 #undef GREEN_REAL
-}

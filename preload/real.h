@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The table of the real libc functions behind every wrapper, generated from
  * preload/real-list.h. Inside libgreen, an interposed name is always called
- * as green__real.<name>(...), never by its plain name.
+ * as GREEN_REAL_FN(<name>)(...), never by its plain name.
  */
 #ifndef GREEN_PRELOAD_REAL_H
 #define GREEN_PRELOAD_REAL_H
@@ -70,8 +70,25 @@ struct green__real_table {
 
 extern struct green__real_table green__real;
 
-/* Fill green__real; aborts with a message if a function is missing or
- * resolves to libgreen itself. Called once by green__init. */
-void green__real_load(void);
+/* Look up the real `name` (dlsym(RTLD_NEXT)), store it in green__real and
+ * return it; aborts with a message if it is missing or resolves to
+ * libgreen itself. One per wrapped function, called by GREEN_REAL_FN. */
+#define GREEN_REAL(ret, name, params) \
+    ret (*green__real_resolve_##name(void)) params;
+#include "preload/real-list.h"
+#undef GREEN_REAL
+
+/* The real libc function behind wrapper `name`, looked up the first time
+ * it is needed: a process pays a dlsym only for the functions it calls
+ * (resolving all 180 at once cost a program like /bin/true, which calls
+ * just fclose, about 100 us). Any kernel thread: a race stores the same
+ * pointer twice. */
+#define GREEN_REAL_FN(name)                                                \
+    (__extension__({                                                       \
+        __typeof__(green__real.name) green_fn_ =                           \
+            __atomic_load_n(&green__real.name, __ATOMIC_RELAXED);          \
+        __builtin_expect(green_fn_ != NULL, 1)                             \
+            ? green_fn_ : green__real_resolve_##name();                    \
+    }))
 
 #endif

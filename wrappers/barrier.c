@@ -26,7 +26,7 @@ GREEN_WRAP int pthread_barrier_wait(pthread_barrier_t *barrier)
     green__ensure_init();
     struct glibc_barrier *b = (struct glibc_barrier *)barrier;
     if (!green__on_green_kthread() || b->shared != 0) {
-        return green__real.pthread_barrier_wait(barrier);
+        return GREEN_REAL_FN(pthread_barrier_wait)(barrier);
     }
     if (++b->current_round >= b->count) {
         b->current_round = 0;

@@ -37,7 +37,7 @@ GREEN_WRAP int execve(const char *path, char *const argv[],
 {
     green__ensure_init();
     green__spawn_mask_begin();
-    const int r = green__real.execve(path, argv, envp);
+    const int r = GREEN_REAL_FN(execve)(path, argv, envp);
     green__spawn_mask_end();
     return r;
 }
@@ -46,7 +46,7 @@ GREEN_WRAP int execv(const char *path, char *const argv[])
 {
     green__ensure_init();
     green__spawn_mask_begin();
-    const int r = green__real.execv(path, argv);
+    const int r = GREEN_REAL_FN(execv)(path, argv);
     green__spawn_mask_end();
     return r;
 }
@@ -55,7 +55,7 @@ GREEN_WRAP int execvp(const char *file, char *const argv[])
 {
     green__ensure_init();
     green__spawn_mask_begin();
-    const int r = green__real.execvp(file, argv);
+    const int r = GREEN_REAL_FN(execvp)(file, argv);
     green__spawn_mask_end();
     return r;
 }
@@ -65,7 +65,7 @@ GREEN_WRAP int execvpe(const char *file, char *const argv[],
 {
     green__ensure_init();
     green__spawn_mask_begin();
-    const int r = green__real.execvpe(file, argv, envp);
+    const int r = GREEN_REAL_FN(execvpe)(file, argv, envp);
     green__spawn_mask_end();
     return r;
 }
@@ -74,7 +74,7 @@ GREEN_WRAP int fexecve(int fd, char *const argv[], char *const envp[])
 {
     green__ensure_init();
     green__spawn_mask_begin();
-    const int r = green__real.fexecve(fd, argv, envp);
+    const int r = GREEN_REAL_FN(fexecve)(fd, argv, envp);
     green__spawn_mask_end();
     return r;
 }
@@ -84,7 +84,7 @@ GREEN_WRAP int execveat(int dirfd, const char *path, char *const argv[],
 {
     green__ensure_init();
     green__spawn_mask_begin();
-    const int r = green__real.execveat(dirfd, path, argv, envp, flags);
+    const int r = GREEN_REAL_FN(execveat)(dirfd, path, argv, envp, flags);
     green__spawn_mask_end();
     return r;
 }

@@ -44,14 +44,14 @@ GREEN_WRAP int close(int fd)
     green__ensure_init();
     green__fdcache_forget(fd);
     if (__builtin_expect(!must_look(fd), 1)) {
-        return green__real.close(fd);
+        return GREEN_REAL_FN(close)(fd);
     }
     if (green__fdstate_private(fd)) {
         errno = EBADF;
         return -1;
     }
     green__fdstate_release(fd);
-    return green__real.close(fd);
+    return GREEN_REAL_FN(close)(fd);
 }
 
 /* dup2/dup3 onto `newfd`: 0 to go on with the real call, or -errno. */
@@ -83,7 +83,7 @@ GREEN_WRAP int dup2(int oldfd, int newfd)
         }
         errno = entry_errno;
     }
-    return green__real.dup2(oldfd, newfd);
+    return GREEN_REAL_FN(dup2)(oldfd, newfd);
 }
 
 GREEN_WRAP int dup3(int oldfd, int newfd, int flags)
@@ -99,7 +99,7 @@ GREEN_WRAP int dup3(int oldfd, int newfd, int flags)
         }
         errno = entry_errno;
     }
-    return green__real.dup3(oldfd, newfd, flags);
+    return GREEN_REAL_FN(dup3)(oldfd, newfd, flags);
 }
 
 /* close_range(lo, hi, flags) on the program's fds only: the real call on
@@ -111,7 +111,7 @@ static int close_pieces(unsigned lo, unsigned hi, unsigned flags)
         const int p = green__fdstate_next_private(lo, hi);
         const unsigned end = p < 0 ? hi : (unsigned)p - 1;
         if (p < 0 || (unsigned)p > lo) {
-            if (green__real.close_range(lo, end, flags) != 0) {
+            if (GREEN_REAL_FN(close_range)(lo, end, flags) != 0) {
                 return green__neg_errno();
             }
             flags &= ~CLOSE_RANGE_UNSHARE;      /* unshared once is enough */
@@ -131,7 +131,7 @@ GREEN_WRAP int close_range(unsigned int lo, unsigned int hi, int flags)
         || lo > hi || (flags & CLOSE_RANGE_CLOEXEC)
         || (flags & ~CLOSE_RANGE_UNSHARE)) {
         /* Nothing closed (or only the kernel's EINVAL): no one to move. */
-        return green__real.close_range(lo, hi, flags);
+        return GREEN_REAL_FN(close_range)(lo, hi, flags);
     }
     const int entry_errno = errno;
     return (int)green__wrap_ret(close_pieces(lo, hi, (unsigned)flags),
@@ -144,7 +144,7 @@ GREEN_WRAP void closefrom(int lo)
     green__fdcache_forget_all();
     if (!green__on_green_kthread() || green__sched.current == NULL
         || lo < 0) {
-        green__real.closefrom(lo);
+        GREEN_REAL_FN(closefrom)(lo);
         return;
     }
     const int entry_errno = errno;
@@ -157,7 +157,7 @@ GREEN_WRAP void closefrom(int lo)
         for (int fd = lo; fd < last; fd++) {
             if (!green__fdstate_private(fd)) {
                 green__fdstate_release(fd);
-                green__real.close(fd);
+                GREEN_REAL_FN(close)(fd);
             }
         }
     }
@@ -191,21 +191,21 @@ GREEN_WRAP int fclose(FILE *stream)
 {
     green__ensure_init();
     green__stream_closing(stream);
-    return green__real.fclose(stream);
+    return GREEN_REAL_FN(fclose)(stream);
 }
 
 GREEN_WRAP FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
     green__ensure_init();
     green__stream_closing(stream);
-    return green__real.freopen(path, mode, stream);
+    return GREEN_REAL_FN(freopen)(path, mode, stream);
 }
 
 GREEN_WRAP FILE *freopen64(const char *path, const char *mode, FILE *stream)
 {
     green__ensure_init();
     green__stream_closing(stream);
-    return green__real.freopen64(path, mode, stream);
+    return GREEN_REAL_FN(freopen64)(path, mode, stream);
 }
 
 GREEN_WRAP int closedir(DIR *dir)
@@ -215,7 +215,7 @@ GREEN_WRAP int closedir(DIR *dir)
     const int fd = dirfd(dir);      /* glibc's closedir needs dir too */
     errno = saved;
     release_hidden(fd);
-    return green__real.closedir(dir);
+    return GREEN_REAL_FN(closedir)(dir);
 }
 
 /* Which fds are streams is glibc's secret: move the waiters of every fd.
@@ -227,13 +227,13 @@ GREEN_WRAP int fcloseall(void)
     if (green__on_green_kthread() && green__sched.current != NULL) {
         green__fdstate_release_range(0, ~0U);
     }
-    return green__real.fcloseall();
+    return GREEN_REAL_FN(fcloseall)();
 }
 
 GREEN_WRAP int epoll_create(int size)
 {
     green__ensure_init();
-    const int fd = green__real.epoll_create(size);
+    const int fd = GREEN_REAL_FN(epoll_create)(size);
     if (fd >= 0 && green__on_green_kthread()) {
         green__loop_note_fd(fd);
     }
@@ -243,7 +243,7 @@ GREEN_WRAP int epoll_create(int size)
 GREEN_WRAP int epoll_create1(int flags)
 {
     green__ensure_init();
-    const int fd = green__real.epoll_create1(flags);
+    const int fd = GREEN_REAL_FN(epoll_create1)(flags);
     if (fd >= 0 && green__on_green_kthread()) {
         green__loop_note_fd(fd);
     }

@@ -23,7 +23,7 @@
 GREEN_WRAP int socket(int domain, int type, int protocol)
 {
     green__ensure_init();
-    const int fd = green__real.socket(domain, type, protocol);
+    const int fd = GREEN_REAL_FN(socket)(domain, type, protocol);
     green__fdcache_made(fd, GREEN__FDC_SOCKET
                             | (type & SOCK_NONBLOCK ? GREEN__FDC_NONBLOCK : 0));
     return fd;
@@ -32,7 +32,7 @@ GREEN_WRAP int socket(int domain, int type, int protocol)
 GREEN_WRAP int socketpair(int domain, int type, int protocol, int sv[2])
 {
     green__ensure_init();
-    const int r = green__real.socketpair(domain, type, protocol, sv);
+    const int r = GREEN_REAL_FN(socketpair)(domain, type, protocol, sv);
     if (r == 0) {
         const unsigned bits = GREEN__FDC_SOCKET
             | (type & SOCK_NONBLOCK ? GREEN__FDC_NONBLOCK : 0);
@@ -45,7 +45,7 @@ GREEN_WRAP int socketpair(int domain, int type, int protocol, int sv[2])
 GREEN_WRAP int pipe2(int fds[2], int flags)
 {
     green__ensure_init();
-    const int r = green__real.pipe2(fds, flags);
+    const int r = GREEN_REAL_FN(pipe2)(fds, flags);
     if (r == 0) {
         const unsigned bits = GREEN__FDC_PIPE
             | (flags & O_NONBLOCK ? GREEN__FDC_NONBLOCK : 0);
@@ -84,7 +84,7 @@ GREEN_WRAP int fcntl(int fd, int cmd, ...)
     const long arg = va_arg(ap, long);
     va_end(ap);
     green__ensure_init();
-    const int r = green__real.fcntl(fd, cmd, arg);
+    const int r = GREEN_REAL_FN(fcntl)(fd, cmd, arg);
     after_fcntl(fd, cmd, arg, r);
     return r;
 }
@@ -99,7 +99,7 @@ GREEN_WRAP int ioctl(int fd, unsigned long request, ...)
     void *arg = va_arg(ap, void *);
     va_end(ap);
     green__ensure_init();
-    const int r = green__real.ioctl(fd, request, arg);
+    const int r = GREEN_REAL_FN(ioctl)(fd, request, arg);
     if (r >= 0 && request == FIONBIO) {
         /* The kernel read *arg without fault. */
         green__fdcache_update(fd, GREEN__FDC_NONBLOCK,
@@ -112,7 +112,7 @@ GREEN_WRAP int setsockopt(int fd, int level, int name, const void *val,
                           socklen_t len)
 {
     green__ensure_init();
-    const int r = green__real.setsockopt(fd, level, name, val, len);
+    const int r = GREEN_REAL_FN(setsockopt)(fd, level, name, val, len);
     if (r == 0 && level == SOL_SOCKET
         && (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW
             || name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)) {
@@ -129,7 +129,7 @@ GREEN_WRAP int setsockopt(int fd, int level, int name, const void *val,
 GREEN_WRAP int dup(int fd)
 {
     green__ensure_init();
-    const int r = green__real.dup(fd);
+    const int r = GREEN_REAL_FN(dup)(fd);
     if (r >= 0) {
         green__fdcache_forget(fd);
         green__fdcache_forget(r);
@@ -145,7 +145,7 @@ GREEN_WRAP int posix_spawn(pid_t *pid, const char *path,
     green__ensure_init();
     green__fdcache_forget_all();
     green__spawn_mask_begin();
-    const int r = green__real.posix_spawn(pid, path, actions, attr, argv,
+    const int r = GREEN_REAL_FN(posix_spawn)(pid, path, actions, attr, argv,
                                           envp);
     green__spawn_mask_end();
     return r;
@@ -159,7 +159,7 @@ GREEN_WRAP int posix_spawnp(pid_t *pid, const char *file,
     green__ensure_init();
     green__fdcache_forget_all();
     green__spawn_mask_begin();
-    const int r = green__real.posix_spawnp(pid, file, actions, attr, argv,
+    const int r = GREEN_REAL_FN(posix_spawnp)(pid, file, actions, attr, argv,
                                            envp);
     green__spawn_mask_end();
     return r;
@@ -169,7 +169,7 @@ GREEN_WRAP pid_t _Fork(void)
 {
     green__ensure_init();
     green__fdcache_forget_all();
-    return green__real._Fork();
+    return GREEN_REAL_FN(_Fork)();
 }
 
 /* vfork's child borrows the parent's memory and stack, which a wrapper

@@ -16,7 +16,7 @@ GREEN_WRAP ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen)
 {
     green__ensure_init();
     if (nbytes > buflen) {
-        return green__real.__read_chk(fd, buf, nbytes, buflen);
+        return GREEN_REAL_FN(__read_chk)(fd, buf, nbytes, buflen);
     }
     return read(fd, buf, nbytes);
 }
@@ -26,7 +26,7 @@ GREEN_WRAP ssize_t __pread_chk(int fd, void *buf, size_t nbytes, off_t off,
 {
     green__ensure_init();
     if (nbytes > buflen) {
-        return green__real.__pread_chk(fd, buf, nbytes, off, buflen);
+        return GREEN_REAL_FN(__pread_chk)(fd, buf, nbytes, off, buflen);
     }
     return pread(fd, buf, nbytes, off);
 }
@@ -36,7 +36,7 @@ GREEN_WRAP ssize_t __pread64_chk(int fd, void *buf, size_t nbytes,
 {
     green__ensure_init();
     if (nbytes > buflen) {
-        return green__real.__pread64_chk(fd, buf, nbytes, off, buflen);
+        return GREEN_REAL_FN(__pread64_chk)(fd, buf, nbytes, off, buflen);
     }
     return pread64(fd, buf, nbytes, off);
 }
@@ -46,7 +46,7 @@ GREEN_WRAP ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen,
 {
     green__ensure_init();
     if (len > buflen) {
-        return green__real.__recv_chk(fd, buf, len, buflen, flags);
+        return GREEN_REAL_FN(__recv_chk)(fd, buf, len, buflen, flags);
     }
     return recv(fd, buf, len, flags);
 }
@@ -57,7 +57,7 @@ GREEN_WRAP ssize_t __recvfrom_chk(int fd, void *buf, size_t len,
 {
     green__ensure_init();
     if (len > buflen) {
-        return green__real.__recvfrom_chk(fd, buf, len, buflen, flags, addr,
+        return GREEN_REAL_FN(__recvfrom_chk)(fd, buf, len, buflen, flags, addr,
                                           alen);
     }
     return recvfrom(fd, buf, len, flags, addr, alen);
@@ -68,7 +68,7 @@ GREEN_WRAP int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout,
 {
     green__ensure_init();
     if (fdslen / sizeof *fds < nfds) {
-        return green__real.__poll_chk(fds, nfds, timeout, fdslen);
+        return GREEN_REAL_FN(__poll_chk)(fds, nfds, timeout, fdslen);
     }
     return poll(fds, nfds, timeout);
 }
@@ -79,7 +79,7 @@ GREEN_WRAP int __ppoll_chk(struct pollfd *fds, nfds_t nfds,
 {
     green__ensure_init();
     if (fdslen / sizeof *fds < nfds) {
-        return green__real.__ppoll_chk(fds, nfds, timeout, mask, fdslen);
+        return GREEN_REAL_FN(__ppoll_chk)(fds, nfds, timeout, mask, fdslen);
     }
     return ppoll(fds, nfds, timeout, mask);
 }

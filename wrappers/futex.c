@@ -85,7 +85,7 @@ static long futex_wake(uint32_t *uaddr, int op, int n, uint32_t bits)
     long woken = green__lot_wake_bits(uaddr, want, bits);
     if (woken < (long)want) {
         /* Waiters in other kernel threads or processes. */
-        const long r = green__real.syscall(SYS_futex, uaddr, op,
+        const long r = GREEN_REAL_FN(syscall)(SYS_futex, uaddr, op,
                                            (int)(want - woken), NULL, NULL,
                                            bits);
         if (r > 0) {
@@ -193,7 +193,7 @@ GREEN_WRAP long syscall(long number, ...)
     if (changes_fds(number)) {
         green__fdcache_forget_all();
     }
-    const long r = green__real.syscall(number, a[0], a[1], a[2], a[3], a[4],
+    const long r = GREEN_REAL_FN(syscall)(number, a[0], a[1], a[2], a[3], a[4],
                                        a[5]);
     if (number == SYS_futex && r >= 0 && !green__on_green_kthread()) {
         /* A wake from another kernel thread: green waiters are in the lot

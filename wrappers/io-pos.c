@@ -44,8 +44,8 @@ static int wait_pos(int *fdp, short events, off_t off)
         /* A zero-length transfer never reaches the driver: 0 when the fd
          * takes positional I/O, else the error the real call gives. */
         const ssize_t probe = events == POLLIN
-            ? green__real.preadv(fd, NULL, 0, off)
-            : green__real.pwritev(fd, NULL, 0, off);
+            ? GREEN_REAL_FN(preadv)(fd, NULL, 0, off)
+            : GREEN_REAL_FN(pwritev)(fd, NULL, 0, off);
         if (probe < 0 || !green__fd_must_wait(fd, events)) {
             break;
         }
@@ -72,7 +72,7 @@ GREEN_WRAP ssize_t pread(int fd, void *buf, size_t count, off_t off)
     if (pos_wait(&fd, POLLIN, count, off) < 0) {
         return green__wrap_ret(-EINTR, errno);
     }
-    return green__real.pread(fd, buf, count, off);
+    return GREEN_REAL_FN(pread)(fd, buf, count, off);
 }
 
 GREEN_WRAP ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
@@ -81,7 +81,7 @@ GREEN_WRAP ssize_t pwrite(int fd, const void *buf, size_t count, off_t off)
     if (pos_wait(&fd, POLLOUT, count, off) < 0) {
         return green__wrap_ret(-EINTR, errno);
     }
-    return green__real.pwrite(fd, buf, count, off);
+    return GREEN_REAL_FN(pwrite)(fd, buf, count, off);
 }
 
 GREEN_WRAP ssize_t preadv(int fd, const struct iovec *iov, int cnt,
@@ -91,7 +91,7 @@ GREEN_WRAP ssize_t preadv(int fd, const struct iovec *iov, int cnt,
     if (pos_wait(&fd, POLLIN, cnt > 0 ? (size_t)cnt : 0, off) < 0) {
         return green__wrap_ret(-EINTR, errno);
     }
-    return green__real.preadv(fd, iov, cnt, off);
+    return GREEN_REAL_FN(preadv)(fd, iov, cnt, off);
 }
 
 GREEN_WRAP ssize_t pwritev(int fd, const struct iovec *iov, int cnt,
@@ -101,7 +101,7 @@ GREEN_WRAP ssize_t pwritev(int fd, const struct iovec *iov, int cnt,
     if (pos_wait(&fd, POLLOUT, cnt > 0 ? (size_t)cnt : 0, off) < 0) {
         return green__wrap_ret(-EINTR, errno);
     }
-    return green__real.pwritev(fd, iov, cnt, off);
+    return GREEN_REAL_FN(pwritev)(fd, iov, cnt, off);
 }
 
 /* The *64 names: the same functions on LP64 (see the assertion above). */
@@ -181,8 +181,8 @@ static ssize_t v2_green(int fd, const struct iovec *iov, int cnt, off_t off,
     if (route < 0) {
         return green__wrap_ret(route, entry_errno);
     }
-    return events == POLLIN ? green__real.preadv2(fd, iov, cnt, off, flags)
-                            : green__real.pwritev2(fd, iov, cnt, off, flags);
+    return events == POLLIN ? GREEN_REAL_FN(preadv2)(fd, iov, cnt, off, flags)
+                            : GREEN_REAL_FN(pwritev2)(fd, iov, cnt, off, flags);
 }
 
 GREEN_WRAP ssize_t preadv2(int fd, const struct iovec *iov, int cnt,
@@ -190,7 +190,7 @@ GREEN_WRAP ssize_t preadv2(int fd, const struct iovec *iov, int cnt,
 {
     green__ensure_init();
     if (!v2_may_park(cnt, flags)) {
-        return green__real.preadv2(fd, iov, cnt, off, flags);
+        return GREEN_REAL_FN(preadv2)(fd, iov, cnt, off, flags);
     }
     return v2_green(fd, iov, cnt, off, flags, POLLIN);
 }
@@ -200,7 +200,7 @@ GREEN_WRAP ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
 {
     green__ensure_init();
     if (!v2_may_park(cnt, flags)) {
-        return green__real.pwritev2(fd, iov, cnt, off, flags);
+        return GREEN_REAL_FN(pwritev2)(fd, iov, cnt, off, flags);
     }
     return v2_green(fd, iov, cnt, off, flags, POLLOUT);
 }

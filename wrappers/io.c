@@ -48,7 +48,7 @@ static int wait_for(int fd, short events)
 static ssize_t read_nowait(int *fdp, const struct iovec *iov, int cnt)
 {
     for (;;) {
-        const ssize_t r = green__real.preadv2(*fdp, iov, cnt, -1,
+        const ssize_t r = GREEN_REAL_FN(preadv2)(*fdp, iov, cnt, -1,
                                               RWF_NOWAIT);
         if (r >= 0) {
             return r;
@@ -81,7 +81,7 @@ static ssize_t readv_other(int fd, const struct iovec *iov, int cnt)
     if (fd < 0) {
         return fd;
     }
-    const ssize_t w = green__real.readv(fd, iov, cnt);
+    const ssize_t w = GREEN_REAL_FN(readv)(fd, iov, cnt);
     return w < 0 ? green__neg_errno() : w;
 }
 
@@ -90,7 +90,7 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
     green__ensure_init();
     /* Zero bytes never wait (pipe_read returns 0 at once). */
     if (!green__may_park() || count == 0) {
-        return green__real.read(fd, buf, count);
+        return GREEN_REAL_FN(read)(fd, buf, count);
     }
     const int entry_errno = errno;
     int64_t deadline = GREEN__NO_DEADLINE_YET;
@@ -100,7 +100,7 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
         return green__wrap_ret(readv_other(fd, &v, 1), entry_errno);
     }
     for (;;) {
-        r = green__real.recv(fd, buf, count, MSG_DONTWAIT);
+        r = GREEN_REAL_FN(recv)(fd, buf, count, MSG_DONTWAIT);
         if (r >= 0) {
             break;
         }
@@ -132,7 +132,7 @@ static ssize_t write_nowait(int *fdp, struct iovec *iov, size_t cnt,
 {
     size_t done = 0;
     while (done < total) {
-        const ssize_t r = green__real.pwritev2(*fdp, iov, (int)cnt, -1,
+        const ssize_t r = GREEN_REAL_FN(pwritev2)(*fdp, iov, (int)cnt, -1,
                                                RWF_NOWAIT);
         if (r >= 0) {
             done += (size_t)r;
@@ -152,7 +152,7 @@ static ssize_t write_nowait(int *fdp, struct iovec *iov, size_t cnt,
             && !green__fd_must_wait(*fdp, POLLOUT)) {
             /* Ready, yet it would block (a file system): the real,
              * blocking write does the rest. */
-            const ssize_t w = green__real.writev(*fdp, iov, (int)cnt);
+            const ssize_t w = GREEN_REAL_FN(writev)(*fdp, iov, (int)cnt);
             return w >= 0 ? (ssize_t)(done + (size_t)w)
                           : done ? (ssize_t)done : green__neg_errno();
         }
@@ -188,7 +188,7 @@ static ssize_t writev_other(int fd, const struct iovec *iov, int cnt,
         if (fd < 0) {
             return fd;
         }
-        r = green__real.writev(fd, iov, cnt);   /* EFAULT for a bad array */
+        r = GREEN_REAL_FN(writev)(fd, iov, cnt);   /* EFAULT for a bad array */
         r = r < 0 ? green__neg_errno() : r;
     }
     return r;
@@ -218,7 +218,7 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
     if (c != 0) {
         /* A bad pointer (EFAULT) or too many iovecs (EMSGSIZE): the
          * kernel answers at once. */
-        const ssize_t r = green__real.sendmsg(fd, msg, flags);
+        const ssize_t r = GREEN_REAL_FN(sendmsg)(fd, msg, flags);
         return r < 0 ? green__neg_errno() : r;
     }
     m.msg_iov = copy;
@@ -227,7 +227,7 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     ssize_t result;
     for (;;) {
-        const ssize_t r = green__real.sendmsg(fd, &m, flags | MSG_DONTWAIT);
+        const ssize_t r = GREEN_REAL_FN(sendmsg)(fd, &m, flags | MSG_DONTWAIT);
         if (r >= 0) {
             done += (size_t)r;
             left -= (size_t)r;
@@ -260,7 +260,7 @@ GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
 {
     green__ensure_init();
     if (!green__may_park() || count == 0) {
-        return green__real.write(fd, buf, count);
+        return GREEN_REAL_FN(write)(fd, buf, count);
     }
     const int entry_errno = errno;
     const struct iovec v = { .iov_base = (void *)buf, .iov_len = count };
@@ -294,7 +294,7 @@ GREEN_WRAP ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 {
     green__ensure_init();
     if (!green__may_park() || iovcnt <= 0 || iovcnt > IOV_MAX) {
-        return green__real.readv(fd, iov, iovcnt);
+        return GREEN_REAL_FN(readv)(fd, iov, iovcnt);
     }
     const int entry_errno = errno;
     return green__wrap_ret(green__readv(fd, iov, iovcnt), entry_errno);
@@ -314,7 +314,7 @@ GREEN_WRAP ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
     green__ensure_init();
     if (!green__may_park() || iovcnt <= 0 || iovcnt > IOV_MAX) {
-        return green__real.writev(fd, iov, iovcnt);
+        return GREEN_REAL_FN(writev)(fd, iov, iovcnt);
     }
     const int entry_errno = errno;
     return green__wrap_ret(green__writev(fd, iov, iovcnt), entry_errno);

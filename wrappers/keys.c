@@ -47,7 +47,7 @@ GREEN_WRAP int pthread_key_create(pthread_key_t *key,
                                   void (*destructor)(void *))
 {
     green__ensure_init();
-    const int r = green__real.pthread_key_create(key, destructor);
+    const int r = GREEN_REAL_FN(pthread_key_create)(key, destructor);
     if (r == 0 && *key < KEYS) {
         keys[*key].gen++;
         keys[*key].used = true;
@@ -62,7 +62,7 @@ GREEN_WRAP int pthread_key_create(pthread_key_t *key,
 GREEN_WRAP int pthread_key_delete(pthread_key_t key)
 {
     green__ensure_init();
-    const int r = green__real.pthread_key_delete(key);
+    const int r = GREEN_REAL_FN(pthread_key_delete)(key);
     if (r == 0 && key < KEYS) {
         keys[key].gen++;
         keys[key].used = false;
@@ -76,7 +76,7 @@ GREEN_WRAP void *pthread_getspecific(pthread_key_t key)
     green__ensure_init();
     const struct green__thread *t = green_owner();
     if (t == NULL) {
-        return green__real.pthread_getspecific(key);
+        return GREEN_REAL_FN(pthread_getspecific)(key);
     }
     if (key >= t->nspecific || !keys[key].used
         || t->specific[key].gen != keys[key].gen) {
@@ -90,7 +90,7 @@ GREEN_WRAP int pthread_setspecific(pthread_key_t key, const void *value)
     green__ensure_init();
     struct green__thread *t = green_owner();
     if (t == NULL) {
-        return green__real.pthread_setspecific(key, value);
+        return GREEN_REAL_FN(pthread_setspecific)(key, value);
     }
     if (key >= KEYS || !keys[key].used) {
         return EINVAL;
@@ -116,7 +116,7 @@ GREEN_WRAP int __cxa_thread_atexit_impl(void (*func)(void *), void *obj,
     green__ensure_init();
     struct green__thread *t = green_owner();
     if (t == NULL) {
-        return green__real.__cxa_thread_atexit_impl(func, obj, dso);
+        return GREEN_REAL_FN(__cxa_thread_atexit_impl)(func, obj, dso);
     }
     struct green__tls_dtor *d = malloc(sizeof *d);
     GREEN_ASSERT(d != NULL, "out of memory registering a TLS destructor");

@@ -21,7 +21,7 @@ GREEN_WRAP int pthread_once(pthread_once_t *control, void (*init)(void))
 {
     green__ensure_init();
     if (!green__on_green_kthread()) {
-        return green__real.pthread_once(control, init);
+        return GREEN_REAL_FN(pthread_once)(control, init);
     }
     volatile int *state = (volatile int *)control;
     while (*state & ONCE_IN_PROGRESS && !(*state & ONCE_DONE)) {
@@ -32,7 +32,7 @@ GREEN_WRAP int pthread_once(pthread_once_t *control, void (*init)(void))
     }
     /* Nobody is running it: glibc's own pthread_once runs init() now,
      * without waiting, and resets the control if init() throws. */
-    const int r = green__real.pthread_once(control, init);
+    const int r = GREEN_REAL_FN(pthread_once)(control, init);
     green__lot_wake(control, UINT_MAX);
     return r;
 }

@@ -54,12 +54,12 @@ GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
     green__ensure_init();
     if (!green__may_park() || timeout == 0) {
-        return green__real.poll(fds, nfds, timeout);
+        return GREEN_REAL_FN(poll)(fds, nfds, timeout);
     }
     const int entry_errno = errno;
     const int64_t deadline = green__deadline_ms(timeout);
     for (;;) {
-        const int r = green__real.poll(fds, nfds, 0);
+        const int r = GREEN_REAL_FN(poll)(fds, nfds, 0);
         if (r != 0) {
             return r < 0 ? -1 : (int)green__wrap_ret(r, entry_errno);
         }
@@ -68,14 +68,14 @@ GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
             return (int)green__wrap_ret(p, entry_errno);   /* never restarts */
         }
         if (p == -ETIMEDOUT) {
-            return (int)green__wrap_ret(green__real.poll(fds, nfds, 0),
+            return (int)green__wrap_ret(GREEN_REAL_FN(poll)(fds, nfds, 0),
                                         entry_errno);
         }
         if (p == -ENOMEM) {
             /* No memory for the watchers: wait the correct, blocking way. */
             const int64_t left = deadline < 0 ? -1
                 : (deadline - green__now()) / 1000000;
-            return green__real.poll(fds, nfds, left < 0 && deadline >= 0
+            return GREEN_REAL_FN(poll)(fds, nfds, left < 0 && deadline >= 0
                                     ? 0 : (int)left);
         }
     }
@@ -91,7 +91,7 @@ static int ppoll_green(struct pollfd *fds, nfds_t nfds, int64_t deadline,
         if (wait_mask_interrupted(w)) {
             return -EINTR;
         }
-        const int r = green__real.ppoll(fds, nfds, &zero, NULL);
+        const int r = GREEN_REAL_FN(ppoll)(fds, nfds, &zero, NULL);
         if (r != 0) {
             return r < 0 ? green__neg_errno() : r;
         }
@@ -100,7 +100,7 @@ static int ppoll_green(struct pollfd *fds, nfds_t nfds, int64_t deadline,
             return p;
         }
         if (p == -ETIMEDOUT) {
-            const int last = green__real.ppoll(fds, nfds, &zero, NULL);
+            const int last = GREEN_REAL_FN(ppoll)(fds, nfds, &zero, NULL);
             return last < 0 ? green__neg_errno() : last;
         }
     }
@@ -115,7 +115,7 @@ GREEN_WRAP int ppoll(struct pollfd *fds, nfds_t nfds,
         && (green__peek(&ts, timeout, sizeof ts) != 0
             || !green__timespec_valid(&ts) || ts.tv_sec < 0
             || (ts.tv_sec == 0 && ts.tv_nsec == 0)))) {
-        return green__real.ppoll(fds, nfds, timeout, mask);
+        return GREEN_REAL_FN(ppoll)(fds, nfds, timeout, mask);
     }
     const int entry_errno = errno;
     struct wait_mask w;
@@ -143,7 +143,7 @@ static int epoll_green(int epfd, struct epoll_event *events, int max,
             r = -EINTR;
             break;
         }
-        r = green__real.epoll_pwait(epfd, events, max, 0, NULL);
+        r = GREEN_REAL_FN(epoll_pwait)(epfd, events, max, 0, NULL);
         if (r != 0) {
             r = r < 0 ? green__neg_errno() : r;
             break;
@@ -154,7 +154,7 @@ static int epoll_green(int epfd, struct epoll_event *events, int max,
             break;                          /* never restarts */
         }
         if (r == -ETIMEDOUT) {
-            r = green__real.epoll_pwait(epfd, events, max, 0, NULL);
+            r = GREEN_REAL_FN(epoll_pwait)(epfd, events, max, 0, NULL);
             r = r < 0 ? green__neg_errno() : r;
             break;
         }
@@ -168,7 +168,7 @@ GREEN_WRAP int epoll_wait(int epfd, struct epoll_event *events, int max,
 {
     green__ensure_init();
     if (!green__may_park() || timeout == 0) {
-        return green__real.epoll_wait(epfd, events, max, timeout);
+        return GREEN_REAL_FN(epoll_wait)(epfd, events, max, timeout);
     }
     return epoll_green(epfd, events, max, green__deadline_ms(timeout), NULL);
 }
@@ -178,7 +178,7 @@ GREEN_WRAP int epoll_pwait(int epfd, struct epoll_event *events, int max,
 {
     green__ensure_init();
     if (!green__may_park() || timeout == 0) {
-        return green__real.epoll_pwait(epfd, events, max, timeout, mask);
+        return GREEN_REAL_FN(epoll_pwait)(epfd, events, max, timeout, mask);
     }
     return epoll_green(epfd, events, max, green__deadline_ms(timeout), mask);
 }
@@ -194,7 +194,7 @@ GREEN_WRAP int epoll_pwait2(int epfd, struct epoll_event *events, int max,
             || !green__timespec_valid(&ts) || ts.tv_sec < 0
             || (ts.tv_sec == 0 && ts.tv_nsec == 0)))) {
         /* No waiting, or a bad timeout the kernel reports. */
-        return green__real.epoll_pwait2(epfd, events, max, timeout, mask);
+        return GREEN_REAL_FN(epoll_pwait2)(epfd, events, max, timeout, mask);
     }
     const int64_t deadline = timeout ? green__deadline_after(&ts) : -1;
     return epoll_green(epfd, events, max, deadline, mask);
@@ -300,7 +300,7 @@ static int sets_rescan(struct fd_sets *s, int nfds)
     if (fds == NULL) {
         return -ENOMEM;
     }
-    if (green__real.poll(fds, n, 0) < 0) {
+    if (GREEN_REAL_FN(poll)(fds, n, 0) < 0) {
         const int err = errno;
         free(fds);
         return -err;
@@ -342,7 +342,7 @@ static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
             break;
         }
         sets_restore(s);
-        r = green__real.pselect(nfds, s->set[0], s->set[1], s->set[2],
+        r = GREEN_REAL_FN(pselect)(nfds, s->set[0], s->set[1], s->set[2],
                                 &zero, NULL);
         if (r < 0 && errno == EBADF && woken) {
             r = sets_rescan(s, nfds);
@@ -361,7 +361,7 @@ static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
         }
         if (r == -ETIMEDOUT) {
             sets_restore(s);
-            r = green__real.pselect(nfds, s->set[0], s->set[1], s->set[2],
+            r = GREEN_REAL_FN(pselect)(nfds, s->set[0], s->set[1], s->set[2],
                                     &zero, NULL);
             if (r < 0 && errno == EBADF) {
                 r = sets_rescan(s, nfds);
@@ -384,13 +384,13 @@ GREEN_WRAP int select(int nfds, fd_set *readfds, fd_set *writefds,
         || (timeout != NULL
             && (green__peek(&tv, timeout, sizeof tv) != 0 || tv.tv_sec < 0
                 || tv.tv_usec < 0 || (tv.tv_sec == 0 && tv.tv_usec == 0)))) {
-        return green__real.select(nfds, readfds, writefds, exceptfds,
+        return GREEN_REAL_FN(select)(nfds, readfds, writefds, exceptfds,
                                   timeout);
     }
     struct fd_sets s = { .set = { readfds, writefds, exceptfds } };
     if (sets_save(&s, nfds) != 0) {
         sets_free(&s);
-        return green__real.select(nfds, readfds, writefds, exceptfds,
+        return GREEN_REAL_FN(select)(nfds, readfds, writefds, exceptfds,
                                   timeout);
     }
     const struct timespec rel = { .tv_sec = tv.tv_sec + tv.tv_usec / 1000000,
@@ -421,13 +421,13 @@ GREEN_WRAP int pselect(int nfds, fd_set *readfds, fd_set *writefds,
             && (green__peek(&ts, timeout, sizeof ts) != 0
                 || !green__timespec_valid(&ts) || ts.tv_sec < 0
                 || (ts.tv_sec == 0 && ts.tv_nsec == 0)))) {
-        return green__real.pselect(nfds, readfds, writefds, exceptfds,
+        return GREEN_REAL_FN(pselect)(nfds, readfds, writefds, exceptfds,
                                    timeout, mask);
     }
     struct fd_sets s = { .set = { readfds, writefds, exceptfds } };
     if (sets_save(&s, nfds) != 0) {
         sets_free(&s);
-        return green__real.pselect(nfds, readfds, writefds, exceptfds,
+        return GREEN_REAL_FN(pselect)(nfds, readfds, writefds, exceptfds,
                                    timeout, mask);
     }
     const int r = select_green(nfds, &s,

@@ -42,7 +42,7 @@ static long wait_green(wait_try try, void *req, pid_t pid, bool exits_only)
         if (pidfd >= 0) {
             p = green__park_fd(pidfd, GREEN__READ, -1);
             green__park_unlinger(green__sched.current);  /* before close */
-            green__real.close(pidfd);
+            GREEN_REAL_FN(close)(pidfd);
         } else {
             p = green__park_until(green__now() + backoff);
             if (backoff < MAX_BACKOFF_NS) {
@@ -65,7 +65,7 @@ struct wait4_req {
 static long try_wait4(void *arg)
 {
     const struct wait4_req *q = arg;
-    const pid_t r = green__real.wait4(q->pid, q->status, q->options | WNOHANG, q->usage);
+    const pid_t r = GREEN_REAL_FN(wait4)(q->pid, q->status, q->options | WNOHANG, q->usage);
     return r < 0 ? green__neg_errno() : r;
 }
 
@@ -85,7 +85,7 @@ GREEN_WRAP pid_t wait4(pid_t pid, int *status, int options,
 {
     green__ensure_init();
     if (!green__may_park() || (options & WNOHANG)) {
-        return green__real.wait4(pid, status, options, usage);
+        return GREEN_REAL_FN(wait4)(pid, status, options, usage);
     }
     return wait4_green(pid, status, options, usage);
 }
@@ -94,7 +94,7 @@ GREEN_WRAP pid_t waitpid(pid_t pid, int *status, int options)
 {
     green__ensure_init();
     if (!green__may_park() || (options & WNOHANG)) {
-        return green__real.waitpid(pid, status, options);
+        return GREEN_REAL_FN(waitpid)(pid, status, options);
     }
     return wait4_green(pid, status, options, NULL);
 }
@@ -103,7 +103,7 @@ GREEN_WRAP pid_t wait(int *status)
 {
     green__ensure_init();
     if (!green__may_park()) {
-        return green__real.wait(status);
+        return GREEN_REAL_FN(wait)(status);
     }
     return wait4_green(-1, status, 0, NULL);
 }
@@ -112,7 +112,7 @@ GREEN_WRAP pid_t wait3(int *status, int options, struct rusage *usage)
 {
     green__ensure_init();
     if (!green__may_park() || (options & WNOHANG)) {
-        return green__real.wait3(status, options, usage);
+        return GREEN_REAL_FN(wait3)(status, options, usage);
     }
     return wait4_green(-1, status, options, usage);
 }
@@ -130,7 +130,7 @@ static long try_waitid(void *arg)
     const struct waitid_req *q = arg;
     siginfo_t si;
     si.si_pid = 0;
-    if (green__real.waitid(q->idtype, q->id, &si, q->options | WNOHANG) != 0) {
+    if (GREEN_REAL_FN(waitid)(q->idtype, q->id, &si, q->options | WNOHANG) != 0) {
         return green__neg_errno();
     }
     if (si.si_pid == 0) {
@@ -146,7 +146,7 @@ GREEN_WRAP int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
     green__ensure_init();
     if (!green__may_park() || (options & WNOHANG)) {
-        return green__real.waitid(idtype, id, info, options);
+        return GREEN_REAL_FN(waitid)(idtype, id, info, options);
     }
     struct waitid_req q = { idtype, id, info, options };
     const int entry_errno = errno;

@@ -169,7 +169,7 @@ static void gai_run(void *arg)
     carried_give(&q->c);
     static struct addrinfo unset;
     q->res = &unset;
-    q->ret = green__real.getaddrinfo(q->node, q->service,
+    q->ret = GREEN_REAL_FN(getaddrinfo)(q->node, q->service,
                                      q->has_hints ? &q->hints : NULL,
                                      &q->res);
     q->res_set = q->res != &unset;
@@ -218,7 +218,7 @@ GREEN_WRAP int getaddrinfo(const char *node, const char *service,
     green__ensure_init();
     const int entry_errno = errno;
     if (!green__may_park() || gai_is_local(node, service, hints)) {
-        return green__real.getaddrinfo(node, service, hints, res);
+        return GREEN_REAL_FN(getaddrinfo)(node, service, hints, res);
     }
     struct gai_req *q = calloc(1, sizeof *q);
     if (q == NULL || !dup_arg(node, &q->node)
@@ -228,7 +228,7 @@ GREEN_WRAP int getaddrinfo(const char *node, const char *service,
             free(q);
         }
         errno = entry_errno;
-        return green__real.getaddrinfo(node, service, hints, res);
+        return GREEN_REAL_FN(getaddrinfo)(node, service, hints, res);
     }
     if (hints != NULL) {
         q->hints = *hints;          /* glibc reads only the four ints */
@@ -261,7 +261,7 @@ static void gni_run(void *arg)
 {
     struct gni_req *q = arg;
     carried_give(&q->c);
-    q->ret = green__real.getnameinfo(q->sap, q->salen, q->host.work,
+    q->ret = GREEN_REAL_FN(getnameinfo)(q->sap, q->salen, q->host.work,
                                      (socklen_t)q->host.len, q->serv.work,
                                      (socklen_t)q->serv.len, q->flags);
     carried_take(&q->c);
@@ -306,7 +306,7 @@ GREEN_WRAP int getnameinfo(const struct sockaddr *sa, socklen_t salen,
         || !gni_prepare(q, sa, salen, host, hostlen, serv, servlen, flags)) {
         free(q);
         errno = entry_errno;
-        return green__real.getnameinfo(sa, salen, host, hostlen, serv,
+        return GREEN_REAL_FN(getnameinfo)(sa, salen, host, hostlen, serv,
                                        servlen, flags);
     }
     offload(gni_run, &q->c, entry_errno);
@@ -349,25 +349,25 @@ static void hb_run(void *arg)
     int *herrp = &q->herr;
     switch (q->call) {
     case HB_NAME:
-        q->ret = green__real.gethostbyname(q->name);
+        q->ret = GREEN_REAL_FN(gethostbyname)(q->name);
         break;
     case HB_NAME2:
-        q->ret = green__real.gethostbyname2(q->name, q->af);
+        q->ret = GREEN_REAL_FN(gethostbyname2)(q->name, q->af);
         break;
     case HB_ADDR:
-        q->ret = green__real.gethostbyaddr(q->addrp, q->len, q->af);
+        q->ret = GREEN_REAL_FN(gethostbyaddr)(q->addrp, q->len, q->af);
         break;
     case HB_NAME_R:
-        q->rc = green__real.gethostbyname_r(q->name, ent, q->buf.work,
+        q->rc = GREEN_REAL_FN(gethostbyname_r)(q->name, ent, q->buf.work,
                                             q->buf.len, &q->result, herrp);
         break;
     case HB_NAME2_R:
-        q->rc = green__real.gethostbyname2_r(q->name, q->af, ent,
+        q->rc = GREEN_REAL_FN(gethostbyname2_r)(q->name, q->af, ent,
                                              q->buf.work, q->buf.len,
                                              &q->result, herrp);
         break;
     case HB_ADDR_R:
-        q->rc = green__real.gethostbyaddr_r(q->addrp, q->len, q->af, ent,
+        q->rc = GREEN_REAL_FN(gethostbyaddr_r)(q->addrp, q->len, q->af, ent,
                                             q->buf.work, q->buf.len,
                                             &q->result, herrp);
         break;
@@ -427,7 +427,7 @@ GREEN_WRAP struct hostent *gethostbyname(const char *name)
     if (!green__may_park()
         || (q = hb_new(HB_NAME, name, NULL, 0, 0)) == NULL) {
         errno = entry_errno;
-        return green__real.gethostbyname(name);
+        return GREEN_REAL_FN(gethostbyname)(name);
     }
     return hb_static(q, entry_errno);
 }
@@ -440,7 +440,7 @@ GREEN_WRAP struct hostent *gethostbyname2(const char *name, int af)
     if (!green__may_park()
         || (q = hb_new(HB_NAME2, name, NULL, 0, af)) == NULL) {
         errno = entry_errno;
-        return green__real.gethostbyname2(name, af);
+        return GREEN_REAL_FN(gethostbyname2)(name, af);
     }
     return hb_static(q, entry_errno);
 }
@@ -454,7 +454,7 @@ GREEN_WRAP struct hostent *gethostbyaddr(const void *addr, socklen_t len,
     if (!green__may_park()
         || (q = hb_new(HB_ADDR, NULL, addr, len, type)) == NULL) {
         errno = entry_errno;
-        return green__real.gethostbyaddr(addr, len, type);
+        return GREEN_REAL_FN(gethostbyaddr)(addr, len, type);
     }
     return hb_static(q, entry_errno);
 }
@@ -532,7 +532,7 @@ GREEN_WRAP int gethostbyname_r(const char *name, struct hostent *ret,
         || (rc = hb_reentrant(q, ret, buf, buflen, result, h_errnop,
                                  entry_errno)) < 0) {
         errno = entry_errno;
-        return green__real.gethostbyname_r(name, ret, buf, buflen, result,
+        return GREEN_REAL_FN(gethostbyname_r)(name, ret, buf, buflen, result,
                                            h_errnop);
     }
     return rc;
@@ -552,7 +552,7 @@ GREEN_WRAP int gethostbyname2_r(const char *name, int af,
         || (rc = hb_reentrant(q, ret, buf, buflen, result, h_errnop,
                                  entry_errno)) < 0) {
         errno = entry_errno;
-        return green__real.gethostbyname2_r(name, af, ret, buf, buflen,
+        return GREEN_REAL_FN(gethostbyname2_r)(name, af, ret, buf, buflen,
                                             result, h_errnop);
     }
     return rc;
@@ -572,7 +572,7 @@ GREEN_WRAP int gethostbyaddr_r(const void *addr, socklen_t len, int type,
         || (rc = hb_reentrant(q, ret, buf, buflen, result, h_errnop,
                                  entry_errno)) < 0) {
         errno = entry_errno;
-        return green__real.gethostbyaddr_r(addr, len, type, ret, buf,
+        return GREEN_REAL_FN(gethostbyaddr_r)(addr, len, type, ret, buf,
                                            buflen, result, h_errnop);
     }
     return rc;

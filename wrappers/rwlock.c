@@ -91,7 +91,7 @@ GREEN_WRAP int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
     green__ensure_init();
     if (!rwlock_is_ours(rw)) {
-        return green__real.pthread_rwlock_rdlock(rw);
+        return GREEN_REAL_FN(pthread_rwlock_rdlock)(rw);
     }
     return rdlock(rw, -1);
 }
@@ -100,7 +100,7 @@ GREEN_WRAP int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
     green__ensure_init();
     if (!rwlock_is_ours(rw)) {
-        return green__real.pthread_rwlock_wrlock(rw);
+        return GREEN_REAL_FN(pthread_rwlock_wrlock)(rw);
     }
     return wrlock(rw, -1);
 }
@@ -109,7 +109,7 @@ GREEN_WRAP int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
 {
     green__ensure_init();
     if (!rwlock_is_ours(rw)) {
-        return green__real.pthread_rwlock_tryrdlock(rw);
+        return GREEN_REAL_FN(pthread_rwlock_tryrdlock)(rw);
     }
     if (rw->__data.__cur_writer != 0
         || (prefers_writers(rw) && rw->__data.__writers > 0)) {
@@ -122,7 +122,7 @@ GREEN_WRAP int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
 {
     green__ensure_init();
     if (!rwlock_is_ours(rw)) {
-        return green__real.pthread_rwlock_trywrlock(rw);
+        return GREEN_REAL_FN(pthread_rwlock_trywrlock)(rw);
     }
     if (rw->__data.__cur_writer != 0 || rw->__data.__readers != 0) {
         return EBUSY;
@@ -135,7 +135,7 @@ GREEN_WRAP int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw,
 {
     green__ensure_init();
     if (!rwlock_is_ours(rw)) {
-        return green__real.pthread_rwlock_timedrdlock(rw, abstime);
+        return GREEN_REAL_FN(pthread_rwlock_timedrdlock)(rw, abstime);
     }
     return timed(rw, CLOCK_REALTIME, abstime, rdlock);
 }
@@ -145,7 +145,7 @@ GREEN_WRAP int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw,
 {
     green__ensure_init();
     if (!rwlock_is_ours(rw)) {
-        return green__real.pthread_rwlock_timedwrlock(rw, abstime);
+        return GREEN_REAL_FN(pthread_rwlock_timedwrlock)(rw, abstime);
     }
     return timed(rw, CLOCK_REALTIME, abstime, wrlock);
 }
@@ -156,7 +156,7 @@ GREEN_WRAP int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw,
 {
     green__ensure_init();
     if (!rwlock_is_ours(rw)) {
-        return green__real.pthread_rwlock_clockrdlock(rw, clock, abstime);
+        return GREEN_REAL_FN(pthread_rwlock_clockrdlock)(rw, clock, abstime);
     }
     return timed(rw, clock, abstime, rdlock);
 }
@@ -167,7 +167,7 @@ GREEN_WRAP int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw,
 {
     green__ensure_init();
     if (!rwlock_is_ours(rw)) {
-        return green__real.pthread_rwlock_clockwrlock(rw, clock, abstime);
+        return GREEN_REAL_FN(pthread_rwlock_clockwrlock)(rw, clock, abstime);
     }
     return timed(rw, clock, abstime, wrlock);
 }
@@ -176,7 +176,7 @@ GREEN_WRAP int pthread_rwlock_unlock(pthread_rwlock_t *rw)
 {
     green__ensure_init();
     if (!rwlock_is_ours(rw)) {
-        return green__real.pthread_rwlock_unlock(rw);
+        return GREEN_REAL_FN(pthread_rwlock_unlock)(rw);
     }
     if (rw->__data.__cur_writer != 0) {
         rw->__data.__cur_writer = 0;

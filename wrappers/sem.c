@@ -42,7 +42,7 @@ static bool sem_is_private(sem_t *sem)
 static int shared_wait(sem_t *sem, int64_t deadline)
 {
     int64_t pause = 1000000;
-    while (green__real.sem_trywait(sem) != 0) {
+    while (GREEN_REAL_FN(sem_trywait)(sem) != 0) {
         if (errno != EAGAIN) {
             return green__neg_errno();
         }
@@ -103,7 +103,7 @@ GREEN_WRAP int sem_wait(sem_t *sem)
 {
     green__ensure_init();
     if (!sem_is_ours(sem)) {
-        return green__real.sem_wait(sem);
+        return GREEN_REAL_FN(sem_wait)(sem);
     }
     const int entry_errno = errno;
     return (int)green__wrap_ret(sem_take(sem, -1), entry_errno);
@@ -113,7 +113,7 @@ GREEN_WRAP int sem_trywait(sem_t *sem)
 {
     green__ensure_init();
     if (!green__on_green_kthread() || !sem_is_private(sem)) {
-        return green__real.sem_trywait(sem);
+        return GREEN_REAL_FN(sem_trywait)(sem);
     }
     struct glibc_sem *s = as_glibc(sem);
     if ((s->data & SEM_VALUE_BITS) == 0) {
@@ -141,7 +141,7 @@ GREEN_WRAP int sem_timedwait(sem_t *sem, const struct timespec *abstime)
 {
     green__ensure_init();
     if (!sem_is_ours(sem)) {
-        return green__real.sem_timedwait(sem, abstime);
+        return GREEN_REAL_FN(sem_timedwait)(sem, abstime);
     }
     return timed_take(sem, CLOCK_REALTIME, abstime);
 }
@@ -151,7 +151,7 @@ GREEN_WRAP int sem_clockwait(sem_t *sem, clockid_t clock,
 {
     green__ensure_init();
     if (!sem_is_ours(sem)) {
-        return green__real.sem_clockwait(sem, clock, abstime);
+        return GREEN_REAL_FN(sem_clockwait)(sem, clock, abstime);
     }
     return timed_take(sem, clock, abstime);
 }
@@ -166,7 +166,7 @@ GREEN_WRAP int sem_post(sem_t *sem)
          * kernel threads the runtime did not make, counted in the high
          * word); green waiters are woken too, through the hub from
          * another kernel thread. */
-        const int r = green__real.sem_post(sem);
+        const int r = GREEN_REAL_FN(sem_post)(sem);
         if (r == 0 && sem_is_private(sem)) {
             if (green__on_green_kthread()) {
                 green__lot_wake(sem, 1);

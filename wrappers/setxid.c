@@ -14,34 +14,34 @@
 
 #include "wrappers/wrap.h"
 
-#define AT_HOME(call)                                                      \
+#define AT_HOME(name, args)                                                \
     do {                                                                   \
         green__ensure_init();                                              \
         if (!green__in_green_thread()) {                                   \
-            return green__real.call;                                       \
+            return GREEN_REAL_FN(name) args;                               \
         }                                                                  \
         struct green__thread *self = green__sched.current;                 \
         green__tls_home(self);                                             \
-        const int ret = green__real.call;                                  \
+        const int ret = GREEN_REAL_FN(name) args;                          \
         green__tls_away(self);                                             \
         return ret;                                                        \
     } while (0)
 
-GREEN_WRAP int setuid(uid_t uid) { AT_HOME(setuid(uid)); }
-GREEN_WRAP int setgid(gid_t gid) { AT_HOME(setgid(gid)); }
-GREEN_WRAP int seteuid(uid_t uid) { AT_HOME(seteuid(uid)); }
-GREEN_WRAP int setegid(gid_t gid) { AT_HOME(setegid(gid)); }
-GREEN_WRAP int setreuid(uid_t r, uid_t e) { AT_HOME(setreuid(r, e)); }
-GREEN_WRAP int setregid(gid_t r, gid_t e) { AT_HOME(setregid(r, e)); }
+GREEN_WRAP int setuid(uid_t uid) { AT_HOME(setuid, (uid)); }
+GREEN_WRAP int setgid(gid_t gid) { AT_HOME(setgid, (gid)); }
+GREEN_WRAP int seteuid(uid_t uid) { AT_HOME(seteuid, (uid)); }
+GREEN_WRAP int setegid(gid_t gid) { AT_HOME(setegid, (gid)); }
+GREEN_WRAP int setreuid(uid_t r, uid_t e) { AT_HOME(setreuid, (r, e)); }
+GREEN_WRAP int setregid(gid_t r, gid_t e) { AT_HOME(setregid, (r, e)); }
 GREEN_WRAP int setresuid(uid_t r, uid_t e, uid_t s)
 {
-    AT_HOME(setresuid(r, e, s));
+    AT_HOME(setresuid, (r, e, s));
 }
 GREEN_WRAP int setresgid(gid_t r, gid_t e, gid_t s)
 {
-    AT_HOME(setresgid(r, e, s));
+    AT_HOME(setresgid, (r, e, s));
 }
 GREEN_WRAP int setgroups(size_t n, const gid_t *list)
 {
-    AT_HOME(setgroups(n, list));
+    AT_HOME(setgroups, (n, list));
 }

@@ -101,7 +101,7 @@ GREEN_WRAP int system(const char *command)
     green__ensure_init();
     green__fdcache_forget_all();    /* the shell inherits the fds */
     if (!green__may_park()) {
-        return green__real.system(command);
+        return GREEN_REAL_FN(system)(command);
     }
     if (command == NULL) {
         return run_shell("exit 0") == 0;
@@ -209,7 +209,7 @@ GREEN_WRAP FILE *popen(const char *command, const char *mode)
     green__ensure_init();
     green__fdcache_forget_all();    /* the shell inherits the fds */
     if (!green__on_green_kthread()) {
-        return green__real.popen(command, mode);
+        return GREEN_REAL_FN(popen)(command, mode);
     }
     return open_proc(command, mode);
 }
@@ -225,7 +225,7 @@ GREEN_WRAP int pclose(FILE *stream)
     if (!green__on_green_kthread() || *pp == NULL) {
         /* Not ours: glibc's popen, on another kernel thread. */
         green__stream_closing(stream);
-        return green__real.pclose(stream);
+        return GREEN_REAL_FN(pclose)(stream);
     }
     struct proc *p = *pp;
     *pp = p->next;

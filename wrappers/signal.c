@@ -38,7 +38,7 @@ GREEN_WRAP int sigaction(int sig, const struct sigaction *act,
     green__ensure_init();
     struct sigaction k;
     if (act != NULL && green__peek(&k, act, sizeof k) != 0) {
-        return green__real.sigaction(sig, act, old);    /* EFAULT */
+        return GREEN_REAL_FN(sigaction)(sig, act, old);    /* EFAULT */
     }
     const int r = green__signal_action(sig, act ? &k : NULL, old);
     return (int)green__wrap_ret(r, errno);
@@ -173,7 +173,7 @@ GREEN_WRAP int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
     green__ensure_init();
     if (!green__in_green_thread()) {
-        return green__real.pthread_sigmask(how, set, old);
+        return GREEN_REAL_FN(pthread_sigmask)(how, set, old);
     }
     return mask_green(how, set, old);
 }
@@ -182,7 +182,7 @@ GREEN_WRAP int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
     green__ensure_init();
     if (!green__in_green_thread()) {
-        return green__real.sigprocmask(how, set, old);
+        return GREEN_REAL_FN(sigprocmask)(how, set, old);
     }
     const int r = mask_green(how, set, old);
     return (int)green__wrap_ret(-r, errno);
@@ -192,10 +192,10 @@ GREEN_WRAP int sigpending(sigset_t *set)
 {
     green__ensure_init();
     if (!green__in_green_thread()) {
-        return green__real.sigpending(set);
+        return GREEN_REAL_FN(sigpending)(set);
     }
     sigset_t k;
-    if (green__real.sigpending(&k) != 0) {
+    if (GREEN_REAL_FN(sigpending)(&k) != 0) {
         return -1;
     }
     const uint64_t w = (word_of(&k) | green__signal_pending())
@@ -220,7 +220,7 @@ static int sigwait_green(uint64_t set, siginfo_t *info, int64_t deadline)
         int sig = green__signal_take(set, &si);
         if (sig == 0) {
             const struct timespec zero = { 0, 0 };
-            sig = green__real.sigtimedwait(&kset, &si, &zero);
+            sig = GREEN_REAL_FN(sigtimedwait)(&kset, &si, &zero);
             if (sig < 0 && errno != EAGAIN) {
                 return green__neg_errno();     /* EINTR: a handler ran */
             }
@@ -270,7 +270,7 @@ GREEN_WRAP int sigtimedwait(const sigset_t *set, siginfo_t *info,
         || (timeout != NULL
             && (green__peek(&ts, timeout, sizeof ts) != 0
                 || !green__timespec_valid(&ts) || ts.tv_sec < 0))) {
-        return green__real.sigtimedwait(set, info, timeout);
+        return GREEN_REAL_FN(sigtimedwait)(set, info, timeout);
     }
     const int entry_errno = errno;
     const int64_t deadline = timeout ? green__deadline_after(&ts) : -1;
@@ -288,7 +288,7 @@ GREEN_WRAP int sigwait(const sigset_t *set, int *sig)
     green__ensure_init();
     uint64_t s;
     if (!green__may_park() || read_set(set, &s) != 0) {
-        return green__real.sigwait(set, sig);
+        return GREEN_REAL_FN(sigwait)(set, sig);
     }
     const int entry_errno = errno;
     int r;
@@ -323,7 +323,7 @@ GREEN_WRAP int sigsuspend(const sigset_t *mask)
     green__ensure_init();
     uint64_t m;
     if (!green__may_park() || green__peek(&m, mask, sizeof m) != 0) {
-        return green__real.sigsuspend(mask);
+        return GREEN_REAL_FN(sigsuspend)(mask);
     }
     return (int)green__wrap_ret(suspend_green(m), errno);
 }
@@ -332,7 +332,7 @@ GREEN_WRAP int pause(void)
 {
     green__ensure_init();
     if (!green__may_park()) {
-        return green__real.pause();
+        return GREEN_REAL_FN(pause)();
     }
     return (int)green__wrap_ret(suspend_green(green__sched.current->sigmask),
                                 errno);
@@ -345,8 +345,8 @@ GREEN_WRAP int pthread_sigqueue(pthread_t thread, int sig,
     struct green__thread *t = green__sched_lookup(thread);
     if (t == NULL || !green__in_green_thread() || sig <= 0 || sig > 64
         || sig == 32 || sig == 33) {
-        return green__real.pthread_sigqueue(
-            t != NULL ? green__real.pthread_self() : thread, sig, value);
+        return GREEN_REAL_FN(pthread_sigqueue)(
+            t != NULL ? GREEN_REAL_FN(pthread_self)() : thread, sig, value);
     }
     if (green__sched_finished(t)) {
         return ESRCH;

@@ -30,7 +30,7 @@ GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
 {
     green__ensure_init();
     if (!green__may_park()) {
-        return green__real.nanosleep(req, rem);
+        return GREEN_REAL_FN(nanosleep)(req, rem);
     }
     const int entry_errno = errno;
     struct timespec ts;
@@ -60,7 +60,7 @@ GREEN_WRAP int clock_nanosleep(clockid_t clock, int flags,
     if (!green__may_park()
         || (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC
             && clock != CLOCK_BOOTTIME)) {
-        return green__real.clock_nanosleep(clock, flags, req, rem);
+        return GREEN_REAL_FN(clock_nanosleep)(clock, flags, req, rem);
     }
     struct timespec ts;
     if (green__peek(&ts, req, sizeof ts) != 0) {
@@ -91,7 +91,7 @@ GREEN_WRAP int usleep(useconds_t usec)
 {
     green__ensure_init();
     if (!green__may_park()) {
-        return green__real.usleep(usec);
+        return GREEN_REAL_FN(usleep)(usec);
     }
     const int entry_errno = errno;
     const int r = green__park_until(green__now() + (int64_t)usec * 1000);
@@ -103,7 +103,7 @@ GREEN_WRAP unsigned int sleep(unsigned int seconds)
 {
     green__ensure_init();
     if (!green__may_park()) {
-        return green__real.sleep(seconds);
+        return GREEN_REAL_FN(sleep)(seconds);
     }
     const int entry_errno = errno;
     const int64_t deadline = green__now() + (int64_t)seconds * 1000000000;

@@ -48,7 +48,7 @@ static struct timespec time_left(int64_t end)
 static bool sock_error_pending(int fd)
 {
     struct pollfd p = { .fd = fd, .events = POLLIN };
-    return green__real.poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+    return GREEN_REAL_FN(poll)(&p, 1, 0) == 1 && (p.revents & POLLERR);
 }
 
 /* The batch loop of recvmmsg; `end` is the timeout's deadline or -1.
@@ -60,7 +60,7 @@ static int recvmmsg_loop(int fd, struct mmsghdr *vec, unsigned vlen,
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     while (done < vlen) {
         struct timespec left = time_left(end);
-        const int r = green__real.recvmmsg(fd, vec + done, vlen - done,
+        const int r = GREEN_REAL_FN(recvmmsg)(fd, vec + done, vlen - done,
                                            flags | MSG_DONTWAIT,
                                            end < 0 ? NULL : &left);
         if (r > 0) {
@@ -100,7 +100,7 @@ GREEN_WRAP int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
         || (flags & (MSG_DONTWAIT | MSG_ERRQUEUE)) || (timeout != NULL
             && (green__peek(&ts, timeout, sizeof ts) != 0 || ts.tv_sec < 0
                 || !green__timespec_valid(&ts)))) {
-        return green__real.recvmmsg(fd, vec, vlen, flags, timeout);
+        return GREEN_REAL_FN(recvmmsg)(fd, vec, vlen, flags, timeout);
     }
     const int entry_errno = errno;
     const int64_t end = timeout != NULL ? green__deadline_after(&ts) : -1;
@@ -154,7 +154,7 @@ static int sendmmsg_loop(int fd, struct mmsghdr *vec, unsigned vlen,
     unsigned done = 0;
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     while (done < vlen) {
-        const int r = green__real.sendmmsg(fd, vec + done, vlen - done,
+        const int r = GREEN_REAL_FN(sendmmsg)(fd, vec + done, vlen - done,
                                            flags | MSG_DONTWAIT);
         if (r > 0) {
             done += (unsigned)r;
@@ -196,7 +196,7 @@ GREEN_WRAP int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
 {
     green__ensure_init();
     if (!green__may_park() || vlen == 0 || (flags & MSG_DONTWAIT)) {
-        const int r = green__real.sendmmsg(fd, vec, vlen, flags);
+        const int r = GREEN_REAL_FN(sendmmsg)(fd, vec, vlen, flags);
         forget_if_rights(vec, r);
         return r;
     }

@@ -75,7 +75,7 @@ static ssize_t recvfrom_green(int fd, void *buf, size_t len, int flags,
     size_t done = 0;
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     for (;;) {
-        const ssize_t r = green__real.recvfrom(fd, (char *)buf + done,
+        const ssize_t r = GREEN_REAL_FN(recvfrom)(fd, (char *)buf + done,
                                                len - done,
                                                flags | MSG_DONTWAIT, addr,
                                                alen);
@@ -105,7 +105,7 @@ GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
     green__ensure_init();
     if (!green__may_park() || (flags & NEVER_WAITS)) {
-        return green__real.recv(fd, buf, len, flags);
+        return GREEN_REAL_FN(recv)(fd, buf, len, flags);
     }
     const int entry_errno = errno;
     return green__wrap_ret(recvfrom_green(fd, buf, len, flags, NULL, NULL),
@@ -117,7 +117,7 @@ GREEN_WRAP ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 {
     green__ensure_init();
     if (!green__may_park() || (flags & NEVER_WAITS)) {
-        return green__real.recvfrom(fd, buf, len, flags, addr, alen);
+        return GREEN_REAL_FN(recvfrom)(fd, buf, len, flags, addr, alen);
     }
     const int entry_errno = errno;
     return green__wrap_ret(recvfrom_green(fd, buf, len, flags, addr, alen),
@@ -128,7 +128,7 @@ ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags)
 {
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     for (;;) {
-        const ssize_t r = green__real.recvmsg(fd, msg, flags | MSG_DONTWAIT);
+        const ssize_t r = GREEN_REAL_FN(recvmsg)(fd, msg, flags | MSG_DONTWAIT);
         if (r >= 0) {
             return r;
         }
@@ -150,7 +150,7 @@ GREEN_WRAP ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     green__ensure_init();
     if (!green__may_park() || (flags & NEVER_WAITS)) {
-        return green__real.recvmsg(fd, msg, flags);
+        return GREEN_REAL_FN(recvmsg)(fd, msg, flags);
     }
     const int entry_errno = errno;
     return green__wrap_ret(green__recvmsg(fd, msg, flags), entry_errno);
@@ -160,7 +160,7 @@ GREEN_WRAP ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
     green__ensure_init();
     if (!green__may_park() || (flags & MSG_DONTWAIT)) {
-        return green__real.send(fd, buf, len, flags);
+        return GREEN_REAL_FN(send)(fd, buf, len, flags);
     }
     const int entry_errno = errno;
     const struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
@@ -175,7 +175,7 @@ GREEN_WRAP ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 {
     green__ensure_init();
     if (!green__may_park() || (flags & MSG_DONTWAIT)) {
-        return green__real.sendto(fd, buf, len, flags, addr, alen);
+        return GREEN_REAL_FN(sendto)(fd, buf, len, flags, addr, alen);
     }
     const int entry_errno = errno;
     const struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
@@ -191,7 +191,7 @@ GREEN_WRAP ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     green__ensure_init();
     ssize_t r;
     if (!green__may_park() || (flags & MSG_DONTWAIT)) {
-        r = green__real.sendmsg(fd, msg, flags);
+        r = GREEN_REAL_FN(sendmsg)(fd, msg, flags);
     } else {
         const int entry_errno = errno;
         r = green__wrap_ret(green__sendmsg_all(fd, msg, flags, false),
@@ -256,7 +256,7 @@ static int accepted(int lfd, int fd, int flags)
 static int accept_end(int fd, struct sockaddr *addr, socklen_t *addrlen,
                       int flags)
 {
-    const int r = green__real.accept4(fd, addr, addrlen, flags);
+    const int r = GREEN_REAL_FN(accept4)(fd, addr, addrlen, flags);
     const int err = errno;
     green__fd_call_end();
     accepted(fd, r, flags);
@@ -278,7 +278,7 @@ GREEN_WRAP int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen,
         errno = entry_errno;
         return accept_end(fd, addr, addrlen, flags);
     }
-    return accepted(fd, green__real.accept4(fd, addr, addrlen, flags), flags);
+    return accepted(fd, GREEN_REAL_FN(accept4)(fd, addr, addrlen, flags), flags);
 }
 
 GREEN_WRAP int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
@@ -293,7 +293,7 @@ GREEN_WRAP int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
         errno = entry_errno;
         return accept_end(fd, addr, addrlen, 0);
     }
-    return accepted(fd, green__real.accept(fd, addr, addrlen), 0);
+    return accepted(fd, GREEN_REAL_FN(accept)(fd, addr, addrlen), 0);
 }
 
 /* One non-blocking connect(2) on a socket the program sees as blocking. */
@@ -303,7 +303,7 @@ static int connect_once(int fd, int flags, const struct sockaddr *addr,
     if (fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
         return green__neg_errno();
     }
-    const int r = green__real.connect(fd, addr, len);
+    const int r = GREEN_REAL_FN(connect)(fd, addr, len);
     const int err = errno;
     fcntl(fd, F_SETFL, flags);
     return r == 0 ? 0 : -err;
@@ -318,7 +318,7 @@ static int connect_uring(int fd, const struct sockaddr *addr, socklen_t len)
     struct green__uring_op *op;
     if (len > sizeof copy || green__peek(&copy, addr, len) != 0) {
         /* EINVAL or EFAULT, at once. */
-        return green__real.connect(fd, addr, len) == 0 ? 0
+        return GREEN_REAL_FN(connect)(fd, addr, len) == 0 ? 0
                                                        : green__neg_errno();
     }
     if (green__uring_connect(fd, (struct sockaddr *)&copy, len, &op) != 0) {
@@ -352,7 +352,7 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
         || type == SOCK_DGRAM) {
         /* Not a socket, a bad fd, or the program asked for non-blocking:
          * the real call answers at once. */
-        return green__real.connect(fd, addr, len) == 0 ? 0
+        return GREEN_REAL_FN(connect)(fd, addr, len) == 0 ? 0
                                                        : green__neg_errno();
     }
     if (type == SOCK_STREAM
@@ -401,7 +401,7 @@ GREEN_WRAP int connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
     green__ensure_init();
     if (!green__may_park()) {
-        return green__real.connect(fd, addr, len);
+        return GREEN_REAL_FN(connect)(fd, addr, len);
     }
     const int entry_errno = errno;
     return (int)green__wrap_ret(connect_green(fd, addr, len), entry_errno);

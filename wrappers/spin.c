@@ -15,7 +15,7 @@ GREEN_WRAP int pthread_spin_lock(pthread_spinlock_t *lock)
 {
     green__ensure_init();
     if (!green__may_park()) {
-        return green__real.pthread_spin_lock(lock);
+        return GREEN_REAL_FN(pthread_spin_lock)(lock);
     }
     int r;
     while ((r = pthread_spin_trylock(lock)) == EBUSY) {

@@ -71,7 +71,7 @@ GREEN_WRAP void flockfile(FILE *f)
 {
     green__ensure_init();
     if (!green__in_green_thread()) {
-        green__real.flockfile(f);
+        GREEN_REAL_FN(flockfile)(f);
         return;
     }
     int r;
@@ -82,7 +82,7 @@ GREEN_WRAP void flockfile(FILE *f)
         l->waiters--;
     }
     if (r == ENOMEM) {
-        green__real.flockfile(f);   /* correct, if it may block */
+        GREEN_REAL_FN(flockfile)(f);   /* correct, if it may block */
     }
 }
 
@@ -90,10 +90,10 @@ GREEN_WRAP int ftrylockfile(FILE *f)
 {
     green__ensure_init();
     if (!green__in_green_thread()) {
-        return green__real.ftrylockfile(f);
+        return GREEN_REAL_FN(ftrylockfile)(f);
     }
     const int r = take(f);
-    return r == ENOMEM ? green__real.ftrylockfile(f) : r;
+    return r == ENOMEM ? GREEN_REAL_FN(ftrylockfile)(f) : r;
 }
 
 GREEN_WRAP void funlockfile(FILE *f)
@@ -102,7 +102,7 @@ GREEN_WRAP void funlockfile(FILE *f)
     struct file_lock **at = green__in_green_thread() ? find(f) : NULL;
     struct file_lock *l = at != NULL ? *at : NULL;
     if (l == NULL || l->owner != green__sched.current) {
-        green__real.funlockfile(f);
+        GREEN_REAL_FN(funlockfile)(f);
         return;
     }
     if (--l->depth > 0) {

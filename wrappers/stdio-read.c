@@ -108,14 +108,14 @@ static bool refill_reads(const FILE *f)
 static void lock_glibc(FILE *f, bool locking)
 {
     if (locking && !(f->_flags & IO_USER_LOCK)) {
-        green__real.flockfile(f);
+        GREEN_REAL_FN(flockfile)(f);
     }
 }
 
 static void unlock_glibc(FILE *f, bool locking)
 {
     if (locking && !(f->_flags & IO_USER_LOCK)) {
-        green__real.funlockfile(f);
+        GREEN_REAL_FN(funlockfile)(f);
     }
 }
 
@@ -126,14 +126,14 @@ void green__stdio_lock(FILE *f, bool locking)
 {
     if (locking && !(f->_flags & IO_USER_LOCK)) {
         flockfile(f);
-        green__real.flockfile(f);
+        GREEN_REAL_FN(flockfile)(f);
     }
 }
 
 void green__stdio_unlock(FILE *f, bool locking)
 {
     if (locking && !(f->_flags & IO_USER_LOCK)) {
-        green__real.funlockfile(f);
+        GREEN_REAL_FN(funlockfile)(f);
         funlockfile(f);
     }
 }
@@ -234,7 +234,7 @@ int green__stdio_uflow(FILE *f, bool locking)
         return *(unsigned char *)f->_IO_read_ptr++;
     }
     const int r = wait_refill(f, locking, true);
-    return r < 0 ? refill_error(f, r) : green__real.__uflow(f);
+    return r < 0 ? refill_error(f, r) : GREEN_REAL_FN(__uflow)(f);
 }
 
 static int underflow(FILE *f, bool locking)
@@ -243,7 +243,7 @@ static int underflow(FILE *f, bool locking)
         return *(unsigned char *)f->_IO_read_ptr;
     }
     const int r = wait_refill(f, locking, true);
-    return r < 0 ? refill_error(f, r) : green__real.__underflow(f);
+    return r < 0 ? refill_error(f, r) : GREEN_REAL_FN(__underflow)(f);
 }
 
 /* ---- one refill at most: getc and its family ------------------------ */
@@ -266,32 +266,32 @@ static int getc_wait(FILE *f, bool locking, int (*real)(FILE *))
 static int real_getchar(FILE *f)
 {
     (void)f;
-    return green__real.getchar();
+    return GREEN_REAL_FN(getchar)();
 }
 
 static int real_getchar_unlocked(FILE *f)
 {
     (void)f;
-    return green__real.getchar_unlocked();
+    return GREEN_REAL_FN(getchar_unlocked)();
 }
 
 GREEN_WRAP int fgetc(FILE *f)
 {
     green__ensure_init();
-    return getc_wait(f, true, green__real.fgetc);
+    return getc_wait(f, true, GREEN_REAL_FN(fgetc));
 }
 
 GREEN_WRAP int getc(FILE *f)
 {
     green__ensure_init();
-    return getc_wait(f, true, green__real.getc);
+    return getc_wait(f, true, GREEN_REAL_FN(getc));
 }
 
 /* What binaries built against glibc before 2.28 call for getc. */
 GREEN_WRAP int _IO_getc(FILE *f)
 {
     green__ensure_init();
-    return getc_wait(f, true, green__real._IO_getc);
+    return getc_wait(f, true, GREEN_REAL_FN(_IO_getc));
 }
 
 GREEN_WRAP int getchar(void)
@@ -303,13 +303,13 @@ GREEN_WRAP int getchar(void)
 GREEN_WRAP int fgetc_unlocked(FILE *f)
 {
     green__ensure_init();
-    return getc_wait(f, false, green__real.fgetc_unlocked);
+    return getc_wait(f, false, GREEN_REAL_FN(fgetc_unlocked));
 }
 
 GREEN_WRAP int getc_unlocked(FILE *f)
 {
     green__ensure_init();
-    return getc_wait(f, false, green__real.getc_unlocked);
+    return getc_wait(f, false, GREEN_REAL_FN(getc_unlocked));
 }
 
 GREEN_WRAP int getchar_unlocked(void)
@@ -321,13 +321,13 @@ GREEN_WRAP int getchar_unlocked(void)
 GREEN_WRAP int __uflow(FILE *f)
 {
     green__ensure_init();
-    return getc_wait(f, false, green__real.__uflow);
+    return getc_wait(f, false, GREEN_REAL_FN(__uflow));
 }
 
 GREEN_WRAP int __underflow(FILE *f)
 {
     green__ensure_init();
-    return getc_wait(f, false, green__real.__underflow);
+    return getc_wait(f, false, GREEN_REAL_FN(__underflow));
 }
 
 /* ---- fgets: glibc's _IO_getline_info and fgets around uflow --------- */
@@ -409,7 +409,7 @@ GREEN_WRAP char *fgets(char *buf, int n, FILE *f)
 {
     green__ensure_init();
     if (n <= 1 || stdio_passthrough(f)) {
-        return green__real.fgets(buf, n, f);  /* n <= 1 reads nothing */
+        return GREEN_REAL_FN(fgets)(buf, n, f);  /* n <= 1 reads nothing */
     }
     return fgets_core(buf, (size_t)n - 1, SIZE_MAX, f, true);
 }
@@ -418,7 +418,7 @@ GREEN_WRAP char *fgets_unlocked(char *buf, int n, FILE *f)
 {
     green__ensure_init();
     if (n <= 1 || stdio_passthrough(f)) {
-        return green__real.fgets_unlocked(buf, n, f);
+        return GREEN_REAL_FN(fgets_unlocked)(buf, n, f);
     }
     return fgets_core(buf, (size_t)n - 1, SIZE_MAX, f, false);
 }
@@ -429,7 +429,7 @@ GREEN_WRAP char *__fgets_chk(char *buf, size_t size, int n, FILE *f)
 {
     green__ensure_init();
     if (n <= 0 || stdio_passthrough(f)) {
-        return green__real.__fgets_chk(buf, size, n, f);
+        return GREEN_REAL_FN(__fgets_chk)(buf, size, n, f);
     }
     const size_t limit = (size_t)n - 1 < size ? (size_t)n - 1 : size;
     return fgets_core(buf, limit, size, f, true);
@@ -440,7 +440,7 @@ GREEN_WRAP char *__fgets_unlocked_chk(char *buf, size_t size, int n,
 {
     green__ensure_init();
     if (n <= 0 || stdio_passthrough(f)) {
-        return green__real.__fgets_unlocked_chk(buf, size, n, f);
+        return GREEN_REAL_FN(__fgets_unlocked_chk)(buf, size, n, f);
     }
     const size_t limit = (size_t)n - 1 < size ? (size_t)n - 1 : size;
     return fgets_core(buf, limit, size, f, false);
@@ -506,7 +506,7 @@ GREEN_WRAP ssize_t getdelim(char **lineptr, size_t *n, int delim, FILE *f)
 {
     green__ensure_init();
     if (lineptr == NULL || n == NULL || stdio_passthrough(f)) {
-        return green__real.getdelim(lineptr, n, delim, f);  /* EINVAL */
+        return GREEN_REAL_FN(getdelim)(lineptr, n, delim, f);  /* EINVAL */
     }
     green__stdio_lock(f, true);
     const ssize_t r = getdelim_locked(lineptr, n, delim, f);
@@ -524,7 +524,7 @@ GREEN_WRAP ssize_t getline(char **lineptr, size_t *n, FILE *f)
 {
     green__ensure_init();
     if (lineptr == NULL || n == NULL || stdio_passthrough(f)) {
-        return green__real.getline(lineptr, n, f);
+        return GREEN_REAL_FN(getline)(lineptr, n, f);
     }
     return getdelim(lineptr, n, '\n', f);
 }
@@ -575,7 +575,7 @@ static size_t readable(int fd, size_t want)
 {
     const int entry_errno = errno;
     int avail = 0;
-    if (green__real.ioctl(fd, FIONREAD, &avail) < 0) {
+    if (GREEN_REAL_FN(ioctl)(fd, FIONREAD, &avail) < 0) {
         avail = 0;
     }
     errno = entry_errno;
@@ -610,7 +610,7 @@ static size_t sgetn(FILE *f, char *buf, size_t want, bool locking)
                 chunk = readable(f->_fileno, chunk);
             }
         }
-        const size_t got = green__real.fread_unlocked(buf + done, 1, chunk,
+        const size_t got = GREEN_REAL_FN(fread_unlocked)(buf + done, 1, chunk,
                                                       f);
         done += got;
         if (got < chunk) {
@@ -635,7 +635,7 @@ GREEN_WRAP size_t fread(void *buf, size_t size, size_t count, FILE *f)
 {
     green__ensure_init();
     if (size * count == 0 || stdio_passthrough(f)) {
-        return green__real.fread(buf, size, count, f);
+        return GREEN_REAL_FN(fread)(buf, size, count, f);
     }
     return fread_core(buf, size, count, f, true);
 }
@@ -645,7 +645,7 @@ GREEN_WRAP size_t fread_unlocked(void *buf, size_t size, size_t count,
 {
     green__ensure_init();
     if (size * count == 0 || stdio_passthrough(f)) {
-        return green__real.fread_unlocked(buf, size, count, f);
+        return GREEN_REAL_FN(fread_unlocked)(buf, size, count, f);
     }
     return fread_core(buf, size, count, f, false);
 }
@@ -664,7 +664,7 @@ GREEN_WRAP size_t __fread_chk(void *buf, size_t buflen, size_t size,
     green__ensure_init();
     if (size * count == 0 || fread_chk_fails(buflen, size, count)
         || stdio_passthrough(f)) {
-        return green__real.__fread_chk(buf, buflen, size, count, f);
+        return GREEN_REAL_FN(__fread_chk)(buf, buflen, size, count, f);
     }
     return fread_core(buf, size, count, f, true);
 }
@@ -675,7 +675,7 @@ GREEN_WRAP size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size,
     green__ensure_init();
     if (size * count == 0 || fread_chk_fails(buflen, size, count)
         || stdio_passthrough(f)) {
-        return green__real.__fread_unlocked_chk(buf, buflen, size, count, f);
+        return GREEN_REAL_FN(__fread_unlocked_chk)(buf, buflen, size, count, f);
     }
     return fread_core(buf, size, count, f, false);
 }

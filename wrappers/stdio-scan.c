@@ -55,7 +55,7 @@ static void give_back(FILE *proxy, FILE *f)
     unsigned char back[16];
     size_t k = 0;
     while (k < sizeof back && green__stdio_buffered(proxy) > 0) {
-        back[k++] = (unsigned char)green__real.getc_unlocked(proxy);
+        back[k++] = (unsigned char)GREEN_REAL_FN(getc_unlocked)(proxy);
     }
     while (k > 0) {
         ungetc(back[--k], f);
@@ -112,13 +112,13 @@ int wrap_isoc99_scanf(const char *fmt, ...) __asm__("__isoc99_scanf");
 GREEN_WRAP int wrap_vfscanf(FILE *f, const char *fmt, va_list ap)
 {
     green__ensure_init();
-    return scan(f, fmt, ap, green__real.vfscanf);
+    return scan(f, fmt, ap, GREEN_REAL_FN(vfscanf));
 }
 
 GREEN_WRAP int wrap_vscanf(const char *fmt, va_list ap)
 {
     green__ensure_init();
-    return scan(stdin, fmt, ap, green__real.vfscanf);
+    return scan(stdin, fmt, ap, GREEN_REAL_FN(vfscanf));
 }
 
 GREEN_WRAP int wrap_fscanf(FILE *f, const char *fmt, ...)
@@ -126,7 +126,7 @@ GREEN_WRAP int wrap_fscanf(FILE *f, const char *fmt, ...)
     green__ensure_init();
     va_list ap;
     va_start(ap, fmt);
-    const int r = scan(f, fmt, ap, green__real.vfscanf);
+    const int r = scan(f, fmt, ap, GREEN_REAL_FN(vfscanf));
     va_end(ap);
     return r;
 }
@@ -136,7 +136,7 @@ GREEN_WRAP int wrap_scanf(const char *fmt, ...)
     green__ensure_init();
     va_list ap;
     va_start(ap, fmt);
-    const int r = scan(stdin, fmt, ap, green__real.vfscanf);
+    const int r = scan(stdin, fmt, ap, GREEN_REAL_FN(vfscanf));
     va_end(ap);
     return r;
 }
@@ -144,13 +144,13 @@ GREEN_WRAP int wrap_scanf(const char *fmt, ...)
 GREEN_WRAP int wrap_isoc99_vfscanf(FILE *f, const char *fmt, va_list ap)
 {
     green__ensure_init();
-    return scan(f, fmt, ap, green__real.__isoc99_vfscanf);
+    return scan(f, fmt, ap, GREEN_REAL_FN(__isoc99_vfscanf));
 }
 
 GREEN_WRAP int wrap_isoc99_vscanf(const char *fmt, va_list ap)
 {
     green__ensure_init();
-    return scan(stdin, fmt, ap, green__real.__isoc99_vfscanf);
+    return scan(stdin, fmt, ap, GREEN_REAL_FN(__isoc99_vfscanf));
 }
 
 GREEN_WRAP int wrap_isoc99_fscanf(FILE *f, const char *fmt, ...)
@@ -158,7 +158,7 @@ GREEN_WRAP int wrap_isoc99_fscanf(FILE *f, const char *fmt, ...)
     green__ensure_init();
     va_list ap;
     va_start(ap, fmt);
-    const int r = scan(f, fmt, ap, green__real.__isoc99_vfscanf);
+    const int r = scan(f, fmt, ap, GREEN_REAL_FN(__isoc99_vfscanf));
     va_end(ap);
     return r;
 }
@@ -168,7 +168,7 @@ GREEN_WRAP int wrap_isoc99_scanf(const char *fmt, ...)
     green__ensure_init();
     va_list ap;
     va_start(ap, fmt);
-    const int r = scan(stdin, fmt, ap, green__real.__isoc99_vfscanf);
+    const int r = scan(stdin, fmt, ap, GREEN_REAL_FN(__isoc99_vfscanf));
     va_end(ap);
     return r;
 }

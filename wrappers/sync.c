@@ -141,7 +141,7 @@ static int polled_lock(pthread_mutex_t *m, int64_t deadline)
 {
     int64_t pause = 100000;
     int r;
-    while ((r = green__real.pthread_mutex_trylock(m)) == EBUSY) {
+    while ((r = GREEN_REAL_FN(pthread_mutex_trylock)(m)) == EBUSY) {
         const int64_t now = green__now();
         if (deadline >= 0 && now >= deadline) {
             return ETIMEDOUT;
@@ -162,7 +162,7 @@ static int polled_lock(pthread_mutex_t *m, int64_t deadline)
 static int polled_clocklock(pthread_mutex_t *m, clockid_t clock,
                             const struct timespec *abstime)
 {
-    const int r = green__real.pthread_mutex_trylock(m);
+    const int r = GREEN_REAL_FN(pthread_mutex_trylock)(m);
     if (r != EBUSY) {
         return r;
     }
@@ -178,7 +178,7 @@ GREEN_WRAP int pthread_mutex_lock(pthread_mutex_t *m)
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_mutex_lock(m);
+        return GREEN_REAL_FN(pthread_mutex_lock)(m);
     }
     if (mutex_is_ours(m)) {
         return mutex_lock(m, -1);
@@ -186,17 +186,17 @@ GREEN_WRAP int pthread_mutex_lock(pthread_mutex_t *m)
     if (green__may_park()) {
         return polled_lock(m, -1);
     }
-    return green__real.pthread_mutex_lock(m);
+    return GREEN_REAL_FN(pthread_mutex_lock)(m);
 }
 
 GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_mutex_trylock(m);
+        return GREEN_REAL_FN(pthread_mutex_trylock)(m);
     }
     if (!mutex_is_ours(m)) {
-        return green__real.pthread_mutex_trylock(m);
+        return GREEN_REAL_FN(pthread_mutex_trylock)(m);
     }
     if (m->__data.__lock != 0) {
         if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
@@ -231,7 +231,7 @@ GREEN_WRAP int pthread_mutex_timedlock(pthread_mutex_t *m,
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_mutex_timedlock(m, abstime);
+        return GREEN_REAL_FN(pthread_mutex_timedlock)(m, abstime);
     }
     if (mutex_is_ours(m)) {
         return mutex_clocklock(m, CLOCK_REALTIME, abstime);
@@ -239,7 +239,7 @@ GREEN_WRAP int pthread_mutex_timedlock(pthread_mutex_t *m,
     if (green__may_park()) {
         return polled_clocklock(m, CLOCK_REALTIME, abstime);
     }
-    return green__real.pthread_mutex_timedlock(m, abstime);
+    return GREEN_REAL_FN(pthread_mutex_timedlock)(m, abstime);
 }
 
 GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
@@ -247,11 +247,11 @@ GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_mutex_clocklock(m, clock, abstime);
+        return GREEN_REAL_FN(pthread_mutex_clocklock)(m, clock, abstime);
     }
     const bool ours = mutex_is_ours(m);
     if (!ours && !green__may_park()) {
-        return green__real.pthread_mutex_clocklock(m, clock, abstime);
+        return GREEN_REAL_FN(pthread_mutex_clocklock)(m, clock, abstime);
     }
     if (!clock_valid(clock)) {
         return EINVAL;
@@ -264,13 +264,13 @@ GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_mutex_unlock(m);
+        return GREEN_REAL_FN(pthread_mutex_unlock)(m);
     }
     if (!mutex_is_ours(m)) {
         /* From another kernel thread: glibc wakes kernel waiters; green
          * ones (they marked the lock contended) need the hub. */
         const bool contended = m->__data.__lock == 2;
-        const int r = green__real.pthread_mutex_unlock(m);
+        const int r = GREEN_REAL_FN(pthread_mutex_unlock)(m);
         if (r == 0 && contended && !green__on_green_kthread()) {
             green__remote_wake(m, 1);
         }
@@ -330,13 +330,13 @@ GREEN_WRAP int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_cond_wait(c, m);
+        return GREEN_REAL_FN(pthread_cond_wait)(c, m);
     }
     if (cond_is_polled(c, m)) {
         return polled_cond_wait(m, -1);
     }
     if (!cond_is_ours(c, m)) {
-        return green__real.pthread_cond_wait(c, m);
+        return GREEN_REAL_FN(pthread_cond_wait)(c, m);
     }
     return cond_wait(c, m, -1);
 }
@@ -346,11 +346,11 @@ GREEN_WRAP int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_cond_timedwait(c, m, abstime);
+        return GREEN_REAL_FN(pthread_cond_timedwait)(c, m, abstime);
     }
     const bool polled = cond_is_polled(c, m);
     if (!polled && !cond_is_ours(c, m)) {
-        return green__real.pthread_cond_timedwait(c, m, abstime);
+        return GREEN_REAL_FN(pthread_cond_timedwait)(c, m, abstime);
     }
     if (!green__timespec_valid(abstime)) {
         return EINVAL;
@@ -368,11 +368,11 @@ GREEN_WRAP int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_cond_clockwait(c, m, clock, abstime);
+        return GREEN_REAL_FN(pthread_cond_clockwait)(c, m, clock, abstime);
     }
     const bool polled = cond_is_polled(c, m);
     if (!polled && !cond_is_ours(c, m)) {
-        return green__real.pthread_cond_clockwait(c, m, clock, abstime);
+        return GREEN_REAL_FN(pthread_cond_clockwait)(c, m, clock, abstime);
     }
     if (!clock_valid(clock) || !green__timespec_valid(abstime)) {
         return EINVAL;
@@ -389,8 +389,8 @@ GREEN_WRAP int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 static int cond_wake(pthread_cond_t *c, unsigned n)
 {
     if (!green__in_green_thread()) {
-        const int r = n == 1 ? green__real.pthread_cond_signal(c)
-                             : green__real.pthread_cond_broadcast(c);
+        const int r = n == 1 ? GREEN_REAL_FN(pthread_cond_signal)(c)
+                             : GREEN_REAL_FN(pthread_cond_broadcast)(c);
         if (!green__on_green_kthread()) {
             green__remote_wake(c, n);
         }
@@ -399,15 +399,15 @@ static int cond_wake(pthread_cond_t *c, unsigned n)
     if (green__lot_wake(c, n) == 1 && n == 1) {
         return 0;
     }
-    return n == 1 ? green__real.pthread_cond_signal(c)
-                  : green__real.pthread_cond_broadcast(c);
+    return n == 1 ? GREEN_REAL_FN(pthread_cond_signal)(c)
+                  : GREEN_REAL_FN(pthread_cond_broadcast)(c);
 }
 
 GREEN_WRAP int pthread_cond_signal(pthread_cond_t *c)
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_cond_signal(c);
+        return GREEN_REAL_FN(pthread_cond_signal)(c);
     }
     return cond_wake(c, 1);
 }
@@ -416,7 +416,7 @@ GREEN_WRAP int pthread_cond_broadcast(pthread_cond_t *c)
 {
     green__ensure_init();
     if (FROM_ALLOCATOR()) {
-        return green__real.pthread_cond_broadcast(c);
+        return GREEN_REAL_FN(pthread_cond_broadcast)(c);
     }
     return cond_wake(c, UINT_MAX);
 }

@@ -31,7 +31,7 @@ static struct green__thread *green_only(pthread_t thread)
 /* The kernel thread every green thread runs on. */
 static pthread_t kernel_thread(void)
 {
-    return green__real.pthread_self();
+    return GREEN_REAL_FN(pthread_self)();
 }
 
 GREEN_WRAP int pthread_setname_np(pthread_t thread, const char *name)
@@ -39,7 +39,7 @@ GREEN_WRAP int pthread_setname_np(pthread_t thread, const char *name)
     green__ensure_init();
     struct green__thread *t = green_only(thread);
     if (t == NULL) {
-        return green__real.pthread_setname_np(thread, name);
+        return GREEN_REAL_FN(pthread_setname_np)(thread, name);
     }
     const size_t len = strlen(name);
     if (len >= sizeof t->name) {
@@ -54,7 +54,7 @@ GREEN_WRAP int pthread_getname_np(pthread_t thread, char *buf, size_t len)
     green__ensure_init();
     struct green__thread *t = green_only(thread);
     if (t == NULL) {
-        return green__real.pthread_getname_np(thread, buf, len);
+        return GREEN_REAL_FN(pthread_getname_np)(thread, buf, len);
     }
     char name[sizeof t->name];
     if (t->name[0] != '\0') {
@@ -75,7 +75,7 @@ GREEN_WRAP int pthread_kill(pthread_t thread, int sig)
     struct green__thread *t = green__in_green_thread()
         ? green__sched_lookup(thread) : NULL;
     if (t == NULL) {
-        return green__real.pthread_kill(thread, sig);
+        return GREEN_REAL_FN(pthread_kill)(thread, sig);
     }
     if (green__sched_finished(t)) {
         return sig == 0 ? 0 : ESRCH;    /* glibc: exited, not joined */
@@ -83,7 +83,7 @@ GREEN_WRAP int pthread_kill(pthread_t thread, int sig)
     if (sig == 0 || t == green__sched.current || sig < 0 || sig > 64
         || sig == 32 || sig == 33) {
         /* To itself (raise), a check, or an invalid signal: glibc's. */
-        return green__real.pthread_kill(kernel_thread(), sig);
+        return GREEN_REAL_FN(pthread_kill)(kernel_thread(), sig);
     }
     siginfo_t info;
     memset(&info, 0, sizeof info);
@@ -100,7 +100,7 @@ GREEN_WRAP int pthread_getcpuclockid(pthread_t thread, clockid_t *clock)
     if (green_only(thread) != NULL) {
         thread = kernel_thread();
     }
-    return green__real.pthread_getcpuclockid(thread, clock);
+    return GREEN_REAL_FN(pthread_getcpuclockid)(thread, clock);
 }
 
 GREEN_WRAP int pthread_getschedparam(pthread_t thread, int *policy,
@@ -110,7 +110,7 @@ GREEN_WRAP int pthread_getschedparam(pthread_t thread, int *policy,
     if (green_only(thread) != NULL) {
         thread = kernel_thread();
     }
-    return green__real.pthread_getschedparam(thread, policy, param);
+    return GREEN_REAL_FN(pthread_getschedparam)(thread, policy, param);
 }
 
 GREEN_WRAP int pthread_setschedparam(pthread_t thread, int policy,
@@ -120,7 +120,7 @@ GREEN_WRAP int pthread_setschedparam(pthread_t thread, int policy,
     if (green_only(thread) != NULL) {
         thread = kernel_thread();
     }
-    return green__real.pthread_setschedparam(thread, policy, param);
+    return GREEN_REAL_FN(pthread_setschedparam)(thread, policy, param);
 }
 
 GREEN_WRAP int pthread_setschedprio(pthread_t thread, int prio)
@@ -129,7 +129,7 @@ GREEN_WRAP int pthread_setschedprio(pthread_t thread, int prio)
     if (green_only(thread) != NULL) {
         thread = kernel_thread();
     }
-    return green__real.pthread_setschedprio(thread, prio);
+    return GREEN_REAL_FN(pthread_setschedprio)(thread, prio);
 }
 
 GREEN_WRAP int pthread_getaffinity_np(pthread_t thread, size_t size,
@@ -139,7 +139,7 @@ GREEN_WRAP int pthread_getaffinity_np(pthread_t thread, size_t size,
     if (green_only(thread) != NULL) {
         thread = kernel_thread();
     }
-    return green__real.pthread_getaffinity_np(thread, size, set);
+    return GREEN_REAL_FN(pthread_getaffinity_np)(thread, size, set);
 }
 
 GREEN_WRAP int pthread_setaffinity_np(pthread_t thread, size_t size,
@@ -149,5 +149,5 @@ GREEN_WRAP int pthread_setaffinity_np(pthread_t thread, size_t size,
     if (green_only(thread) != NULL) {
         thread = kernel_thread();
     }
-    return green__real.pthread_setaffinity_np(thread, size, set);
+    return GREEN_REAL_FN(pthread_setaffinity_np)(thread, size, set);
 }

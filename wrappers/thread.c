@@ -41,12 +41,12 @@ GREEN_WRAP int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 {
     green__ensure_init();
     if (!green__on_green_kthread()) {
-        return green__real.pthread_create(thread, attr, start, arg);
+        return GREEN_REAL_FN(pthread_create)(thread, attr, start, arg);
     }
     if (!green__sched.active && green__sched_activate() < 0) {
         green__kthread_role = -1;       /* native threads from now on */
         GREEN_DEBUG("runtime could not start: threads are native\n");
-        return green__real.pthread_create(thread, attr, start, arg);
+        return GREEN_REAL_FN(pthread_create)(thread, attr, start, arg);
     }
     bool detached = false;
     void *stack = NULL;
@@ -115,7 +115,7 @@ GREEN_WRAP int pthread_join(pthread_t thread, void **retval)
     green__ensure_init();
     struct green__thread *t = green_target(thread);
     if (t == NULL) {
-        return green__real.pthread_join(thread, retval);
+        return GREEN_REAL_FN(pthread_join)(thread, retval);
     }
     return join(t, retval, -1);
 }
@@ -125,7 +125,7 @@ GREEN_WRAP int pthread_tryjoin_np(pthread_t thread, void **retval)
     green__ensure_init();
     struct green__thread *t = green_target(thread);
     if (t == NULL) {
-        return green__real.pthread_tryjoin_np(thread, retval);
+        return GREEN_REAL_FN(pthread_tryjoin_np)(thread, retval);
     }
     return join(t, retval, 0);
 }
@@ -137,7 +137,7 @@ GREEN_WRAP int pthread_clockjoin_np(pthread_t thread, void **retval,
     green__ensure_init();
     struct green__thread *t = green_target(thread);
     if (t == NULL) {
-        return green__real.pthread_clockjoin_np(thread, retval, clock,
+        return GREEN_REAL_FN(pthread_clockjoin_np)(thread, retval, clock,
                                                 abstime);
     }
     if (abstime == NULL) {
@@ -162,7 +162,7 @@ GREEN_WRAP int pthread_detach(pthread_t thread)
     green__ensure_init();
     struct green__thread *t = green_target(thread);
     if (t == NULL) {
-        return green__real.pthread_detach(thread);
+        return GREEN_REAL_FN(pthread_detach)(thread);
     }
     if (t->detached) {
         return EINVAL;
@@ -184,7 +184,7 @@ GREEN_WRAP void pthread_exit(void *retval)
             green__sched_exit_main(retval);
         }
     }
-    green__real.pthread_exit(retval);
+    GREEN_REAL_FN(pthread_exit)(retval);
     __builtin_unreachable();
 }
 
@@ -194,7 +194,7 @@ GREEN_WRAP pthread_t pthread_self(void)
     if (green__in_green_thread()) {
         return green__sched_handle(green__sched.current);
     }
-    return green__real.pthread_self();
+    return GREEN_REAL_FN(pthread_self)();
 }
 
 GREEN_WRAP int pthread_getattr_np(pthread_t thread, pthread_attr_t *attr)
@@ -202,7 +202,7 @@ GREEN_WRAP int pthread_getattr_np(pthread_t thread, pthread_attr_t *attr)
     green__ensure_init();
     struct green__thread *t = green_target(thread);
     if (t == NULL || t->is_main) {
-        return green__real.pthread_getattr_np(thread, attr);
+        return GREEN_REAL_FN(pthread_getattr_np)(thread, attr);
     }
     const struct green__stack *st = &t->stack;
     int r = pthread_attr_init(attr);
@@ -231,7 +231,7 @@ GREEN_WRAP int sched_yield(void)
 {
     green__ensure_init();
     if (!green__may_park()) {
-        return green__real.sched_yield();
+        return GREEN_REAL_FN(sched_yield)();
     }
     green__sched_yield();
     return 0;

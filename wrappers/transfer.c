@@ -125,7 +125,7 @@ static ssize_t copy_file(int out, int in, off_t *pos, size_t count)
     ssize_t err = 0;
     while (done < count) {
         const size_t want = count - done < CHUNK ? count - done : CHUNK;
-        const ssize_t n = green__real.pread(in, buf, want, *pos);
+        const ssize_t n = GREEN_REAL_FN(pread)(in, buf, want, *pos);
         if (n <= 0) {
             err = n < 0 ? green__neg_errno() : 0;
             break;
@@ -156,7 +156,7 @@ static bool sendfile_stream(int out, int in, off_t *offset, size_t count,
         || fd_type(in) != S_IFREG || !blocking_stream(out)) {
         return false;
     }
-    if (green__real.sendfile(out, in, offset, 0) < 0) {
+    if (GREEN_REAL_FN(sendfile)(out, in, offset, 0) < 0) {
         *r = green__neg_errno();        /* EBADF, EFAULT, EINVAL, ... */
         return true;
     }
@@ -182,7 +182,7 @@ static ssize_t sendfile_green(int out, int in, off_t *offset, size_t count)
 {
     ssize_t r;
     if ((ssize_t)count < 0) {
-        r = green__real.sendfile(out, in, offset, count);    /* EINVAL */
+        r = GREEN_REAL_FN(sendfile)(out, in, offset, count);    /* EINVAL */
         return r < 0 ? green__neg_errno() : r;
     }
     if (sendfile_stream(out, in, offset, count, &r)) {
@@ -196,7 +196,7 @@ static ssize_t sendfile_green(int out, int in, off_t *offset, size_t count)
         return -EINTR;
     }
     in = from >= 0 ? from : in;
-    r = green__real.sendfile(out, in, offset, count);
+    r = GREEN_REAL_FN(sendfile)(out, in, offset, count);
     return r < 0 ? green__neg_errno() : r;
 }
 
@@ -204,7 +204,7 @@ GREEN_WRAP ssize_t sendfile(int out, int in, off_t *offset, size_t count)
 {
     green__ensure_init();
     if (!green__may_park() || count == 0) {
-        return green__real.sendfile(out, in, offset, count);
+        return GREEN_REAL_FN(sendfile)(out, in, offset, count);
     }
     const int entry_errno = errno;
     return green__wrap_ret(sendfile_green(out, in, offset, count),
@@ -215,7 +215,7 @@ GREEN_WRAP ssize_t sendfile64(int out, int in, off64_t *offset, size_t count)
 {
     green__ensure_init();
     if (!green__may_park() || count == 0) {
-        return green__real.sendfile64(out, in, offset, count);
+        return GREEN_REAL_FN(sendfile64)(out, in, offset, count);
     }
     const int entry_errno = errno;
     return green__wrap_ret(sendfile_green(out, in, (off_t *)offset, count),
@@ -245,7 +245,7 @@ static bool splice_to_stream(int in, int out, size_t len, unsigned flags,
     if (buf == NULL) {
         return false;
     }
-    const ssize_t got = green__real.read(in, buf, n);
+    const ssize_t got = GREEN_REAL_FN(read)(in, buf, n);
     if (got < 0) {
         *r = green__neg_errno();
     } else {
@@ -276,7 +276,7 @@ static ssize_t splice_green(int in, loff_t *off_in, int out, loff_t *off_out,
         }
         in = sock_in ? win : in;
         out = sock_out ? wout : out;
-        r = green__real.splice(in, off_in, out, off_out, len,
+        r = GREEN_REAL_FN(splice)(in, off_in, out, off_out, len,
                                flags | SPLICE_F_NONBLOCK);
         if (r >= 0 || errno != EAGAIN) {
             return r < 0 ? green__neg_errno() : r;
@@ -290,7 +290,7 @@ static ssize_t splice_green(int in, loff_t *off_in, int out, loff_t *off_out,
             break;
         }
     }
-    r = green__real.splice(in, off_in, out, off_out, len, flags);
+    r = GREEN_REAL_FN(splice)(in, off_in, out, off_out, len, flags);
     return r < 0 ? green__neg_errno() : r;
 }
 
@@ -299,7 +299,7 @@ GREEN_WRAP ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out,
 {
     green__ensure_init();
     if (!green__may_park() || len == 0 || (flags & SPLICE_F_NONBLOCK)) {
-        return green__real.splice(in, off_in, out, off_out, len, flags);
+        return GREEN_REAL_FN(splice)(in, off_in, out, off_out, len, flags);
     }
     const int entry_errno = errno;
     return green__wrap_ret(splice_green(in, off_in, out, off_out, len, flags),
@@ -310,12 +310,12 @@ GREEN_WRAP ssize_t tee(int in, int out, size_t len, unsigned int flags)
 {
     green__ensure_init();
     if (!green__may_park() || len == 0 || (flags & SPLICE_F_NONBLOCK)) {
-        return green__real.tee(in, out, len, flags);
+        return GREEN_REAL_FN(tee)(in, out, len, flags);
     }
     const int entry_errno = errno;
     ssize_t r;
     for (;;) {
-        r = green__real.tee(in, out, len, flags | SPLICE_F_NONBLOCK);
+        r = GREEN_REAL_FN(tee)(in, out, len, flags | SPLICE_F_NONBLOCK);
         if (r >= 0) {
             return green__wrap_ret(r, entry_errno);
         }
@@ -331,5 +331,5 @@ GREEN_WRAP ssize_t tee(int in, int out, size_t len, unsigned int flags)
         }
     }
     errno = entry_errno;
-    return green__real.tee(in, out, len, flags);
+    return GREEN_REAL_FN(tee)(in, out, len, flags);
 }

@@ -110,7 +110,7 @@ int green__sync_wait(const void *key, int64_t deadline)
     }
     const struct timespec until = { .tv_sec = deadline / 1000000000,
                                     .tv_nsec = deadline % 1000000000 };
-    while (green__real.clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+    while (GREEN_REAL_FN(clock_nanosleep)(CLOCK_MONOTONIC, TIMER_ABSTIME,
                                        &until, NULL) == EINTR) {
     }
     errno = entry_errno;

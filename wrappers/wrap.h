@@ -95,7 +95,7 @@ static inline bool green__fd_blocking_pipe(int fd)
 static inline bool green__fd_ready(int fd, short events)
 {
     struct pollfd p = { .fd = fd, .events = events };
-    const int r = green__real.poll(&p, 1, 0);
+    const int r = GREEN_REAL_FN(poll)(&p, 1, 0);
     return r != 0;
 }
 
