@@ -382,6 +382,20 @@ static int vscan(FILE *f, const char *fmt, ...)
     return r;
 }
 
+/* vscanf, and the C99 name a program built without _GNU_SOURCE calls. */
+int __isoc99_vscanf(const char *fmt, va_list ap);
+/* getc as binaries built against glibc before 2.28 call it. */
+int _IO_getc(FILE *f);
+
+static int vscan_stdin(bool c99, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const int r = c99 ? __isoc99_vscanf(fmt, ap) : vscanf(fmt, ap);
+    va_end(ap);
+    return r;
+}
+
 static void case_scanf(void)
 {
     struct slow s;
@@ -415,6 +429,15 @@ static void case_scanf(void)
     show_char("getchar after scanf", getchar());
     r = scanf("%d", &i);
     printf("scanf stdin at EOF: %d\n", r);
+    slow_end(&s);
+
+    slow_script(&s, "7|1\n8|\n|");
+    CHECK_OK(dup2(fileno(s.in), 0));
+    clearerr(stdin);
+    r = vscan_stdin(false, "%d", &i);
+    printf("vscanf stdin: %d -> %d\n", r, i);
+    r = vscan_stdin(true, "%d", &i);
+    printf("__isoc99_vscanf stdin: %d -> %d\n", r, i);
     slow_end(&s);
 }
 
@@ -702,13 +725,14 @@ static void case_popen(void)
 static void case_getchar(void)
 {
     struct slow s;
-    slow_script(&s, "s|i|\n|");
+    slow_script(&s, "s|i|\n|o|");
     CHECK_OK(dup2(fileno(s.in), 0));
     const long t0 = LOAD(&ticks);
     show_char("getchar", getchar());
     check_ticked(t0);
     show_char("getchar_unlocked", getchar_unlocked());
     show_char("getchar (function)", (getchar)());
+    show_char("_IO_getc (pre-2.28 binaries' getc)", _IO_getc(stdin));
     show_char("getchar at EOF", getchar());
     show_flags("stdin after EOF", stdin);
     slow_end(&s);
