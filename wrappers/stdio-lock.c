@@ -13,9 +13,10 @@
  * runtime started, or by a kernel thread the runtime did not make, is
  * glibc's, and so is its unlock.
  *
- * Known gap: a stdio call of another thread (printf, not flockfile) does
- * not wait for a lock taken with flockfile; its output may come between
- * the lines of the holder's.
+ * The stdio reads of wrappers/stdio-read.c take this lock too, so a
+ * reader waits for a flockfile holder as natively. Known gap: a stdio
+ * write of another thread (printf, fputs) does not wait for a lock taken
+ * with flockfile; its output may come between the lines of the holder's.
  */
 #include "config.h"
 
