@@ -1,92 +1,90 @@
 /* SPDX-License-Identifier: MIT */
-/* The exec family, and the mask a new program starts with. The kernel
- * thread blocks only what every green thread blocks (hub/signal.c), but
- * a program started by exec, or by posix_spawn without an explicit mask,
- * inherits the mask of the thread that started it. So around the real
- * call the kernel thread takes the calling green thread's mask, and gets
- * the shared one back if the call returns. Every exported exec function
- * is wrapped, since glibc's execl, execle, execlp, execv and execvp reach
- * execve inside libc, out of the wrappers' sight. posix_spawn and
- * posix_spawnp are wrappers/fdflags.c's and use green__spawn_mask_*.
+/* The calls that start a new program, and the mask it starts with: the
+ * exec family, posix_spawn and posix_spawnp. The kernel thread blocks
+ * only what every green thread blocks (hub/signal.c), but a program
+ * started by exec, or by posix_spawn without an explicit mask, inherits
+ * the mask of the thread that started it. So around the real call the
+ * kernel thread takes the calling green thread's mask, and gets the shared
+ * one back if the call returns. Every exported exec function is wrapped,
+ * since glibc's execl, execle, execlp, execv and execvp reach execve
+ * inside libc, out of the wrappers' sight. A posix_spawn child may also
+ * share every fd, so the fd cache forgets them all (hub/fdcache.c).
  */
 #include "config.h"
 
+#include <spawn.h>
 #include <stdarg.h>
 #include <unistd.h>
 
 #include "wrappers/wrap.h"
 
-void green__spawn_mask_begin(void)
-{
-    if (green__in_green_thread()) {
-        green__signal_exec_begin(green__sched.current);
-    }
-}
-
-void green__spawn_mask_end(void)
-{
-    if (green__in_green_thread()) {
-        const int saved = errno;
-        green__signal_exec_end(green__sched.current);
-        errno = saved;
-    }
-}
+/* Return `call`, made with the calling green thread's mask in the kernel
+ * thread (nothing changes for a thread libgreen did not make). */
+#define WITH_CALLER_MASK(call)                                             \
+    do {                                                                   \
+        green__ensure_init();                                              \
+        if (!green__in_green_thread()) {                                   \
+            return call;                                                   \
+        }                                                                  \
+        green__signal_exec_begin(green__sched.current);                    \
+        const int ret_ = call;                                             \
+        const int saved_ = errno;                                          \
+        green__signal_exec_end(green__sched.current);                      \
+        errno = saved_;                                                    \
+        return ret_;                                                       \
+    } while (0)
 
 GREEN_WRAP int execve(const char *path, char *const argv[],
                       char *const envp[])
 {
-    green__ensure_init();
-    green__spawn_mask_begin();
-    const int r = GREEN_REAL_FN(execve)(path, argv, envp);
-    green__spawn_mask_end();
-    return r;
+    WITH_CALLER_MASK(GREEN_REAL_FN(execve)(path, argv, envp));
 }
 
 GREEN_WRAP int execv(const char *path, char *const argv[])
 {
-    green__ensure_init();
-    green__spawn_mask_begin();
-    const int r = GREEN_REAL_FN(execv)(path, argv);
-    green__spawn_mask_end();
-    return r;
+    WITH_CALLER_MASK(GREEN_REAL_FN(execv)(path, argv));
 }
 
 GREEN_WRAP int execvp(const char *file, char *const argv[])
 {
-    green__ensure_init();
-    green__spawn_mask_begin();
-    const int r = GREEN_REAL_FN(execvp)(file, argv);
-    green__spawn_mask_end();
-    return r;
+    WITH_CALLER_MASK(GREEN_REAL_FN(execvp)(file, argv));
 }
 
 GREEN_WRAP int execvpe(const char *file, char *const argv[],
                        char *const envp[])
 {
-    green__ensure_init();
-    green__spawn_mask_begin();
-    const int r = GREEN_REAL_FN(execvpe)(file, argv, envp);
-    green__spawn_mask_end();
-    return r;
+    WITH_CALLER_MASK(GREEN_REAL_FN(execvpe)(file, argv, envp));
 }
 
 GREEN_WRAP int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    green__ensure_init();
-    green__spawn_mask_begin();
-    const int r = GREEN_REAL_FN(fexecve)(fd, argv, envp);
-    green__spawn_mask_end();
-    return r;
+    WITH_CALLER_MASK(GREEN_REAL_FN(fexecve)(fd, argv, envp));
 }
 
 GREEN_WRAP int execveat(int dirfd, const char *path, char *const argv[],
                         char *const envp[], int flags)
 {
-    green__ensure_init();
-    green__spawn_mask_begin();
-    const int r = GREEN_REAL_FN(execveat)(dirfd, path, argv, envp, flags);
-    green__spawn_mask_end();
-    return r;
+    WITH_CALLER_MASK(GREEN_REAL_FN(execveat)(dirfd, path, argv, envp, flags));
+}
+
+GREEN_WRAP int posix_spawn(pid_t *pid, const char *path,
+                           const posix_spawn_file_actions_t *actions,
+                           const posix_spawnattr_t *attr, char *const argv[],
+                           char *const envp[])
+{
+    green__fdcache_forget_all();
+    WITH_CALLER_MASK(GREEN_REAL_FN(posix_spawn)(pid, path, actions, attr,
+                                                argv, envp));
+}
+
+GREEN_WRAP int posix_spawnp(pid_t *pid, const char *file,
+                            const posix_spawn_file_actions_t *actions,
+                            const posix_spawnattr_t *attr, char *const argv[],
+                            char *const envp[])
+{
+    green__fdcache_forget_all();
+    WITH_CALLER_MASK(GREEN_REAL_FN(posix_spawnp)(pid, file, actions, attr,
+                                                 argv, envp));
 }
 
 /* Count `arg0` and the arguments after it up to the NULL that ends them

@@ -4,15 +4,14 @@
  * each passes straight through and tells the fd cache (hub/fdcache.c)
  * what it made or changed. socket, socketpair, pipe and pipe2 make known
  * fds; fcntl (F_SETFL, F_DUPFD), ioctl (FIONBIO), setsockopt (SO_RCVTIMEO,
- * SO_SNDTIMEO) and dup update or forget them; posix_spawn, posix_spawnp
- * and _Fork, after which another process may share every fd, drop all
- * knowledge (fork does so in an atfork handler, vfork is fork here, and
- * system and popen are wrappers/shell.c's). accept,
+ * SO_SNDTIMEO) and dup update or forget them; _Fork, after which another
+ * process may share every fd, drops all knowledge (fork does so in an
+ * atfork handler, vfork is fork here, posix_spawn is wrappers/exec.c's
+ * and system and popen are wrappers/shell.c's). accept,
  * close, dup2 and the other closes tell the cache from their own files.
  */
 #include "config.h"
 
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -134,34 +133,6 @@ GREEN_WRAP int dup(int fd)
         green__fdcache_forget(fd);
         green__fdcache_forget(r);
     }
-    return r;
-}
-
-GREEN_WRAP int posix_spawn(pid_t *pid, const char *path,
-                           const posix_spawn_file_actions_t *actions,
-                           const posix_spawnattr_t *attr, char *const argv[],
-                           char *const envp[])
-{
-    green__ensure_init();
-    green__fdcache_forget_all();
-    green__spawn_mask_begin();
-    const int r = GREEN_REAL_FN(posix_spawn)(pid, path, actions, attr, argv,
-                                          envp);
-    green__spawn_mask_end();
-    return r;
-}
-
-GREEN_WRAP int posix_spawnp(pid_t *pid, const char *file,
-                            const posix_spawn_file_actions_t *actions,
-                            const posix_spawnattr_t *attr, char *const argv[],
-                            char *const envp[])
-{
-    green__ensure_init();
-    green__fdcache_forget_all();
-    green__spawn_mask_begin();
-    const int r = GREEN_REAL_FN(posix_spawnp)(pid, file, actions, attr, argv,
-                                           envp);
-    green__spawn_mask_end();
     return r;
 }
 

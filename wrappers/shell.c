@@ -218,11 +218,11 @@ GREEN_WRAP int pclose(FILE *stream)
 {
     green__ensure_init();
     struct proc **pp = &procs;
-    while (green__on_green_kthread() && *pp != NULL
-           && (*pp)->stream != stream) {
+    const bool green = green__on_green_kthread();
+    while (green && *pp != NULL && (*pp)->stream != stream) {
         pp = &(*pp)->next;
     }
-    if (!green__on_green_kthread() || *pp == NULL) {
+    if (!green || *pp == NULL) {
         /* Not ours: glibc's popen, on another kernel thread. */
         green__stream_closing(stream);
         return GREEN_REAL_FN(pclose)(stream);

@@ -56,12 +56,6 @@ static inline long green__wrap_ret(long r, int entry_errno)
  * waiters off its fd and forget what is known of it (wrappers/fd.c). */
 void green__stream_closing(FILE *stream);
 
-/* Around a call that starts a new program (exec, posix_spawn): the kernel
- * thread takes the calling green thread's mask, which the new program
- * inherits, then the shared mask again (wrappers/exec.c). */
-void green__spawn_mask_begin(void);
-void green__spawn_mask_end(void);
-
 /* -errno of the last failed real call. */
 static inline long green__neg_errno(void)
 {
