@@ -283,8 +283,15 @@ int green__fdstate_next_private(unsigned lo, unsigned hi)
 void green__fdstate_call_end(void)
 {
     struct green__thread *self = green__sched.current;
-    if (self != NULL && self->fd_moved && green__on_green_kthread()) {
-        green__park_unlinger(self);     /* may be on the kept descriptor */
-        drop_moved(self);
+    if (self != NULL && green__on_green_kthread()) {
+        green__fdstate_call_gone(self);
+    }
+}
+
+void green__fdstate_call_gone(struct green__thread *t)
+{
+    if (t->fd_moved) {
+        green__park_unlinger(t);        /* may be on the kept descriptor */
+        drop_moved(t);
     }
 }

@@ -79,6 +79,11 @@ void green__loop_watch(int fd, void (*cb)(void));
  * number of active watchers left (0: nothing can ever wake anyone). Hub. */
 int green__loop_run(bool block);
 
+/* In a fork's child: have libev make its own epoll set (and register
+ * every started watcher there) before it next runs; nothing touches the
+ * parent's meanwhile (libev applies fd changes only as it runs). */
+void green__loop_fork(void);
+
 /* ---- the green thread ---------------------------------------------- */
 
 enum green__state {
@@ -262,6 +267,27 @@ void green__sched_switched_out(struct green__thread *t);
 /* Print counters to stderr (LIBGREEN_STATS). Any. */
 void green__sched_report(void);
 
+/* In a fork's child: drop every thread but `self` (the caller of fork)
+ * without running anything of theirs, and give `self` a new lock-owner
+ * id, as natively the child's thread has a new tid. Green kernel thread,
+ * from the fork's child handler (hub/fork.c). */
+void green__sched_fork(struct green__thread *self);
+
+/* ---- fork.c: the atfork handlers --------------------------------------- */
+
+/* fork's prepare, parent and child handlers, registered when libgreen
+ * loads; _Fork, which runs no handlers, calls them itself
+ * (wrappers/fdflags.c). Any thread. */
+void green__fork_prepare(void);
+void green__fork_parent(void);
+void green__fork_child(void);
+
+/* In a fork's child: the FILE locks other threads held or waited for are
+ * free, as glibc's fork resets every FILE lock in the child; the forking
+ * thread keeps its own, so its funlockfile still matches
+ * (wrappers/stdio-lock.c). Green kernel thread. */
+void green__stdio_lock_fork(const struct green__thread *self);
+
 /* Run the calling thread's C++ thread_local destructors, then its key
  * destructors (wrappers/keys.c), as glibc does when a thread ends. Green
  * thread, on its own stack. */
@@ -281,6 +307,10 @@ void green__remote_wake(const void *key, unsigned n);
 /* Poke the hub's eventfd so that it runs its loop soon. Async-signal-safe;
  * does nothing before the runtime starts. */
 void green__remote_poke(void);
+
+/* In a fork's child: a new eventfd in place of the parent's (same number,
+ * so libev's watcher stays), and an empty ring. Green kernel thread. */
+void green__remote_fork(void);
 
 /* ---- signal.c: signals as a process of green threads sees them ------ */
 
@@ -357,6 +387,12 @@ void green__signal_defer_wake(const void *key, unsigned n);
 int green__signal_action(int sig, const struct sigaction *act,
                          struct sigaction *old);
 
+/* In a fork's child, where `self` called fork: nothing is pending (the
+ * process's, `self`'s, the handlers' ring), the pid is new, and sigwait's
+ * signalfd is dropped (made again when a thread next waits). Green kernel
+ * thread, before green__sched_fork. */
+void green__signal_fork(struct green__thread *self);
+
 /* ---- uring.c: connect without touching the socket's flags ---------- */
 
 /* One connect(2) in progress inside io_uring. */
@@ -379,6 +415,10 @@ void green__uring_abandon(struct green__uring_op *op);
 
 /* The ring's fd, or a negative number before (or without) one. Any. */
 int green__uring_fd(void);
+
+/* In a fork's child: forget the parent's ring (its memory is shared with
+ * the parent); the child makes its own on first use. Green kernel thread. */
+void green__uring_fork(void);
 
 /* ---- tls.c: thread-local storage of green threads ------------------ */
 
@@ -414,7 +454,8 @@ void green__tls_switch(struct green__thread *to);
 void green__tls_home(struct green__thread *self);
 void green__tls_away(struct green__thread *self);
 
-/* `t` has exited: drop its values and window. Hub only. */
+/* `t` has exited (or was dropped by fork): drop its values and window.
+ * Hub, or green kernel thread for a thread other than the running one. */
 void green__tls_release(struct green__thread *t);
 
 /* ---- offload.c: blocking libc calls on helper kernel threads -------- */
@@ -545,6 +586,10 @@ static inline int green__fd_resume(int fd)
 /* The calling thread's call has ended: let go of its kept descriptor.
  * errno is kept. Green thread, or any context when nothing was moved. */
 void green__fdstate_call_end(void);
+
+/* Thread `t` is dropped with a call in progress (a fork's child): let go
+ * of its kept descriptor. Green kernel thread. */
+void green__fdstate_call_gone(struct green__thread *t);
 
 /* ---- lot.c: wait queues keyed by address --------------------------- */
 

@@ -28,6 +28,7 @@ static struct {
     struct ev_loop *loop;
     __typeof__(ev_loop_new) *loop_new;
     __typeof__(ev_run) *run;
+    __typeof__(ev_loop_fork) *loop_fork;
     __typeof__(ev_now_update) *now_update;
     __typeof__(ev_io_start) *io_start;
     __typeof__(ev_io_stop) *io_stop;
@@ -53,6 +54,7 @@ int green__loop_open(void)
     }
     LOAD(loop_new, ev_loop_new)
     LOAD(run, ev_run)
+    LOAD(loop_fork, ev_loop_fork)
     LOAD(now_update, ev_now_update)
     LOAD(io_start, ev_io_start)
     LOAD(io_stop, ev_io_stop)
@@ -194,6 +196,11 @@ void green__loop_note_fd(int fd)
     if (ev.inside) {
         ev.backend_fd = fd;
     }
+}
+
+void green__loop_fork(void)
+{
+    ev.loop_fork(ev.loop);
 }
 
 int green__loop_run(bool block)

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "hub/internal.h"
+#include "preload/real.h"
 
 #define RING 256
 
@@ -100,4 +102,20 @@ void green__remote_poke(void)
         const uint64_t one = 1;
         (void)!syscall(SYS_write, efd, &one, sizeof one);
     }
+}
+
+void green__remote_fork(void)
+{
+    remote.lock = 0;                /* a parent's thread may have held it */
+    remote.head = remote.tail = 0;
+    const int entry_errno = errno;
+    const int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd >= 0) {
+        GREEN_REAL_FN(dup3)(efd, remote.efd, O_CLOEXEC);
+        GREEN_REAL_FN(close)(efd);
+    } else {
+        GREEN_DEBUG("fork: no new eventfd (%d); the child shares the "
+                    "parent's wake-ups\n", errno);
+    }
+    errno = entry_errno;
 }

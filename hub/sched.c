@@ -60,38 +60,6 @@ static void all_remove(struct green__thread *t)
     }
 }
 
-/* glibc's fork walks its thread list, which knows only the kernel
- * thread's own TLS area: the forking green thread brings it home first. */
-static void before_fork(void)
-{
-    if (green__in_green_thread()) {
-        green__tls_home(green__sched.current);
-    }
-}
-
-static void parent_after_fork(void)
-{
-    if (green__in_green_thread()) {
-        green__tls_away(green__sched.current);
-    }
-}
-
-/* The child of a fork has one thread, as natively, but shares the parent's
- * epoll set: until fork is handled in full, it runs natively (the mutex
- * encoding is glibc's, so locks taken so far stay valid). */
-static void child_after_fork(void)
-{
-    if (green__in_green_thread()) {
-        /* The child's one thread keeps the forking thread's mask. */
-        sigset_t mask;
-        sigemptyset(&mask);
-        memcpy(&mask, &green__sched.current->sigmask, sizeof(uint64_t));
-        GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, &mask, NULL);
-    }
-    green__kthread_role = -1;
-    GREEN_DEBUG("fork: the child (pid %d) runs natively\n", (int)getpid());
-}
-
 int green__sched_activate(void)
 {
     if (green__sched.active) {
@@ -136,7 +104,6 @@ int green__sched_activate(void)
     /* glibc clears this when it makes a second thread; libstdc++ and
      * others skip their locking while it is set. */
     __libc_single_threaded = 0;
-    pthread_atfork(before_fork, parent_after_fork, child_after_fork);
     GREEN_DEBUG("runtime started in pid %d: stack mode %s, %s %zu KiB\n",
                 (int)getpid(),
                 green__config.stack_mode == GREEN__MODE_COPY ? "copy"
@@ -157,6 +124,16 @@ int green__sched_self_id(void)
     return (int)syscall(SYS_gettid);
 }
 
+/* A lock-owner id no live thread has. */
+static int take_id(void)
+{
+    const int id = next_id++;
+    if (next_id == INT_MAX) {
+        next_id = 0x40000000;
+    }
+    return id;
+}
+
 /* First function of every green thread, on its own stack. */
 static void thread_main(void *arg)
 {
@@ -175,10 +152,7 @@ int green__sched_spawn(struct green__thread **out, void *(*start)(void *),
         return -EAGAIN;
     }
     t->magic = GREEN__THREAD_MAGIC;
-    t->id = next_id++;
-    if (next_id == INT_MAX) {
-        next_id = 0x40000000;
-    }
+    t->id = take_id();
     t->start = start;
     t->arg = arg;
     t->detached = detached;
@@ -279,6 +253,11 @@ void green__sched_exit(void *retval)
     green__sched.live--;
     green__lot_wake(self, UINT_MAX);
     if (green__sched.live == 0 && green__sched.main_exited) {
+        if (main_thread.state == GREEN__EXITED) {
+            /* A fork's child, main left behind: the last thread ends the
+             * process, as glibc's start_thread does. */
+            exit(0);
+        }
         green__sched_ready(&main_thread);
     }
     green__hub_enter(self);
@@ -376,6 +355,63 @@ void green__sched_switched_out(struct green__thread *t)
     } else {
         green__stack_suspended(&t->stack, t->ctx.sp);
     }
+}
+
+/* True when `t`'s stack is one of those `self` runs below (copy mode):
+ * its bytes above self's stack stay, as natively a dead thread's stack
+ * stays mapped in a fork's child. */
+static bool creates(const struct green__thread *t,
+                    const struct green__thread *self)
+{
+    for (const struct green__stack *c = self->stack.creator; c != NULL;
+         c = c->creator) {
+        if (c == &t->stack) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Drop thread `t` from a fork's child, where `self` is the only thread:
+ * nothing of its own runs (no destructors, no joiner wakes). */
+static void drop(struct green__thread *t, const struct green__thread *self)
+{
+    green__park_disarm(t);
+    green__park_unlinger(t);
+    green__fdstate_call_gone(t);
+    if (!green__sched_finished(t)) {
+        green__signal_forget(t);    /* not main after its pthread_exit */
+    }
+    green__tls_release(t);
+    t->state = GREEN__EXITED;
+    if (t->is_main) {
+        return;                     /* the process stack is not ours */
+    }
+    all_remove(t);
+    t->detached = true;
+    if (!creates(t, self)) {
+        green__stack_abandon(&t->stack);
+        free_if_done(t);
+    }
+}
+
+void green__sched_fork(struct green__thread *self)
+{
+    runq.head = runq.tail = NULL;
+    runq.len = 0;
+    for (struct green__thread *t = &main_thread, *next; t != NULL; t = next) {
+        next = t->all_next;
+        if (t != self) {
+            drop(t, self);
+        }
+    }
+    if (self->is_main) {
+        main_thread.id = (int)syscall(SYS_gettid);
+    } else {
+        green__sched.main_exited = true;
+        self->id = take_id();       /* a new thread id, as natively */
+    }
+    green__sched.live = 1;
 }
 
 void green__sched_report(void)

@@ -607,3 +607,30 @@ void green__signal_wait_end(uint64_t set)
     sync_sfd();
     errno = entry_errno;
 }
+
+/* ---- fork ------------------------------------------------------------ */
+
+void green__signal_fork(struct green__thread *self)
+{
+    self_pid = getpid();
+    kernel_tid = (pid_t)syscall(SYS_gettid);
+    free_queue(proc_q);
+    proc_q = NULL;
+    proc_pending = 0;
+    free_queue(self->sigq);
+    self->sigq = NULL;
+    self->sigpending = 0;
+    for (unsigned i = 0; i < RING; i++) {
+        ring[i].full = 0;
+    }
+    ring_head = ring_tail = 0;
+    green__signal_queued = 0;
+    if (sfd >= 0) {
+        const int entry_errno = errno;
+        GREEN_REAL_FN(close)(sfd);
+        errno = entry_errno;
+        sfd = -1;
+    }
+    sfd_mask = 0;
+    memset(waiting_for, 0, sizeof waiting_for);
+}

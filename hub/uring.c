@@ -7,8 +7,8 @@
  * result; the ring's fd is readable while results wait, so a green thread
  * parks on it like on any fd. No flag of the socket ever changes.
  *
- * One ring per process, made on first use, never shared with a forked
- * child (which runs natively). Each request is a heap `op`, named by the
+ * One ring per process, made on first use; a forked child forgets the
+ * parent's (green__uring_fork) and makes its own. Each request is a heap `op`, named by the
  * CQE's user_data; whichever waiting thread runs first reaps every CQE
  * into its op. Where io_uring is missing or forbidden (ENOSYS, EPERM:
  * seccomp, kernel.io_uring_disabled) the caller falls back.
@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "hub/internal.h"
+#include "preload/real.h"
 
 #define ENTRIES 16
 #define CQ_ENTRIES 4096     /* results of connects in flight at once */
@@ -41,6 +42,8 @@ static struct {
     unsigned *cq_head, *cq_tail, *cq_mask;
     struct io_uring_sqe *sqes;
     struct io_uring_cqe *cqes;
+    void *sq_map;                   /* the two mappings, for munmap */
+    size_t sq_len, sqes_len;
 } ring = { .fd = -1 };
 
 static int setup(void)
@@ -82,8 +85,23 @@ static int setup(void)
     ring.cq_mask = (unsigned *)(sq + p.cq_off.ring_mask);
     ring.cqes = (struct io_uring_cqe *)(sq + p.cq_off.cqes);
     ring.sqes = sqes;
+    ring.sq_map = sq;
+    ring.sq_len = sq_len;
+    ring.sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
     ring.fd = fd;
     return 0;
+}
+
+void green__uring_fork(void)
+{
+    if (ring.fd >= 0) {
+        const int entry_errno = errno;
+        munmap(ring.sq_map, ring.sq_len);
+        munmap(ring.sqes, ring.sqes_len);
+        GREEN_REAL_FN(close)(ring.fd);
+        ring.fd = -1;
+        errno = entry_errno;
+    }
 }
 
 /* Move every posted result into its op. Results that found the CQ ring

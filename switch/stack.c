@@ -316,8 +316,9 @@ static void *map_cached(size_t len)
     return NULL;
 }
 
-/* Keep a released mapping for reuse, or unmap it when the cache is full. */
-static void map_release(void *map, size_t len)
+/* Keep a released mapping for reuse, or unmap it when the cache is full
+ * and `unmap`. */
+static void map_release(void *map, size_t len, bool unmap)
 {
     if (cache.n < CACHED_STACKS) {
         cache.map[cache.n] = map;
@@ -325,7 +326,9 @@ static void map_release(void *map, size_t len)
         cache.n++;
         return;
     }
-    munmap(map, len);
+    if (unmap) {
+        munmap(map, len);
+    }
 }
 
 int green__stack_create(struct green__stack *st, struct green__ctx *ctx,
@@ -394,11 +397,11 @@ int green__stack_create(struct green__stack *st, struct green__ctx *ctx,
     return 0;
 }
 
-void green__stack_release(struct green__stack *st)
+static void release(struct green__stack *st, bool unmap)
 {
     st->live = false;
     if (st->kind == GREEN__STACK_MAPPED) {
-        map_release(st->map, st->map_len);
+        map_release(st->map, st->map_len, unmap);
         st->map = NULL;
     }
     if (st->kind != GREEN__STACK_COPIED) {
@@ -411,6 +414,16 @@ void green__stack_release(struct green__stack *st)
     free(st->saved);
     st->saved = NULL;
     st->saved_cap = 0;
+}
+
+void green__stack_release(struct green__stack *st)
+{
+    release(st, true);
+}
+
+void green__stack_abandon(struct green__stack *st)
+{
+    release(st, false);
 }
 
 struct green__stack *green__stack_unlink(struct green__stack *st)

@@ -91,6 +91,12 @@ void green__stack_suspended(struct green__stack *st, uintptr_t sp);
  * through it to their other creators) until green__stack_unlink. Hub only. */
 void green__stack_release(struct green__stack *st);
 
+/* As green__stack_release, for the stack of a thread a fork's child
+ * drops: a mapped stack beyond the cache stays mapped, as glibc leaves
+ * the stacks of the threads that did not come along mapped (and readable
+ * by pointers the forking thread kept) in the child. Hub or green. */
+void green__stack_abandon(struct green__stack *st);
+
 /* The object holding released stack `st` is about to be freed. Returns the
  * creator's stack if `st` was its last child and it is released too (its
  * owner may now be freed in turn), else NULL. Any. */

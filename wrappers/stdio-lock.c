@@ -117,3 +117,17 @@ GREEN_WRAP void funlockfile(FILE *f)
         free(l);
     }
 }
+
+void green__stdio_lock_fork(const struct green__thread *self)
+{
+    for (struct file_lock **at = &locks; *at != NULL;) {
+        struct file_lock *l = *at;
+        l->waiters = 0;
+        if (l->owner == self) {
+            at = &l->next;
+        } else {
+            *at = l->next;
+            free(l);
+        }
+    }
+}
