@@ -38,12 +38,8 @@
 #include "check.h"
 
 #define GROUP 20
-#ifndef CHILD_THREADS   /* -D to try smaller children by hand */
 #define CHILD_THREADS 50
-#endif
-#ifndef RING_LAPS
 #define RING_LAPS 3
-#endif
 #define PINGS 10
 
 static const char *hold_path;
