@@ -54,8 +54,16 @@
  * kernel sizes a process's fd table by its highest number. */
 #define KEEP_CEILING 65536
 
+/* A list of waiters, oldest first. */
+struct waiters {
+    struct green__watcher *head, *tail;
+};
+
 struct fdrec {
-    struct green__watcher *head;    /* started watchers on this number */
+    struct waiters shared;          /* woken together: poll, writers, ... */
+    struct waiters one;             /* GREEN__ONE readers: one per event */
+    unsigned readers, writers;      /* waiters for GREEN__READ, __WRITE */
+    struct green__fdwatch *watch;   /* libev's watcher, made on first use */
     unsigned refs;                  /* kept: watchers and calls using it */
     bool kept;                      /* a descriptor the runtime keeps */
 };
@@ -64,6 +72,10 @@ static struct {
     struct fdrec *rec;              /* indexed by fd number */
     unsigned len;
 } fds;
+
+/* The waiter green__fdstate_fire looks at next: ending that wait moves
+ * it on, so a wake-up may end any waits it likes. */
+static struct green__watcher *cursor;
 
 static struct fdrec *rec_of(int fd)
 {
@@ -83,7 +95,7 @@ static struct fdrec *rec_grow(int fd)
             return NULL;
         }
         for (unsigned i = fds.len; i < len; i++) {
-            rec[i] = (struct fdrec){ NULL, 0, false };
+            rec[i] = (struct fdrec){ 0 };
         }
         fds.rec = rec;
         fds.len = len;
@@ -113,46 +125,144 @@ static void drop_moved(struct green__thread *t)
     }
 }
 
-void green__fdstate_link(struct green__watcher *w, int fd)
+/* Add `delta` waiters for `events` to `r`, and have its libev watcher
+ * wait for what its waiters now wait for. */
+static void count(struct fdrec *r, int events, int delta)
 {
-    struct fdrec *r = rec_grow(fd);
-    if (r == NULL) {
-        w->fd_next = w->fd_prev = NULL;     /* untracked: see release */
-        return;
+    if (events & GREEN__READ) {
+        r->readers += (unsigned)delta;
     }
-    w->fd_next = r->head;
-    w->fd_prev = w;
-    if (r->head != NULL) {
-        r->head->fd_prev = w;
+    if (events & GREEN__WRITE) {
+        r->writers += (unsigned)delta;
     }
-    r->head = w;
-    if (r->kept) {
-        r->refs++;
+    green__loop_fd_set(r->watch, (r->readers ? GREEN__READ : 0)
+                                 | (r->writers ? GREEN__WRITE : 0));
+}
+
+static struct waiters *list_of(struct fdrec *r, const struct green__watcher *w)
+{
+    return (w->wait.events & GREEN__ONE) ? &r->one : &r->shared;
+}
+
+static void list_append(struct waiters *l, struct green__watcher *w)
+{
+    w->wait.next = NULL;
+    w->wait.prev = l->tail;
+    if (l->tail != NULL) {
+        l->tail->wait.next = w;
+    } else {
+        l->head = w;
+    }
+    l->tail = w;
+}
+
+static void list_remove(struct waiters *l, struct green__watcher *w)
+{
+    if (cursor == w) {
+        cursor = w->wait.next;
+    }
+    if (w->wait.prev != NULL) {
+        w->wait.prev->wait.next = w->wait.next;
+    } else {
+        l->head = w->wait.next;
+    }
+    if (w->wait.next != NULL) {
+        w->wait.next->wait.prev = w->wait.prev;
+    } else {
+        l->tail = w->wait.prev;
     }
 }
 
-void green__fdstate_unlink(struct green__watcher *w)
+/* The first waiter on `r`, or NULL. */
+static struct green__watcher *first(const struct fdrec *r)
 {
-    if (w->fd_prev == NULL) {
+    return r->shared.head != NULL ? r->shared.head : r->one.head;
+}
+
+void green__fdstate_watch(struct green__watcher *w, int fd, int events,
+                          void *data)
+{
+    struct fdrec *r = rec_grow(fd);
+    if (r != NULL && r->watch == NULL) {
+        r->watch = green__loop_fd_new(fd);
+    }
+    GREEN_ASSERT(r != NULL && r->watch != NULL,
+                 "out of memory recording an fd wait");
+    w->wait.fd = fd;
+    w->wait.events = events;
+    w->wait.data = data;
+    list_append(list_of(r, w), w);
+    w->wait.linked = true;
+    if (r->kept) {
+        r->refs++;
+    }
+    count(r, events, 1);
+}
+
+void green__fdstate_unwatch(struct green__watcher *w)
+{
+    if (!w->wait.linked) {
         return;
     }
-    const int fd = green__loop_io_fd(w);
+    const int fd = w->wait.fd;
     struct fdrec *r = rec_of(fd);
-    GREEN_ASSERT(r != NULL, "linked watcher has a record");
-    if (w->fd_prev == w) {
-        r->head = w->fd_next;
-        if (w->fd_next != NULL) {
-            w->fd_next->fd_prev = w->fd_next;
-        }
-    } else {
-        w->fd_prev->fd_next = w->fd_next;
-        if (w->fd_next != NULL) {
-            w->fd_next->fd_prev = w->fd_prev;
-        }
-    }
-    w->fd_next = w->fd_prev = NULL;
+    GREEN_ASSERT(r != NULL, "a waiter's fd has a record");
+    list_remove(list_of(r, w), w);
+    w->wait.linked = false;
+    count(r, w->wait.events, -1);
     if (r->kept) {
         unref(fd);
+    }
+}
+
+/* Wake the exclusive reader of `r` that waited longest. Readers already
+ * woken (their watchers linger until they run, hub/park.c) go to the
+ * back of the queue on the way, so the next readiness finds the next
+ * waiting one first. */
+static void wake_one_reader(struct fdrec *r)
+{
+    for (struct green__watcher *w = r->one.head, *end = r->one.tail;
+         w != NULL; w = r->one.head) {
+        struct green__thread *t = w->wait.data;
+        list_remove(&r->one, w);
+        list_append(&r->one, w);
+        if (t->state == GREEN__PARKED) {
+            green__park_fire(t, false);
+            return;
+        }
+        if (w == end) {
+            return;                 /* each looked at once */
+        }
+    }
+}
+
+void green__fdstate_fire(int fd, int revents, bool error)
+{
+    struct fdrec *r = rec_of(fd);
+    if (r == NULL) {
+        return;
+    }
+    struct green__watcher *w;
+    if (error) {
+        /* Every waiter retries and sees what became of the fd; no wait
+         * stays on it, as libev stopped watching it. */
+        while ((w = first(r)) != NULL) {
+            struct green__thread *t = w->wait.data;
+            green__park_fire(t, false);
+            green__park_unlinger(t);
+            green__fdstate_unwatch(w);
+        }
+        return;
+    }
+    for (w = r->shared.head; w != NULL; w = cursor) {
+        cursor = w->wait.next;
+        if (w->wait.events & revents) {
+            green__park_fire(w->wait.data, false);
+        }
+    }
+    cursor = NULL;
+    if (revents & GREEN__READ) {
+        wake_one_reader(r);
     }
 }
 
@@ -165,7 +275,7 @@ bool green__fdstate_private(int fd)
 bool green__fdstate_busy(int fd)
 {
     const struct fdrec *r = rec_of(fd);
-    return (r != NULL && (r->head != NULL || r->kept))
+    return (r != NULL && (first(r) != NULL || r->kept))
         || green__loop_owns_fd(fd);
 }
 
@@ -195,18 +305,21 @@ static int keep_fd(int fd)
 void green__fdstate_release(int fd)
 {
     struct fdrec *r = rec_of(fd);
-    if (r == NULL || r->head == NULL || r->kept) {
+    if (r == NULL || first(r) == NULL || r->kept) {
         return;
     }
     /* Lingering watchers (hub/park.c): nobody waits on them, just stop. */
-    for (struct green__watcher *w = r->head, *next; w != NULL; w = next) {
-        next = w->fd_next;
-        struct green__thread *t = green__loop_io_data(w);
-        if (w == &t->io && t->io_linger) {
-            green__park_unlinger(t);
+    for (int i = 0; i < 2; i++) {
+        struct green__watcher *w = i == 0 ? r->shared.head : r->one.head;
+        for (struct green__watcher *next; w != NULL; w = next) {
+            next = w->wait.next;
+            struct green__thread *t = w->wait.data;
+            if (w == &t->io && t->io_linger) {
+                green__park_unlinger(t);
+            }
         }
     }
-    if (r->head == NULL) {
+    if (first(r) == NULL) {
         return;
     }
     const int saved = errno;
@@ -222,10 +335,10 @@ void green__fdstate_release(int fd)
         r = rec_of(fd);             /* rec_grow may have moved the table */
     }
     struct green__watcher *w;
-    while ((w = r->head) != NULL) {
-        struct green__thread *t = green__loop_io_data(w);
-        const int events = green__loop_io_events(w);
-        green__loop_io_stop(w);
+    while ((w = first(r)) != NULL) {
+        struct green__thread *t = w->wait.data;
+        const int events = w->wait.events;
+        green__fdstate_unwatch(w);
         if (w == &t->io) {
             /* The call retries on the kept descriptor (green__fd_resume)
              * and holds it until green__fdstate_call_end. */
@@ -240,7 +353,7 @@ void green__fdstate_release(int fd)
             }
         }
         if (k != NULL) {
-            green__loop_io_start(w, keep, events, t);
+            green__fdstate_watch(w, keep, events, t);
         } else {
             green__park_fire(t, false);     /* retries see EBADF */
         }

@@ -23,33 +23,49 @@
 
 /* ---- loop.c: libev behind a small interface ------------------------ */
 
-/* Storage for one libev watcher, opaque outside loop.c (which checks that
- * ev_io and ev_timer fit). Lives in a thread object, never on a stack. */
+/* One wait of a green thread, in its thread object (never on a stack,
+ * which copy mode moves): a deadline, kept in a libev ev_timer (opaque
+ * outside loop.c, which checks that it fits), or readiness of an fd
+ * number, kept by hub/fdstate.c, which lists the waiters of each fd and
+ * has one libev fd watcher per fd wait for all of them. */
 struct green__watcher {
-    _Alignas(16) unsigned char opaque[48];
-    /* While an fd watcher is started: its neighbours among the watchers
-     * on the same fd number (hub/fdstate.c). fd_prev is the watcher itself
-     * for the first in the list, NULL when the watcher is in no list. */
-    struct green__watcher *fd_next, *fd_prev;
+    union {
+        _Alignas(16) unsigned char opaque[48];
+        struct {
+            int fd;
+            int events;             /* GREEN__READ, GREEN__WRITE, GREEN__ONE */
+            void *data;             /* the waiting thread */
+            struct green__watcher *next, *prev;     /* the fd's waiters */
+            bool linked;            /* in that list */
+        } wait;
+    };
 };
 
 #define GREEN__READ  1      /* same values as EV_READ and EV_WRITE */
 #define GREEN__WRITE 2
+/* With GREEN__READ: an exclusive wait, as the kernel's for a pipe read
+ * or an accept: one readiness of the fd wakes one such waiter (the one
+ * that waited longest); while the fd stays readable, the next poll wakes
+ * the next. Waits whose wake-up serves others too (poll, a shared ring)
+ * must not ask for it. */
+#define GREEN__ONE   4
 
 /* dlopen libev (RTLD_LOCAL: its symbols never reach the program) and make
  * a private loop. Returns 0 or -ENOSYS with a message on stderr. Once. */
 int green__loop_open(void);
 
-/* Watch `fd` for GREEN__READ/GREEN__WRITE; when ready, call
- * green__park_fire(data). Green thread or hub. */
-void green__loop_io_start(struct green__watcher *w, int fd, int events,
-                          void *data);
-void green__loop_io_stop(struct green__watcher *w);
+/* The libev fd watcher of one fd number, which hub/fdstate.c starts for
+ * the union of its waiters' events. */
+struct green__fdwatch;
 
-/* The fd, events and data of started fd watcher `w`. Any. */
-int green__loop_io_fd(const struct green__watcher *w);
-int green__loop_io_events(const struct green__watcher *w);
-void *green__loop_io_data(const struct green__watcher *w);
+/* Make the watcher of `fd`, stopped. NULL when memory ran out. Any (green
+ * kernel thread). */
+struct green__fdwatch *green__loop_fd_new(int fd);
+
+/* Have `w` wait for `events` (GREEN__READ | GREEN__WRITE; 0: stop it).
+ * When the fd is ready it calls green__fdstate_fire on the hub. Any
+ * (green kernel thread). */
+void green__loop_fd_set(struct green__fdwatch *w, int events);
 
 /* The runtime's own fds: libev's backend fd, the fd green__loop_watch
  * watches, sigwait's signalfd (hub/signal.c) and the io_uring of connect
@@ -545,10 +561,20 @@ void green__fdcache_forget_all(void);
 
 /* ---- fdstate.c: the program's fd numbers and who waits on them ------ */
 
-/* Record that started fd watcher `w` watches `fd`, and forget it again.
- * Unlinking an unlinked watcher does nothing. loop.c only. */
-void green__fdstate_link(struct green__watcher *w, int fd);
-void green__fdstate_unlink(struct green__watcher *w);
+/* Have thread `data` wait (with `w`) for `fd` to be ready for `events`
+ * (GREEN__READ, GREEN__WRITE, GREEN__ONE): green__park_fire(data) when
+ * it is. Any (green kernel thread). */
+void green__fdstate_watch(struct green__watcher *w, int fd, int events,
+                          void *data);
+
+/* End wait `w`; ending an ended one does nothing. Any (green kthread). */
+void green__fdstate_unwatch(struct green__watcher *w);
+
+/* libev found `fd` ready for `revents`, or (`error`) found it closed
+ * behind its back and stopped its watcher: wake its waiters (one
+ * exclusive reader per readiness; on error every one, whose retry then
+ * sees the error). Hub only (loop.c). */
+void green__fdstate_fire(int fd, int revents, bool error);
 
 /* True when the runtime must act before `fd` is closed or replaced: a
  * green thread waits on it, or it is one of the runtime's own. A table

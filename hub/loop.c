@@ -13,11 +13,10 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <ev.h>
+#include <stdlib.h>
 
 #include "hub/internal.h"
 
-_Static_assert(sizeof(ev_io) <= sizeof(((struct green__watcher *)0)->opaque),
-               "ev_io fits");
 _Static_assert(sizeof(ev_timer)
                <= sizeof(((struct green__watcher *)0)->opaque),
                "ev_timer fits");
@@ -75,13 +74,6 @@ int green__loop_open(void)
     return 0;
 }
 
-static void io_fired(struct ev_loop *loop, ev_io *w, int revents)
-{
-    (void)loop;
-    (void)revents;      /* EV_ERROR too: the thread retries and sees it */
-    green__park_fire(w->data, false);
-}
-
 static void timer_fired(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
@@ -89,35 +81,45 @@ static void timer_fired(struct ev_loop *loop, ev_timer *w, int revents)
     green__park_fire(w->data, true);
 }
 
-void green__loop_io_start(struct green__watcher *gw, int fd, int events,
-                          void *data)
+struct green__fdwatch {
+    ev_io io;
+    int events;                     /* what it waits for; 0: stopped */
+};
+
+static void fd_fired(struct ev_loop *loop, ev_io *w, int revents)
 {
-    ev_io *w = (ev_io *)gw->opaque;
-    ev_io_init(w, io_fired, fd, events);
-    w->data = data;
-    ev.io_start(ev.loop, w);
-    green__fdstate_link(gw, fd);
+    (void)loop;
+    struct green__fdwatch *fw = (struct green__fdwatch *)w;
+    const bool error = (revents & EV_ERROR) != 0;
+    if (error) {
+        fw->events = 0;             /* libev stopped it (ev(3), EV_ERROR) */
+    }
+    green__fdstate_fire(w->fd, revents & (EV_READ | EV_WRITE), error);
 }
 
-void green__loop_io_stop(struct green__watcher *gw)
+struct green__fdwatch *green__loop_fd_new(int fd)
 {
-    ev.io_stop(ev.loop, (ev_io *)gw->opaque);
-    green__fdstate_unlink(gw);
+    struct green__fdwatch *fw = malloc(sizeof *fw);
+    if (fw != NULL) {
+        ev_io_init(&fw->io, fd_fired, fd, EV_READ);
+        fw->events = 0;
+    }
+    return fw;
 }
 
-int green__loop_io_fd(const struct green__watcher *gw)
+void green__loop_fd_set(struct green__fdwatch *fw, int events)
 {
-    return ((const ev_io *)gw->opaque)->fd;
-}
-
-int green__loop_io_events(const struct green__watcher *gw)
-{
-    return ((const ev_io *)gw->opaque)->events & (EV_READ | EV_WRITE);
-}
-
-void *green__loop_io_data(const struct green__watcher *gw)
-{
-    return ((const ev_io *)gw->opaque)->data;
+    if (events == fw->events) {
+        return;
+    }
+    if (fw->events != 0) {
+        ev.io_stop(ev.loop, &fw->io);
+    }
+    fw->events = events;
+    if (events != 0) {
+        ev_io_set(&fw->io, fw->io.fd, events);
+        ev.io_start(ev.loop, &fw->io);
+    }
 }
 
 void green__loop_timer_start(struct green__watcher *gw, int64_t deadline,

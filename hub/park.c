@@ -37,7 +37,7 @@ int64_t green__now(void)
 void green__park_unlinger(struct green__thread *t)
 {
     if (t->io_linger) {
-        green__loop_io_stop(&t->io);
+        green__fdstate_unwatch(&t->io);
         t->io_armed = false;
         t->io_linger = false;
     }
@@ -47,7 +47,7 @@ void green__park_disarm(struct green__thread *t)
 {
     t->io_linger = t->io_armed;
     for (unsigned i = 0; i < t->nios; i++) {
-        green__loop_io_stop(&t->ios[i]);
+        green__fdstate_unwatch(&t->ios[i]);
     }
     t->nios = 0;
     if (t->timer_armed) {
@@ -115,12 +115,12 @@ int green__park_fd(int fd, int events, int64_t deadline)
     if (deadline >= 0 && green__now() >= deadline) {
         return -ETIMEDOUT;
     }
-    if (self->io_linger && green__loop_io_fd(&self->io) == fd
-        && green__loop_io_events(&self->io) == events) {
+    if (self->io_linger && self->io.wait.fd == fd
+        && self->io.wait.events == events) {
         self->io_linger = false;        /* still started: use it */
     } else {
         green__park_unlinger(self);
-        green__loop_io_start(&self->io, fd, events, self);
+        green__fdstate_watch(&self->io, fd, events, self);
         self->io_armed = true;
     }
     return green__park_block(self, deadline);
@@ -153,7 +153,7 @@ int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline)
         /* An fd polled for nothing can still report POLLHUP/POLLERR;
          * both also make it readable for epoll. */
         if (fds[i].fd >= 0) {
-            green__loop_io_start(&self->ios[n++], fds[i].fd,
+            green__fdstate_watch(&self->ios[n++], fds[i].fd,
                                  events ? events : GREEN__READ, self);
         }
     }

@@ -6,7 +6,11 @@
 # one condition variable at once in a process that runs on one kernel
 # thread; one broadcast wakes them all and every one is joined.  The
 # program's transcript is the same natively (with fewer threads) and under
-# libgreen.
+# libgreen.  Many threads blocked on one fd: 100,000 readers of one pipe
+# (20,000 in separate mode) each get one byte, and 10,000 threads blocked
+# in accept on one listening socket answer 20,000 connections; a byte or
+# a connection wakes one waiter, as the kernel's exclusive waits do, so
+# this takes seconds, not minutes (tests/progs/fd-herd.c).
 
 load helpers
 BATS_TEST_TIMEOUT=${GREEN_TEST_TIMEOUT:-300}
@@ -49,5 +53,28 @@ many_waiters() {
 
 @test "scale [separate]: 500 condition variable waiters print the same transcript as natively" {
     compare_mode separate cond-many 500
+    assert_success
+}
+
+# herd MODE N: fd-herd N under libgreen in MODE serves every reader and
+# every connection.
+herd() {
+    run_green "$1" fd-herd "$2"
+    show_run "fd-herd $2"
+    assert_success
+    assert_line "pipe: $2 readers got one byte each, sum matches"
+    assert_line "accept: $(($2 / 10)) threads answered $(($2 / 5)) connections, $(($2 / 5)) echoed"
+}
+
+@test "scale [copy]: 100000 threads reading one pipe and 10000 accepting on one socket are each served" {
+    herd copy 100000
+}
+
+@test "scale [separate]: 20000 threads reading one pipe and 2000 accepting on one socket are each served" {
+    herd separate 20000
+}
+
+@test "scale: 500 readers of one pipe and 50 acceptors on one socket print the same transcript as natively" {
+    compare_transcripts fd-herd 500
     assert_success
 }

@@ -41,7 +41,7 @@ int green__park_sock(int *fd, int events, int optname, int64_t *deadline)
     if (*deadline == GREEN__NO_DEADLINE_YET) {
         *deadline = green__sock_deadline(*fd, optname);
     }
-    const int r = green__park_fd(*fd, events, *deadline);
+    const int r = green__park_fd(*fd, green__wait_events(events), *deadline);
     *fd = green__fd_resume(*fd);
     if (r == -ETIMEDOUT) {
         return -EAGAIN;

@@ -90,9 +90,16 @@ int green__iov_copy(const struct iovec *src, size_t cnt, bool trusted,
     return 0;
 }
 
+/* A read or accept waits as the kernel's exclusive waits do: one
+ * readiness, one waiter woken. */
+int green__wait_events(int events)
+{
+    return events == GREEN__READ ? GREEN__READ | GREEN__ONE : events;
+}
+
 int green__park_io(int *fd, int events)
 {
-    const int p = green__park_fd(*fd, events, -1);
+    const int p = green__park_fd(*fd, green__wait_events(events), -1);
     *fd = green__fd_resume(*fd);
     return p == -EINTR && !green__restarts() ? -EINTR : 0;
 }

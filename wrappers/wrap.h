@@ -172,6 +172,11 @@ int green__peek(void *dst, const void *src, size_t len);
  * Returns 0 or -EFAULT. Any. */
 int green__poke(void *dst, const void *src, size_t len);
 
+/* The events a single-fd wait for `events` asks green__park_fd for: a
+ * wait to read is exclusive (GREEN__ONE), as the kernel's waits in a
+ * pipe read, an accept or a datagram receive are. Any. */
+int green__wait_events(int events);
+
 /* Park on non-socket *fd for `events` (GREEN__READ or GREEN__WRITE) with
  * no deadline; *fd becomes the fd to go on with (green__fd_resume).
  * Returns 0 (ready, or a handler with SA_RESTART ran: retry the call) or
