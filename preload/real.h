@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 /* glibc's fortified entry points, declared by no header without
  * _FORTIFY_SOURCE. */
@@ -58,6 +59,11 @@ size_t __fread_unlocked_chk(void *buf, size_t buflen, size_t size, size_t n,
                             FILE *f);
 ssize_t __getdelim(char **lineptr, size_t *n, int delim, FILE *f);
 int _IO_getc(FILE *f);
+/* The wide reads' refills and fortified fgetws (wrappers/stdio-wide.c). */
+wint_t __wuflow(FILE *f);
+wint_t __wunderflow(FILE *f);
+wchar_t *__fgetws_chk(wchar_t *buf, size_t size, int n, FILE *f);
+wchar_t *__fgetws_unlocked_chk(wchar_t *buf, size_t size, int n, FILE *f);
 void __chk_fail(void) __attribute__((noreturn));
 /* The C99 scanf, which <stdio.h> with _GNU_SOURCE calls vfscanf. */
 int __isoc99_vfscanf(FILE *f, const char *fmt, va_list ap);

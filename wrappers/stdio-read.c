@@ -35,7 +35,8 @@
  * no green thread ever waits for glibc's lock in the kernel.
  *
  * Passed straight to glibc: callers that may not park, FILEs with no fd
- * (fmemopen, fopencookie), wide-oriented FILEs, FILEs at EOF or not open
+ * (fmemopen, fopencookie), wide-oriented FILEs (whose reads are
+ * wrappers/stdio-wide.c's), FILEs at EOF or not open
  * for reading, and fds that never block (regular files) or that the
  * program made non-blocking (green__fd_must_wait says they need no wait).
  *
@@ -174,6 +175,20 @@ static int before_read(FILE *f)
     return 0;
 }
 
+int green__stdio_park(FILE *f, bool locking, int64_t *deadline)
+{
+    int fd = f->_fileno;
+    if (*deadline == GREEN__NO_DEADLINE_YET) {
+        *deadline = green__sock_deadline(fd, SO_RCVTIMEO);
+    }
+    unlock_glibc(f, locking);
+    const int r = *deadline >= 0
+        ? green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO, deadline)
+        : green__park_io(&fd, GREEN__READ);
+    lock_glibc(f, locking);
+    return r;
+}
+
 /* Wait until the next refill of `f` would not block: park while its buffer
  * is empty and its fd has nothing to read. `underflow`: the refill goes
  * through __underflow (not fread's read straight into the caller's
@@ -198,15 +213,7 @@ static int wait_refill(FILE *f, bool locking, bool underflow)
             }
             continue;
         }
-        int fd = f->_fileno;
-        if (deadline == GREEN__NO_DEADLINE_YET) {
-            deadline = green__sock_deadline(fd, SO_RCVTIMEO);
-        }
-        unlock_glibc(f, locking);
-        r = deadline >= 0
-            ? green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO, &deadline)
-            : green__park_io(&fd, GREEN__READ);
-        lock_glibc(f, locking);
+        r = green__stdio_park(f, locking, &deadline);
         if (r < 0) {
             break;
         }

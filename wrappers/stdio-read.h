@@ -2,13 +2,15 @@
 /* What the stdio read wrappers (wrappers/stdio-read.c) lend the scanf
  * wrappers (wrappers/stdio-scan.c): a refill of a FILE that waits first,
  * and the FILE lock held across that wait; and the closers of a FILE
- * (wrappers/fd.c): a wait until no read of it is under way.
+ * (wrappers/fd.c): a wait until no read of it is under way; and the
+ * wide reads (wrappers/stdio-wide.c): the same lock and a park on the fd.
  */
 #ifndef GREEN_WRAPPERS_STDIO_READ_H
 #define GREEN_WRAPPERS_STDIO_READ_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Bytes `f` holds in its buffer, counting the main get area that follows
@@ -27,6 +29,14 @@ void green__stdio_unlock(FILE *f, bool locking);
  * signal or SO_RCVTIMEO ending the wait fails it as the read would have.
  * `f` locked as `locking` says. Green thread with green__may_park(). */
 int green__stdio_uflow(FILE *f, bool locking);
+
+/* Park once until `f`'s fd is readable, glibc's lock of `f` let go of
+ * meanwhile (as `locking` says), the deadline of the socket's SO_RCVTIMEO
+ * cached in *deadline (start it at GREEN__NO_DEADLINE_YET). Returns 0
+ * (look again), -EINTR or -EAGAIN as green__park_sock. The wide reads
+ * (wrappers/stdio-wide.c) wait with it between reads of their own.
+ * Green thread with green__may_park(). */
+int green__stdio_park(FILE *f, bool locking, int64_t *deadline);
 
 /* True when reading `fd` can block: a pipe, FIFO, socket or character
  * device the program did not make non-blocking. errno is kept. Any. */
