@@ -62,19 +62,6 @@
 /* <bits/stdio.h> makes fread_unlocked a macro when optimising. */
 #undef fread_unlocked
 
-/* glibc's FILE flags (libio/libio.h; <bits/types/struct_FILE.h> shows
- * only the EOF, error and user-lock bits). Part of the ABI since 2.1. */
-#define IO_UNBUFFERED   0x0002
-#define IO_NO_READS     0x0004
-#define IO_NO_WRITES    0x0008
-#define IO_EOF_SEEN     0x0010
-#define IO_ERR_SEEN     0x0020
-#define IO_LINKED       0x0080
-#define IO_IN_BACKUP    0x0100
-#define IO_LINE_BUF     0x0200
-#define IO_PUTTING      0x0800          /* _IO_CURRENTLY_PUTTING */
-#define IO_USER_LOCK    0x8000
-
 /* The refill failed before any read, as glibc's __underflow fails when
  * writing the FILE's pending output fails: EOF, flags as glibc set them. */
 #define REFILL_FAILED   (-ECANCELED)

@@ -57,15 +57,6 @@
 /* <bits/stdio.h> makes fread_unlocked a macro when optimising. */
 #undef fread_unlocked
 
-/* glibc's FILE flags (libio/libio.h), as in wrappers/stdio-read.c. */
-#define IO_UNBUFFERED   0x0002
-#define IO_NO_READS     0x0004
-#define IO_NO_WRITES    0x0008
-#define IO_LINKED       0x0080
-#define IO_IN_BACKUP    0x0100
-#define IO_LINE_BUF     0x0200
-#define IO_PUTTING      0x0800          /* _IO_CURRENTLY_PUTTING */
-
 /* glibc's struct _IO_wide_data up to its conversion state (libio/libio.h;
  * the pointers were read by the getwc macros of <libio.h>, so they are
  * ABI). The fields that follow (the codecvt) are not used here. */
