@@ -1,11 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /* The program's fd numbers and the green threads waiting on them: for
- * every fd number, the list of started libev fd watchers on it, so that
- * closing or replacing a number (wrappers/fd.c: close, dup2, dup3,
+ * every fd number, the lists of its waiters and the one libev watcher
+ * (hub/loop.c) that waits for the union of their events, so that waking
+ * them, adding one and removing one cost O(1) however many wait on one
+ * fd; closing or replacing a number (wrappers/fd.c: close, dup2, dup3,
  * close_range, closefrom, fclose, freopen, pclose, closedir, fcloseall)
- * never leaves a watcher on a closed or reused number (ev(3), "The special
- * problem of disappearing file descriptors"), and the descriptors the
+ * never leaves a waiter on a closed or reused number (ev(3), "The special
+ * problem of disappearing file descriptors"); and the descriptors the
  * runtime keeps for calls whose fd was closed under them.
+ *
+ * Who is woken. A read, recv or accept waits exclusively (GREEN__ONE),
+ * as the kernel's waits in a pipe read, an accept or a datagram receive
+ * do: one readiness wakes the reader that has waited longest. The watcher
+ * is level-triggered, so while data is left (the woken reader took part
+ * of it, or went elsewhere) the next poll wakes the next reader; a
+ * thousand threads blocked in accept on one listener cost one wake-up per
+ * connection, not a thousand. Every other wait (poll, select, epoll_wait,
+ * writers, the runtime's own) is woken whenever its events come.
  *
  * What the program sees when it closes an fd another thread waits on.
  * Linux does not wake a thread blocked in read, recv, accept, poll, select

@@ -4,6 +4,10 @@
  * that never does pays nothing, and libev's symbols never enter the
  * program's namespace (a program using libev itself is unaffected). One
  * private loop (ev_loop_new, never the default loop), epoll backend.
+ * Its watchers: a timer per waiting thread, one fd watcher per fd number
+ * for all the threads waiting on it (hub/fdstate.c keeps them: libev's
+ * own per-fd watcher list is walked on every stop and every event, which
+ * made N waiters on one fd cost O(N^2)), and the remote wake-up eventfd.
  *
  * libev calls libc by name (epoll_wait, read, ...); it runs only on the hub,
  * where every wrapper passes straight through.

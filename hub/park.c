@@ -7,13 +7,13 @@
  * which copy mode moves around. Parking reports why it woke; retrying the
  * real call is the wrapper's job.
  *
- * A thread's single-fd watcher lingers after its wait: it stays started
- * in libev while the thread runs, and the thread's next wait on the same
- * fd for the same events uses it as it is. A thread per connection that
- * reads, answers and reads again so costs libev no epoll_ctl per request.
- * A lingering watcher stops when it fires while its thread is neither
- * waiting on it nor about to run, when the thread waits for anything
- * else, when the program closes
+ * A thread's single-fd wait lingers after it ends: it stays among the
+ * fd's waiters (hub/fdstate.c) while the thread runs, so the fd stays in
+ * epoll, and the thread's next wait on the same fd for the same events
+ * uses it as it is. A thread per connection that reads, answers and
+ * reads again so costs no epoll_ctl per request. A lingering wait ends
+ * when it fires while its thread is neither waiting on it nor about to
+ * run, when the thread waits for anything else, when the program closes
  * or replaces the fd (hub/fdstate.c), and when the thread exits. A close
  * the wrappers never see (a raw close system call) while a watcher
  * lingers, followed by the number's reuse, would leave that watcher with
