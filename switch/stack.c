@@ -116,16 +116,19 @@ static unsigned char *saved_at(struct green__stack *st, uintptr_t a)
     return st->saved + st->saved_cap - (st->top - a);
 }
 
-/* Make st->saved mirror at least [lo, top), keeping what it holds. */
+/* Make st->saved mirror at least [lo, top), keeping what it holds. The
+ * buffer is what the thread needs plus an eighth, not the next power of
+ * two: a thread parked with an 8.5 KiB frame would otherwise keep 16 KiB,
+ * pages the heap hands out again touched. */
 static void saved_reserve(struct green__stack *st, uintptr_t lo)
 {
     const size_t need = st->top - lo;
     if (need <= st->saved_cap) {
         return;
     }
-    size_t cap = st->saved_cap ? st->saved_cap : 256;
-    while (cap < need) {
-        cap *= 2;
+    size_t cap = (need + need / 8 + 63) & ~(size_t)63;
+    if (cap < 256) {
+        cap = 256;
     }
     unsigned char *buf = malloc(cap);
     GREEN_ASSERT(buf != NULL, "out of memory saving a green thread's stack");
