@@ -57,6 +57,7 @@ struct green__sigrec {
 static struct sigaction actions[NSIGS + 1];
 
 static unsigned blocked_by[NSIGS];  /* live threads blocking each signal */
+static uint64_t blocked_by_any;     /* the signals with blocked_by > 0 */
 static unsigned counted;            /* live threads whose masks count */
 static uint64_t kernel_mask;        /* what the kernel thread blocks */
 static pid_t self_pid;
@@ -85,7 +86,8 @@ static void set_of(sigset_t *s, uint64_t w)
 static void sync_kernel_mask(void)
 {
     uint64_t m = 0;
-    for (int i = 0; i < NSIGS && counted > 0; i++) {
+    for (uint64_t b = counted > 0 ? blocked_by_any : 0; b != 0; b &= b - 1) {
+        const int i = __builtin_ctzll(b);
         if (blocked_by[i] == counted) {
             m |= 1ULL << i;
         }
@@ -102,7 +104,13 @@ static void sync_kernel_mask(void)
 static void count(uint64_t mask, int delta)
 {
     for (; mask != 0; mask &= mask - 1) {
-        blocked_by[__builtin_ctzll(mask)] += (unsigned)delta;
+        const int i = __builtin_ctzll(mask);
+        blocked_by[i] += (unsigned)delta;
+        if (blocked_by[i] != 0) {
+            blocked_by_any |= 1ULL << i;
+        } else {
+            blocked_by_any &= ~(1ULL << i);
+        }
     }
 }
 
