@@ -51,7 +51,10 @@ GREEN_WRAP int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     bool detached = false;
     void *stack = NULL;
     size_t stack_size = 0;
-    size_t size = default_stack_size();
+    size_t size = 0;                    /* only a mapped stack needs it */
+    if (green__config.stack_mode == GREEN__MODE_SEPARATE) {
+        size = default_stack_size();
+    }
     if (attr != NULL) {
         int state = PTHREAD_CREATE_JOINABLE;
         pthread_attr_getdetachstate(attr, &state);
