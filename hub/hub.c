@@ -9,7 +9,8 @@
  * longer, so that every queued thread has had its turn (a poll reports
  * again each queued thread's fd that is still ready, so polling more
  * often than once a round would hand libev the same events over and
- * over: with 10,000 connections, most of the hub's time). Signals
+ * over: with 10,000 connections, most of the hub's time), and at once
+ * after a thread that polls in a loop yields (green__sched_spun). Signals
  * that arrived while it could not act (hub/signal.c) are handed out first.
  */
 #include "config.h"
@@ -53,7 +54,8 @@ static void hub_main(void *unused)
         struct green__thread *t = green__sched_next();
         if (t != NULL) {
             run(t);
-            if (++since_poll >= round) {
+            if (++since_poll >= round || green__sched.poll_soon) {
+                green__sched.poll_soon = false;
                 since_poll = 0;
                 green__loop_run(false);
                 round = green__sched_queued();

@@ -191,6 +191,9 @@ struct green__sched {
     bool active;                    /* hub started by a pthread_create */
     bool main_exited;               /* main called pthread_exit */
     unsigned handler_depth;         /* program signal handlers running */
+    unsigned spins;                 /* calls that could have waited and
+                                       did not, since the last switch */
+    bool poll_soon;                 /* the hub polls libev after this run */
     uint64_t created, switches, parks;
 };
 
@@ -238,6 +241,17 @@ void green__sched_block(void);
 
 /* Let every other runnable thread run once, then continue. Green only. */
 void green__sched_yield(void);
+
+/* A call that could have waited (poll, select, epoll_wait, a WNOHANG
+ * wait) returned at once. After GREEN__SPINS such calls without a switch
+ * the thread yields and the hub polls libev first: a thread that polls
+ * in a loop (Python's multiprocessing pool does, while results wait in a
+ * pipe another thread reads) would otherwise keep the hub, which alone
+ * sees the events of the others, from ever running. Natively the kernel
+ * would preempt it. Green thread, where parking is allowed; any other
+ * caller does nothing. */
+#define GREEN__SPINS 64
+void green__sched_spun(void);
 
 /* End the running thread with `retval`. Never returns. Green only. */
 __attribute__((noreturn)) void green__sched_exit(void *retval);

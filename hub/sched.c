@@ -225,6 +225,7 @@ unsigned green__sched_queued(void)
 void green__sched_block(void)
 {
     struct green__thread *self = green__sched.current;
+    green__sched.spins = 0;
     self->saved_errno = errno;
     self->saved_h_errno = h_errno;
     green__hub_enter(self);
@@ -239,6 +240,14 @@ void green__sched_yield(void)
 {
     green__sched_ready(green__sched.current);
     green__sched_block();
+}
+
+void green__sched_spun(void)
+{
+    if (++green__sched.spins >= GREEN__SPINS && green__may_park()) {
+        green__sched.poll_soon = true;
+        green__sched_yield();
+    }
 }
 
 void green__sched_exit(void *retval)

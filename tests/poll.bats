@@ -6,7 +6,10 @@
 # readiness caused by another thread wakes the poller with the same
 # revents (also for two threads polling one fd, one fd listed three times,
 # and a regular file, which is always ready), a closed fd gives POLLNVAL,
-# and EFAULT and EINVAL pass through.
+# and EFAULT and EINVAL pass through.  A thread that calls poll, ppoll,
+# select, pselect, epoll_wait or epoll_pwait with a zero timeout, or
+# waitpid with WNOHANG, in a loop lets a thread blocked in read run, as
+# the kernel would (tests/progs/poll-spin.c).
 
 load helpers
 
@@ -18,4 +21,10 @@ load helpers
 @test "poll [separate]: timeouts, readiness from other threads, POLLNVAL, EFAULT, EINVAL match native" {
     compare_mode separate poll-calls
     assert_success
+}
+
+@test "poll: a thread polling in a loop with zero timeouts or WNOHANG lets a blocked reader run, in both stack modes" {
+    compare_transcripts poll-spin
+    assert_success
+    assert_line "epoll_pwait: the reader ran while another thread polled"
 }

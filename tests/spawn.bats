@@ -7,8 +7,11 @@
 # pclose keep glibc's statuses, signal dispositions, masks and stream
 # rules while their waits park only the caller
 # (tests/progs/shell-calls.c); Python's subprocess.run from 20 threads
-# gives every result and runs them at once, on 1 kernel thread.  Native
-# and libgreen transcripts compared in both stack modes.
+# gives every result and runs them at once, on 1 kernel thread; Python's
+# multiprocessing with the fork start method (a Pool of 4 workers, which
+# start threads of their own, and 8 Processes feeding a Queue) gives every
+# result (tests/progs/py-multiprocessing.py).  Native and libgreen
+# transcripts compared in both stack modes.
 
 load helpers
 
@@ -46,4 +49,12 @@ load helpers
     assert_line "ticker advanced while reading popen: yes"
     assert_line "thread 5 system: exited 15"
     assert_line "pclose first while the second runs: exited 0"
+}
+
+@test "spawn: Python multiprocessing (fork start method: Pool, threads in workers, Process, Queue) matches native" {
+    local py=/usr/bin/python3
+    [[ -x $py ]] || skip "python3 is not installed (scripts/setup installs it)"
+    compare_transcripts "$py" -I "$GREEN_SRCDIR/tests/progs/py-multiprocessing.py"
+    assert_line "pool map sum: 2646700"
+    assert_line "exit codes: [0, 0, 0, 0, 0, 0, 0, 0]"
 }

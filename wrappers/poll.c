@@ -50,7 +50,16 @@ static void wait_mask_end(const struct wait_mask *w)
     }
 }
 
-GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+/* Every call here ends through this: one that returned without waiting
+ * counts towards a yield (green__sched_spun), one that parked has reset
+ * the count already. errno is the thread's own across a yield. */
+static int spun(int r)
+{
+    green__sched_spun();
+    return r;
+}
+
+static int poll_call(struct pollfd *fds, nfds_t nfds, int timeout)
 {
     green__ensure_init();
     if (!green__may_park() || timeout == 0) {
@@ -81,6 +90,11 @@ GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
     }
 }
 
+GREEN_WRAP int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    return spun(poll_call(fds, nfds, timeout));
+}
+
 /* ppoll: poll with a timespec (read once, never written back: glibc keeps
  * the caller's) and a signal mask for the wait. */
 static int ppoll_green(struct pollfd *fds, nfds_t nfds, int64_t deadline,
@@ -106,7 +120,7 @@ static int ppoll_green(struct pollfd *fds, nfds_t nfds, int64_t deadline,
     }
 }
 
-GREEN_WRAP int ppoll(struct pollfd *fds, nfds_t nfds,
+static int ppoll_call(struct pollfd *fds, nfds_t nfds,
                      const struct timespec *timeout, const sigset_t *mask)
 {
     green__ensure_init();
@@ -124,6 +138,12 @@ GREEN_WRAP int ppoll(struct pollfd *fds, nfds_t nfds,
                               timeout ? green__deadline_after(&ts) : -1, &w);
     wait_mask_end(&w);
     return (int)green__wrap_ret(r, entry_errno);
+}
+
+GREEN_WRAP int ppoll(struct pollfd *fds, nfds_t nfds,
+                     const struct timespec *timeout, const sigset_t *mask)
+{
+    return spun(ppoll_call(fds, nfds, timeout, mask));
 }
 
 /* epoll_wait and friends: the epoll fd is itself pollable, so the thread
@@ -163,7 +183,7 @@ static int epoll_green(int epfd, struct epoll_event *events, int max,
     return (int)green__wrap_ret(r, entry_errno);
 }
 
-GREEN_WRAP int epoll_wait(int epfd, struct epoll_event *events, int max,
+static int epoll_wait_call(int epfd, struct epoll_event *events, int max,
                           int timeout)
 {
     green__ensure_init();
@@ -173,7 +193,13 @@ GREEN_WRAP int epoll_wait(int epfd, struct epoll_event *events, int max,
     return epoll_green(epfd, events, max, green__deadline_ms(timeout), NULL);
 }
 
-GREEN_WRAP int epoll_pwait(int epfd, struct epoll_event *events, int max,
+GREEN_WRAP int epoll_wait(int epfd, struct epoll_event *events, int max,
+                          int timeout)
+{
+    return spun(epoll_wait_call(epfd, events, max, timeout));
+}
+
+static int epoll_pwait_call(int epfd, struct epoll_event *events, int max,
                            int timeout, const sigset_t *mask)
 {
     green__ensure_init();
@@ -183,7 +209,13 @@ GREEN_WRAP int epoll_pwait(int epfd, struct epoll_event *events, int max,
     return epoll_green(epfd, events, max, green__deadline_ms(timeout), mask);
 }
 
-GREEN_WRAP int epoll_pwait2(int epfd, struct epoll_event *events, int max,
+GREEN_WRAP int epoll_pwait(int epfd, struct epoll_event *events, int max,
+                           int timeout, const sigset_t *mask)
+{
+    return spun(epoll_pwait_call(epfd, events, max, timeout, mask));
+}
+
+static int epoll_pwait2_call(int epfd, struct epoll_event *events, int max,
                             const struct timespec *timeout,
                             const sigset_t *mask)
 {
@@ -198,6 +230,13 @@ GREEN_WRAP int epoll_pwait2(int epfd, struct epoll_event *events, int max,
     }
     const int64_t deadline = timeout ? green__deadline_after(&ts) : -1;
     return epoll_green(epfd, events, max, deadline, mask);
+}
+
+GREEN_WRAP int epoll_pwait2(int epfd, struct epoll_event *events, int max,
+                            const struct timespec *timeout,
+                            const sigset_t *mask)
+{
+    return spun(epoll_pwait2_call(epfd, events, max, timeout, mask));
 }
 
 /* select and pselect: the kernel overwrites the sets, so keep copies of the
@@ -375,7 +414,7 @@ static int select_green(int nfds, struct fd_sets *s, int64_t deadline,
     return (int)green__wrap_ret(r, entry_errno);
 }
 
-GREEN_WRAP int select(int nfds, fd_set *readfds, fd_set *writefds,
+static int select_call(int nfds, fd_set *readfds, fd_set *writefds,
                       fd_set *exceptfds, struct timeval *timeout)
 {
     green__ensure_init();
@@ -410,7 +449,13 @@ GREEN_WRAP int select(int nfds, fd_set *readfds, fd_set *writefds,
     return r;
 }
 
-GREEN_WRAP int pselect(int nfds, fd_set *readfds, fd_set *writefds,
+GREEN_WRAP int select(int nfds, fd_set *readfds, fd_set *writefds,
+                      fd_set *exceptfds, struct timeval *timeout)
+{
+    return spun(select_call(nfds, readfds, writefds, exceptfds, timeout));
+}
+
+static int pselect_call(int nfds, fd_set *readfds, fd_set *writefds,
                        fd_set *exceptfds, const struct timespec *timeout,
                        const sigset_t *mask)
 {
@@ -435,4 +480,12 @@ GREEN_WRAP int pselect(int nfds, fd_set *readfds, fd_set *writefds,
                                mask);
     sets_free(&s);
     return r;
+}
+
+GREEN_WRAP int pselect(int nfds, fd_set *readfds, fd_set *writefds,
+                       fd_set *exceptfds, const struct timespec *timeout,
+                       const sigset_t *mask)
+{
+    return spun(pselect_call(nfds, readfds, writefds, exceptfds, timeout,
+                             mask));
 }

@@ -55,6 +55,14 @@ static long wait_green(wait_try try, void *req, pid_t pid, bool exits_only)
     }
 }
 
+/* A WNOHANG wait: it counts towards a yield (green__sched_spun), so that
+ * a thread reaping in a loop lets the others run. */
+static long spun(long r)
+{
+    green__sched_spun();
+    return r;
+}
+
 struct wait4_req {
     pid_t pid;
     int *status;
@@ -84,8 +92,11 @@ GREEN_WRAP pid_t wait4(pid_t pid, int *status, int options,
                        struct rusage *usage)
 {
     green__ensure_init();
-    if (!green__may_park() || (options & WNOHANG)) {
+    if (!green__may_park()) {
         return GREEN_REAL_FN(wait4)(pid, status, options, usage);
+    }
+    if (options & WNOHANG) {
+        return (pid_t)spun(GREEN_REAL_FN(wait4)(pid, status, options, usage));
     }
     return wait4_green(pid, status, options, usage);
 }
@@ -93,8 +104,11 @@ GREEN_WRAP pid_t wait4(pid_t pid, int *status, int options,
 GREEN_WRAP pid_t waitpid(pid_t pid, int *status, int options)
 {
     green__ensure_init();
-    if (!green__may_park() || (options & WNOHANG)) {
+    if (!green__may_park()) {
         return GREEN_REAL_FN(waitpid)(pid, status, options);
+    }
+    if (options & WNOHANG) {
+        return (pid_t)spun(GREEN_REAL_FN(waitpid)(pid, status, options));
     }
     return wait4_green(pid, status, options, NULL);
 }
@@ -111,8 +125,11 @@ GREEN_WRAP pid_t wait(int *status)
 GREEN_WRAP pid_t wait3(int *status, int options, struct rusage *usage)
 {
     green__ensure_init();
-    if (!green__may_park() || (options & WNOHANG)) {
+    if (!green__may_park()) {
         return GREEN_REAL_FN(wait3)(status, options, usage);
+    }
+    if (options & WNOHANG) {
+        return (pid_t)spun(GREEN_REAL_FN(wait3)(status, options, usage));
     }
     return wait4_green(-1, status, options, usage);
 }
@@ -145,8 +162,11 @@ static long try_waitid(void *arg)
 GREEN_WRAP int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
     green__ensure_init();
-    if (!green__may_park() || (options & WNOHANG)) {
+    if (!green__may_park()) {
         return GREEN_REAL_FN(waitid)(idtype, id, info, options);
+    }
+    if (options & WNOHANG) {
+        return (int)spun(GREEN_REAL_FN(waitid)(idtype, id, info, options));
     }
     struct waitid_req q = { idtype, id, info, options };
     const int entry_errno = errno;

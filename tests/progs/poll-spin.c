@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/* poll-spin: a thread that polls in a loop without ever waiting must not
+ * keep the other threads from running.
+ *
+ * For each call that can return without waiting (poll, ppoll, select and
+ * pselect with a zero timeout, epoll_wait and epoll_pwait with a zero
+ * timeout, waitpid with WNOHANG), one thread blocks in read on a pipe and
+ * sets a flag once its byte comes; main writes that byte, then a spinner
+ * thread calls the non-waiting call in a loop until it sees the flag (at
+ * most 10 s, then it reports a failure). Natively the kernel runs the
+ * reader beside the spinner; a runtime that runs threads one at a time
+ * must let the reader run too.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+enum call { POLL, PPOLL, SELECT, PSELECT, EPOLL_WAIT, EPOLL_PWAIT, WAITPID,
+            NCALLS };
+static const char *const names[NCALLS] = {
+    "poll", "ppoll", "select", "pselect", "epoll_wait", "epoll_pwait",
+    "waitpid WNOHANG",
+};
+
+static int wake[2];                 /* main -> reader */
+static int idle[2];                 /* never written: nothing is ready */
+static int epfd;
+static pid_t child;                 /* sleeps: waitpid WNOHANG gives 0 */
+static int done;
+
+static void *reader(void *arg)
+{
+    (void)arg;
+    char c;
+    CHECK_EQ(read(wake[0], &c, 1), 1);
+    __atomic_store_n(&done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* One call that returns at once with nothing ready. */
+static void spin_once(enum call call)
+{
+    struct pollfd p = { .fd = idle[0], .events = POLLIN };
+    const struct timespec zero = { 0, 0 };
+    struct timeval tv = { 0, 0 };
+    struct epoll_event ev;
+    fd_set set;
+    FD_ZERO(&set);
+    FD_SET(idle[0], &set);
+    switch (call) {
+    case POLL:
+        CHECK_EQ(poll(&p, 1, 0), 0);
+        break;
+    case PPOLL:
+        CHECK_EQ(ppoll(&p, 1, &zero, NULL), 0);
+        break;
+    case SELECT:
+        CHECK_EQ(select(idle[0] + 1, &set, NULL, NULL, &tv), 0);
+        break;
+    case PSELECT:
+        CHECK_EQ(pselect(idle[0] + 1, &set, NULL, NULL, &zero, NULL), 0);
+        break;
+    case EPOLL_WAIT:
+        CHECK_EQ(epoll_wait(epfd, &ev, 1, 0), 0);
+        break;
+    case EPOLL_PWAIT:
+        CHECK_EQ(epoll_pwait(epfd, &ev, 1, 0, NULL), 0);
+        break;
+    default:
+        CHECK_EQ(waitpid(child, NULL, WNOHANG), 0);
+        break;
+    }
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *spinner(void *arg)
+{
+    const enum call call = (enum call)(long)arg;
+    const double give_up = now() + 10;
+    while (!__atomic_load_n(&done, __ATOMIC_SEQ_CST)) {
+        if (now() > give_up) {
+            CHECK(!"the reader never ran while the spinner polled");
+            return NULL;
+        }
+        spin_once(call);
+    }
+    printf("%s: the reader ran while another thread polled\n", names[call]);
+    return NULL;
+}
+
+int main(void)
+{
+    CHECK_OK(pipe(wake));
+    CHECK_OK(pipe(idle));
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = { .events = EPOLLIN };
+    CHECK_OK(epoll_ctl(epfd, EPOLL_CTL_ADD, idle[0], &ev));
+    child = fork();
+    if (child == 0) {
+        pause();                    /* until main kills it */
+        _exit(0);
+    }
+    for (int call = 0; call < NCALLS; call++) {
+        done = 0;
+        pthread_t r, s;
+        CHECK_RC(pthread_create(&r, NULL, reader, NULL));
+        usleep(20000);              /* the reader blocks in read */
+        CHECK_EQ(write(wake[1], "x", 1), 1);
+        CHECK_RC(pthread_create(&s, NULL, spinner, (void *)(long)call));
+        CHECK_RC(pthread_join(s, NULL));
+        CHECK_RC(pthread_join(r, NULL));
+    }
+    CHECK_OK(kill(child, SIGKILL));
+    CHECK_EQ(waitpid(child, NULL, 0), child);
+    return check_exit_status();
+}
