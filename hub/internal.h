@@ -243,13 +243,13 @@ void green__sched_block(void);
 void green__sched_yield(void);
 
 /* A call that could have waited (poll, select, epoll_wait, a WNOHANG
- * wait) returned at once. After GREEN__SPINS such calls without a switch
- * the thread yields and the hub polls libev first: a thread that polls
- * in a loop (Python's multiprocessing pool does, while results wait in a
- * pipe another thread reads) would otherwise keep the hub, which alone
- * sees the events of the others, from ever running. Natively the kernel
- * would preempt it. Green thread, where parking is allowed; any other
- * caller does nothing. */
+ * wait, a sleep of 0) returned at once. After GREEN__SPINS such calls
+ * without a switch the thread yields and the hub polls libev first: a
+ * thread that polls in a loop (Python's multiprocessing pool does, while
+ * results wait in a pipe another thread reads) would otherwise keep the
+ * hub, which alone sees the events of the others, from ever running.
+ * Natively the kernel would preempt it. Green thread, where parking is
+ * allowed; any other caller does nothing. */
 #define GREEN__SPINS 64
 void green__sched_spun(void);
 

@@ -167,6 +167,10 @@ int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline)
 int green__park_until(int64_t deadline)
 {
     struct green__thread *self = green__sched.current;
+    if (green__now() >= deadline) {
+        green__sched_spun();            /* a sleep of 0, in a loop */
+        return 0;
+    }
     while (green__now() < deadline) {
         if (green__park_block(self, deadline) == -EINTR) {
             return -EINTR;

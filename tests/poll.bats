@@ -7,9 +7,9 @@
 # revents (also for two threads polling one fd, one fd listed three times,
 # and a regular file, which is always ready), a closed fd gives POLLNVAL,
 # and EFAULT and EINVAL pass through.  A thread that calls poll, ppoll,
-# select, pselect, epoll_wait or epoll_pwait with a zero timeout, or
-# waitpid with WNOHANG, in a loop lets a thread blocked in read run, as
-# the kernel would (tests/progs/poll-spin.c).
+# select, pselect, epoll_wait or epoll_pwait with a zero timeout,
+# waitpid with WNOHANG or nanosleep of 0 in a loop lets a thread blocked
+# in read run, as the kernel would (tests/progs/poll-spin.c).
 
 load helpers
 
@@ -23,7 +23,7 @@ load helpers
     assert_success
 }
 
-@test "poll: a thread polling in a loop with zero timeouts or WNOHANG lets a blocked reader run, in both stack modes" {
+@test "poll: a thread polling in a loop with zero timeouts, WNOHANG or sleeps of 0 lets a blocked reader run, in both stack modes" {
     compare_transcripts poll-spin
     assert_success
     assert_line "epoll_pwait: the reader ran while another thread polled"

@@ -224,7 +224,7 @@ print(s.getsockname()[1])'
         --port "$port" --save '' --appendonly no --daemonize no \
         --dir "$BATS_TEST_TMPDIR"
     # PING is answered while the dump still loads; DBSIZE is not.
-    wait_until 20 bash -c "env -u LD_PRELOAD redis-cli -p $port dbsize | grep -qx '[0-9]*'"
+    wait_until 20 bash -c "env -u LD_PRELOAD redis-cli -p $port dbsize | grep -qx '[0-9][0-9]*'"
     assert_equal "$(env -u LD_PRELOAD redis-cli -p "$port" dbsize)" "$dbsize"
     ((dbsize > 1000)) || fail "only $dbsize keys"
     kill -TERM "$BG_PID"

@@ -4,8 +4,9 @@
  *
  * For each call that can return without waiting (poll, ppoll, select and
  * pselect with a zero timeout, epoll_wait and epoll_pwait with a zero
- * timeout, waitpid with WNOHANG), one thread blocks in read on a pipe and
- * sets a flag once its byte comes; main writes that byte, then a spinner
+ * timeout, waitpid with WNOHANG, nanosleep of 0), one thread blocks in
+ * read on a pipe and sets a flag once its byte comes; main writes that
+ * byte, then a spinner
  * thread calls the non-waiting call in a loop until it sees the flag (at
  * most 10 s, then it reports a failure). Natively the kernel runs the
  * reader beside the spinner; a runtime that runs threads one at a time
@@ -26,10 +27,10 @@
 #include "check.h"
 
 enum call { POLL, PPOLL, SELECT, PSELECT, EPOLL_WAIT, EPOLL_PWAIT, WAITPID,
-            NCALLS };
+            NANOSLEEP, NCALLS };
 static const char *const names[NCALLS] = {
     "poll", "ppoll", "select", "pselect", "epoll_wait", "epoll_pwait",
-    "waitpid WNOHANG",
+    "waitpid WNOHANG", "nanosleep 0",
 };
 
 static int wake[2];                 /* main -> reader */
@@ -76,8 +77,11 @@ static void spin_once(enum call call)
     case EPOLL_PWAIT:
         CHECK_EQ(epoll_pwait(epfd, &ev, 1, 0, NULL), 0);
         break;
-    default:
+    case WAITPID:
         CHECK_EQ(waitpid(child, NULL, WNOHANG), 0);
+        break;
+    default:
+        CHECK_EQ(nanosleep(&zero, NULL), 0);
         break;
     }
 }
