@@ -105,7 +105,7 @@ GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
     green__ensure_init();
     if (!green__may_park() || (flags & NEVER_WAITS)) {
-        return GREEN_REAL_FN(recv)(fd, buf, len, flags);
+        return green__nowait_ret(GREEN_REAL_FN(recv)(fd, buf, len, flags));
     }
     const int entry_errno = errno;
     return green__wrap_ret(recvfrom_green(fd, buf, len, flags, NULL, NULL),
@@ -117,7 +117,8 @@ GREEN_WRAP ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 {
     green__ensure_init();
     if (!green__may_park() || (flags & NEVER_WAITS)) {
-        return GREEN_REAL_FN(recvfrom)(fd, buf, len, flags, addr, alen);
+        return green__nowait_ret(
+            GREEN_REAL_FN(recvfrom)(fd, buf, len, flags, addr, alen));
     }
     const int entry_errno = errno;
     return green__wrap_ret(recvfrom_green(fd, buf, len, flags, addr, alen),
@@ -150,7 +151,7 @@ GREEN_WRAP ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     green__ensure_init();
     if (!green__may_park() || (flags & NEVER_WAITS)) {
-        return GREEN_REAL_FN(recvmsg)(fd, msg, flags);
+        return green__nowait_ret(GREEN_REAL_FN(recvmsg)(fd, msg, flags));
     }
     const int entry_errno = errno;
     return green__wrap_ret(green__recvmsg(fd, msg, flags), entry_errno);
@@ -160,7 +161,7 @@ GREEN_WRAP ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
     green__ensure_init();
     if (!green__may_park() || (flags & MSG_DONTWAIT)) {
-        return GREEN_REAL_FN(send)(fd, buf, len, flags);
+        return green__nowait_ret(GREEN_REAL_FN(send)(fd, buf, len, flags));
     }
     const int entry_errno = errno;
     const struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
@@ -175,7 +176,8 @@ GREEN_WRAP ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 {
     green__ensure_init();
     if (!green__may_park() || (flags & MSG_DONTWAIT)) {
-        return GREEN_REAL_FN(sendto)(fd, buf, len, flags, addr, alen);
+        return green__nowait_ret(
+            GREEN_REAL_FN(sendto)(fd, buf, len, flags, addr, alen));
     }
     const int entry_errno = errno;
     const struct iovec v = { .iov_base = (void *)buf, .iov_len = len };
@@ -191,7 +193,7 @@ GREEN_WRAP ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     green__ensure_init();
     ssize_t r;
     if (!green__may_park() || (flags & MSG_DONTWAIT)) {
-        r = GREEN_REAL_FN(sendmsg)(fd, msg, flags);
+        r = green__nowait_ret(GREEN_REAL_FN(sendmsg)(fd, msg, flags));
     } else {
         const int entry_errno = errno;
         r = green__wrap_ret(green__sendmsg_all(fd, msg, flags, false),

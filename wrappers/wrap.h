@@ -39,15 +39,30 @@ static inline void green__fd_call_end(void)
 
 /* Turn an internal result into the wrapper's: r < 0 sets errno = -r and
  * gives -1; success restores the errno the program had on entry (a retry
- * that first failed with EAGAIN must not leak EAGAIN). */
+ * that first failed with EAGAIN must not leak EAGAIN). EAGAIN for the
+ * program's own non-blocking fd counts towards a yield, as a loop of
+ * them is a poll (green__sched_spun). */
 static inline long green__wrap_ret(long r, int entry_errno)
 {
     green__fd_call_end();
     if (r < 0) {
+        if (r == -EAGAIN) {
+            green__sched_spun();
+        }
         errno = (int)-r;
         return -1;
     }
     errno = entry_errno;
+    return r;
+}
+
+/* A call the program made non-waiting (MSG_DONTWAIT) returned `r`, as
+ * the real call left it: EAGAIN counts towards a yield, as above. */
+static inline long green__nowait_ret(long r)
+{
+    if (r < 0 && errno == EAGAIN) {
+        green__sched_spun();
+    }
     return r;
 }
 

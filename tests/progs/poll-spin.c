@@ -4,15 +4,16 @@
  *
  * For each call that can return without waiting (poll, ppoll, select and
  * pselect with a zero timeout, epoll_wait and epoll_pwait with a zero
- * timeout, waitpid with WNOHANG, nanosleep of 0), one thread blocks in
- * read on a pipe and sets a flag once its byte comes; main writes that
- * byte, then a spinner
- * thread calls the non-waiting call in a loop until it sees the flag (at
- * most 10 s, then it reports a failure). Natively the kernel runs the
+ * timeout, waitpid with WNOHANG, nanosleep of 0, a read of an O_NONBLOCK
+ * pipe and a recv with MSG_DONTWAIT that give EAGAIN), one thread blocks
+ * in read on a pipe and sets a flag once its byte comes; main writes that
+ * byte, then a spinner thread calls the non-waiting call in a loop until
+ * it sees the flag (at most 10 s, then it reports a failure). Natively the kernel runs the
  * reader beside the spinner; a runtime that runs threads one at a time
  * must let the reader run too.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,14 +29,16 @@
 #include "check.h"
 
 enum call { POLL, PPOLL, SELECT, PSELECT, EPOLL_WAIT, EPOLL_PWAIT, WAITPID,
-            NANOSLEEP, NCALLS };
+            NANOSLEEP, READ_NONBLOCK, RECV_DONTWAIT, NCALLS };
 static const char *const names[NCALLS] = {
     "poll", "ppoll", "select", "pselect", "epoll_wait", "epoll_pwait",
-    "waitpid WNOHANG", "nanosleep 0",
+    "waitpid WNOHANG", "nanosleep 0", "read O_NONBLOCK", "recv MSG_DONTWAIT",
 };
 
 static int wake[2];                 /* main -> reader */
 static int idle[2];                 /* never written: nothing is ready */
+static int idle_nb[2];              /* the same, O_NONBLOCK */
+static int idle_sock[2];            /* a socketpair, never written */
 static int epfd;
 static pid_t child;                 /* sleeps: waitpid WNOHANG gives 0 */
 static int done;
@@ -80,9 +84,21 @@ static void spin_once(enum call call)
     case WAITPID:
         CHECK_EQ(waitpid(child, NULL, WNOHANG), 0);
         break;
-    default:
+    case NANOSLEEP:
         CHECK_EQ(nanosleep(&zero, NULL), 0);
         break;
+    case READ_NONBLOCK: {
+        char c;
+        CHECK_EQ(read(idle_nb[0], &c, 1), -1);
+        CHECK_EQ(errno, EAGAIN);
+        break;
+    }
+    default: {
+        char c;
+        CHECK_EQ(recv(idle_sock[0], &c, 1, MSG_DONTWAIT), -1);
+        CHECK_EQ(errno, EAGAIN);
+        break;
+    }
     }
 }
 
@@ -112,6 +128,8 @@ int main(void)
 {
     CHECK_OK(pipe(wake));
     CHECK_OK(pipe(idle));
+    CHECK_OK(pipe2(idle_nb, O_NONBLOCK));
+    CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, idle_sock));
     epfd = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = { .events = EPOLLIN };
     CHECK_OK(epoll_ctl(epfd, EPOLL_CTL_ADD, idle[0], &ev));
