@@ -40,12 +40,13 @@
  *
  * Passed straight to glibc (and blocking when they wait): callers that
  * may not park, FILEs with no fd, byte-oriented, at EOF, not open for
- * reading or with output pending, fds that never block or that the program made non-blocking,
- * and unbuffered FILEs. When a private FILE or pipe cannot be had, a wide
- * character buffered cannot be encoded again, or a single scan needs more
- * than a byte buffer holds, the real call is made on what has come so far
- * and may block. Stateful multibyte encodings are not mirrored: the dry
- * run starts in the initial shift state.
+ * reading or with output pending, fds that never block or that the
+ * program made non-blocking, and unbuffered FILEs. When a private FILE or
+ * pipe cannot be had, a wide character buffered cannot be encoded again,
+ * or a single scan needs more than a byte buffer holds, the real call is
+ * made on what has come so far and may block. Stateful multibyte
+ * encodings are not mirrored: the dry run starts in the initial shift
+ * state.
  */
 #include "config.h"
 
@@ -372,7 +373,8 @@ static bool scan_ended(struct wscan *s, const wchar_t *fmt, va_list ap,
 static bool wscan_passthrough(FILE *f)
 {
     if (!green__may_park() || f->_fileno < 0 || f->_mode < 0
-        || (f->_flags & (IO_NO_READS | IO_EOF_SEEN | IO_UNBUFFERED | IO_PUTTING))
+        || (f->_flags & (IO_NO_READS | IO_EOF_SEEN | IO_UNBUFFERED
+                         | IO_PUTTING))
         || !green__stdio_fd_can_block(f->_fileno)) {
         return true;
     }
