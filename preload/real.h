@@ -67,6 +67,8 @@ wchar_t *__fgetws_unlocked_chk(wchar_t *buf, size_t size, int n, FILE *f);
 void __chk_fail(void) __attribute__((noreturn));
 /* The C99 scanf, which <stdio.h> with _GNU_SOURCE calls vfscanf. */
 int __isoc99_vfscanf(FILE *f, const char *fmt, va_list ap);
+/* The C99 wide scanf, which <wchar.h> with _GNU_SOURCE calls vfwscanf. */
+int __isoc99_vfwscanf(FILE *f, const wchar_t *fmt, va_list ap);
 
 struct green__real_table {
 #define GREEN_REAL(ret, name, params) ret (*name) params;

@@ -4,6 +4,8 @@
  * and the FILE lock held across that wait; and the closers of a FILE
  * (wrappers/fd.c): a wait until no read of it is under way; and the
  * wide reads (wrappers/stdio-wide.c): the same lock and a park on the fd.
+ * The wide reads lend the wide scanf family (wrappers/stdio-wscan.c) the
+ * layout of a FILE's wide buffers and their preparation for a read.
  */
 #ifndef GREEN_WRAPPERS_STDIO_READ_H
 #define GREEN_WRAPPERS_STDIO_READ_H
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <wchar.h>
 
 /* glibc's FILE flags (libio/libio.h; <bits/types/struct_FILE.h> shows
  * only the EOF, error and user-lock bits). Part of the ABI since 2.1. */
@@ -60,5 +63,41 @@ bool green__stdio_fd_can_block(int fd);
  * otherwise wake to a FILE closed and freed under it. Any: returns at
  * once unless green__may_park(); may park. errno is kept. */
 void green__stdio_wait_idle(FILE *f);
+
+/* glibc's struct _IO_wide_data up to its conversion state (libio/libio.h;
+ * the pointers were read by the getwc macros of <libio.h>, so they are
+ * ABI). The fields that follow (the codecvt) are not used here. */
+struct green__wide_data {
+    wchar_t *read_ptr;
+    wchar_t *read_end;
+    wchar_t *read_base;
+    wchar_t *write_base;
+    wchar_t *write_ptr;
+    wchar_t *write_end;
+    wchar_t *buf_base;
+    wchar_t *buf_end;
+    wchar_t *save_base;                 /* main get area while in backup */
+    wchar_t *backup_base;
+    wchar_t *save_end;
+    mbstate_t state;                    /* conversion state of reads */
+    mbstate_t last_state;
+};
+
+static inline struct green__wide_data *green__stdio_wide(const FILE *f)
+{
+    return (struct green__wide_data *)f->_wide_data;
+}
+
+/* glibc's buffer allocation, exported since 2.2.5 and called by its own
+ * refills; declared by no header. */
+void _IO_doallocbuf(FILE *f);
+void _IO_wdoallocbuf(FILE *f);
+
+/* Set up the wide-oriented `f` as _IO_wfile_underflow does before its
+ * read (wrappers/stdio-wide.c): both buffers allocated, the unconverted
+ * bytes moved to the front of the byte buffer, the write pointers at its
+ * start, a line-buffered stdout flushed before a line-buffered or
+ * unbuffered FILE reads. Green thread; `f` locked. */
+void green__stdio_wide_prepare(FILE *f);
 
 #endif

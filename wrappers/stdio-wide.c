@@ -4,8 +4,8 @@
  * fgetws_unlocked and the fortified __fgetws_chk and __fgetws_unlocked_chk;
  * and getw, a byte read of an int. The byte reads are
  * wrappers/stdio-read.c's; the locks and the park are its helpers
- * (wrappers/stdio-read.h). The wide scanf family is not wrapped: it is
- * passed straight to glibc and blocks every green thread while it waits.
+ * (wrappers/stdio-read.h). The wide scanf family is
+ * wrappers/stdio-wscan.c's.
  *
  * glibc's wide refill (_IO_wfile_underflow, libio/wfileops.c) converts
  * what the FILE's byte buffer holds; when that makes no whole character,
@@ -39,6 +39,10 @@
  * program made non-blocking, and FILEs whose byte buffer is too small to
  * hold a partial character (unbuffered): for those the wait covers only
  * the first byte.
+ *
+ * The wide scanf family (wrappers/stdio-wscan.c) prepares its reads with
+ * green__stdio_wide_prepare and reads the buffers through
+ * struct green__wide_data (wrappers/stdio-read.h).
  */
 #include "config.h"
 
@@ -57,44 +61,20 @@
 /* <bits/stdio.h> makes fread_unlocked a macro when optimising. */
 #undef fread_unlocked
 
-/* glibc's struct _IO_wide_data up to its conversion state (libio/libio.h;
- * the pointers were read by the getwc macros of <libio.h>, so they are
- * ABI). The fields that follow (the codecvt) are not used here. */
-struct wide_data {
-    wchar_t *read_ptr;
-    wchar_t *read_end;
-    wchar_t *read_base;
-    wchar_t *write_base;
-    wchar_t *write_ptr;
-    wchar_t *write_end;
-    wchar_t *buf_base;
-    wchar_t *buf_end;
-    wchar_t *save_base;                 /* main get area while in backup */
-    wchar_t *backup_base;
-    wchar_t *save_end;
-    mbstate_t state;                    /* conversion state of reads */
-    mbstate_t last_state;
-};
-
-/* glibc's buffer allocation, exported since 2.2.5 and called by its own
- * refills; declared by no header. */
-void _IO_doallocbuf(FILE *f);
-void _IO_wdoallocbuf(FILE *f);
-
 /* A byte buffer smaller than this cannot take a partial character and
  * the bytes still to come (the one-byte buffer of an unbuffered FILE). */
 #define MIN_BUFFER      (2 * MB_LEN_MAX)
 
-static struct wide_data *wide(const FILE *f)
+static struct green__wide_data *wide(const FILE *f)
 {
-    return (struct wide_data *)f->_wide_data;
+    return green__stdio_wide(f);
 }
 
 /* Wide characters `f` holds: its get area, and after an ungetwc that went
  * to the backup area, the main get area that follows it. */
 static size_t wide_buffered(const FILE *f)
 {
-    const struct wide_data *w = wide(f);
+    const struct green__wide_data *w = wide(f);
     size_t n = 0;
     if (w->read_ptr < w->read_end) {
         n = (size_t)(w->read_end - w->read_ptr);
@@ -131,12 +111,9 @@ static bool char_ready(const FILE *f)
     return mbrtowc(&wc, f->_IO_read_ptr, have, &st) != (size_t)-2;
 }
 
-/* Set up `f` as _IO_wfile_underflow does before its read: both buffers
- * allocated, the unconverted bytes moved to the front, the write pointers
- * at the start, a line-buffered stdout flushed before a line-buffered or
- * unbuffered FILE reads. glibc flushes with its stdout overflow; fflush
- * does the same without orienting an unoriented stdout. */
-static void prepare_read(FILE *f)
+/* glibc flushes stdout with its overflow; fflush does the same without
+ * orienting an unoriented stdout. */
+void green__stdio_wide_prepare(FILE *f)
 {
     if (f->_IO_buf_base == NULL) {
         if (f->_IO_save_base != NULL) {
@@ -146,7 +123,7 @@ static void prepare_read(FILE *f)
         _IO_doallocbuf(f);
         f->_IO_read_base = f->_IO_read_ptr = f->_IO_read_end = f->_IO_buf_base;
     }
-    struct wide_data *w = wide(f);
+    struct green__wide_data *w = wide(f);
     if (w->buf_base == NULL) {
         if (w->save_base != NULL) {
             free(w->save_base);
@@ -213,7 +190,7 @@ static int readable_bytes(int fd)
 static bool fill(FILE *f, bool locking)
 {
     const int entry_errno = errno;
-    prepare_read(f);
+    green__stdio_wide_prepare(f);
     int64_t deadline = GREEN__NO_DEADLINE_YET;
     bool partial = false;               /* this call read part of one */
     while (!char_ready(f)) {
@@ -371,7 +348,7 @@ static size_t get_wline(FILE *f, wchar_t *buf, size_t n, bool locking)
         fwide(f, 1);
     }
     while (n != 0) {
-        struct wide_data *w = wide(f);
+        struct green__wide_data *w = wide(f);
         ssize_t len = w->read_end - w->read_ptr;
         if (len <= 0) {
             const wint_t c = wait_char(f, locking)

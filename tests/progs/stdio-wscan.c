@@ -1,0 +1,430 @@
+/* SPDX-License-Identifier: MIT */
+/* stdio-wscan [hold [FILE]]: threads read pipes that another thread
+ * feeds slowly with the wide scanf family, in the C.UTF-8 locale.
+ *
+ * Without an argument: fwscanf, wscanf, vfwscanf, vwscanf and their
+ * __isoc99_ names each read "%d %ls %lc%l[a-c]" from a pipe fed in
+ * pieces with 30 ms pauses: a number split across writes, UTF-8
+ * characters split across writes in the %ls and the %lc; then what a
+ * following fgetwc reads. Then a matching failure (the input stays), EOF
+ * before any conversion, a character cut off by EOF, a write-only stream
+ * (EBADF), ungetwc before and after a scan, a trailing white-space
+ * directive waiting for more, and %n. A ticker thread runs all along;
+ * each scan that must wait prints whether the ticker went on meanwhile
+ * ("ticked yes").
+ *
+ * With "hold [FILE]": a reader waits in fwscanf for the rest of a number
+ * whose first digit has arrived; the feeder writes the rest once FILE
+ * exists (at once without FILE). Prints "waiting" just before it reads.
+ *
+ * Prints a deterministic transcript.
+ */
+#define _GNU_SOURCE
+#include <locale.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "check.h"
+
+/* The plain (GNU) names, which <wchar.h> maps to __isoc99_* in C99. */
+int plain_fwscanf(FILE *f, const wchar_t *fmt, ...) __asm__("fwscanf");
+int plain_wscanf(const wchar_t *fmt, ...) __asm__("wscanf");
+int plain_vfwscanf(FILE *f, const wchar_t *fmt, va_list ap)
+    __asm__("vfwscanf");
+int plain_vwscanf(const wchar_t *fmt, va_list ap) __asm__("vwscanf");
+/* The C99 names, by their exported names. */
+int __isoc99_fwscanf(FILE *f, const wchar_t *fmt, ...);
+int __isoc99_wscanf(const wchar_t *fmt, ...);
+int __isoc99_vfwscanf(FILE *f, const wchar_t *fmt, va_list ap);
+int __isoc99_vwscanf(const wchar_t *fmt, va_list ap);
+
+static long ticks;
+static int stop_ticker;
+
+static void *ticker(void *arg)
+{
+    (void)arg;
+    while (!LOAD(&stop_ticker)) {
+        ADD(&ticks, 1);
+        usleep(1000);
+    }
+    return NULL;
+}
+
+/* ---- a pipe fed slowly: '|' in the script is a 30 ms pause ----------- */
+
+struct feed {
+    int fd;
+    const char *script;
+    const char *hold;       /* wait for this file at the first pause */
+};
+
+static void *feeder(void *arg)
+{
+    struct feed *f = arg;
+    const char *p = f->script;
+    bool first = true;
+    usleep(30000);                      /* the first read waits */
+    for (;;) {
+        const char *bar = strchr(p, '|');
+        const size_t n = bar ? (size_t)(bar - p) : strlen(p);
+        if (n > 0) {
+            CHECK_EQ(write(f->fd, p, n), (long)n);
+        }
+        if (bar == NULL) {
+            break;
+        }
+        if (first && f->hold != NULL) {
+            wait_for_file(f->hold, 60);
+        }
+        first = false;
+        usleep(30000);
+        p = bar + 1;
+    }
+    close(f->fd);
+    return NULL;
+}
+
+struct slow {
+    FILE *in;
+    pthread_t thread;
+    struct feed feed;
+};
+
+/* Feed `script` into a pipe read by s->in (stdin when `on_stdin`). */
+static void slow_start(struct slow *s, const char *script, const char *hold,
+                       bool on_stdin)
+{
+    int p[2];
+    CHECK_OK(pipe(p));
+    if (on_stdin) {
+        CHECK_OK(dup2(p[0], 0));
+        close(p[0]);
+        clearerr(stdin);
+        s->in = stdin;
+    } else {
+        s->in = fdopen(p[0], "r");
+        CHECK(s->in != NULL);
+    }
+    s->feed = (struct feed){ .fd = p[1], .script = script, .hold = hold };
+    CHECK_RC(pthread_create(&s->thread, NULL, feeder, &s->feed));
+}
+
+static void slow_end(struct slow *s)
+{
+    CHECK_RC(pthread_join(s->thread, NULL));
+    if (s->in != stdin) {
+        fclose(s->in);
+    }
+}
+
+/* ---- transcript helpers --------------------------------------------- */
+
+static void put_wide(const wchar_t *s)
+{
+    for (const wchar_t *p = s; *p != L'\0'; p++) {
+        if (*p < 0x80 && *p >= 0x20) {
+            putchar((int)*p);
+        } else {
+            printf("<U+%04X>", (unsigned)*p);
+        }
+    }
+}
+
+static void show_result(const char *label, int r, FILE *f, int err)
+{
+    printf("%s: %d feof %d ferror %d errno %s\n", label, r, feof(f) != 0,
+           ferror(f) != 0, err == EILSEQ ? "EILSEQ" : errno_name(err));
+}
+
+static void show_next(const char *label, FILE *f)
+{
+    errno = 0;
+    const wint_t c = fgetwc(f);
+    const int err = errno;
+    if (c == WEOF) {
+        printf("%s: WEOF feof %d ferror %d errno %s\n", label,
+               feof(f) != 0, ferror(f) != 0,
+               err == EILSEQ ? "EILSEQ" : errno_name(err));
+    } else {
+        printf("%s: U+%04X\n", label, (unsigned)c);
+    }
+}
+
+static void show_ticked(const char *label, long before)
+{
+    printf("%s: ticked %s\n", label, LOAD(&ticks) > before ? "yes" : "no");
+}
+
+/* ---- one scan per function ------------------------------------------ */
+
+enum which {
+    FWSCANF, WSCANF, VFWSCANF, VWSCANF,
+    C99_FWSCANF, C99_WSCANF, C99_VFWSCANF, C99_VWSCANF,
+};
+
+static const char *const names[] = {
+    "fwscanf", "wscanf", "vfwscanf", "vwscanf", "__isoc99_fwscanf",
+    "__isoc99_wscanf", "__isoc99_vfwscanf", "__isoc99_vwscanf",
+};
+
+static int call_v(enum which w, FILE *f, const wchar_t *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = -2;
+    switch (w) {
+    case VFWSCANF:
+        r = plain_vfwscanf(f, fmt, ap);
+        break;
+    case VWSCANF:
+        r = plain_vwscanf(fmt, ap);
+        break;
+    case C99_VFWSCANF:
+        r = __isoc99_vfwscanf(f, fmt, ap);
+        break;
+    case C99_VWSCANF:
+        r = __isoc99_vwscanf(fmt, ap);
+        break;
+    default:
+        break;
+    }
+    va_end(ap);
+    return r;
+}
+
+#define MAIN_FMT L"%d %ls %lc%l[a-c]"
+
+static int scan_main(enum which w, FILE *f, int *n, wchar_t *word,
+                     wchar_t *c, wchar_t *set)
+{
+    switch (w) {
+    case FWSCANF:
+        return plain_fwscanf(f, MAIN_FMT, n, word, c, set);
+    case WSCANF:
+        return plain_wscanf(MAIN_FMT, n, word, c, set);
+    case C99_FWSCANF:
+        return __isoc99_fwscanf(f, MAIN_FMT, n, word, c, set);
+    case C99_WSCANF:
+        return __isoc99_wscanf(MAIN_FMT, n, word, c, set);
+    default:
+        return call_v(w, f, MAIN_FMT, n, word, c, set);
+    }
+}
+
+/* "12 héllo €abc;" with "12", "é" and "€" each split across writes. */
+static void case_function(enum which w)
+{
+    const bool on_stdin = w == WSCANF || w == VWSCANF || w == C99_WSCANF
+        || w == C99_VWSCANF;
+    struct slow s;
+    slow_start(&s, "1|2 h\xc3|\xa9llo \xe2|\x82|\xac|ab|c;", NULL, on_stdin);
+    int n = 0;
+    wchar_t word[16] = L"", c = 0, set[16] = L"";
+    const long before = LOAD(&ticks);
+    errno = 0;
+    const int r = scan_main(w, s.in, &n, word, &c, set);
+    const int err = errno;
+    char label[64];
+    snprintf(label, sizeof label, "%s", names[w]);
+    show_result(label, r, s.in, err);
+    show_ticked(label, before);
+    printf("%s: %d \"", label, n);
+    put_wide(word);
+    printf("\" U+%04X \"", (unsigned)c);
+    put_wide(set);
+    printf("\"\n");
+    snprintf(label, sizeof label, "%s then fgetwc", names[w]);
+    show_next(label, s.in);
+    show_next(label, s.in);
+    slow_end(&s);
+    if (on_stdin) {
+        clearerr(stdin);
+    }
+}
+
+/* ---- failures and ends ---------------------------------------------- */
+
+/* A matching failure leaves the character that failed to match. */
+static void case_matching(void)
+{
+    struct slow s;
+    slow_start(&s, "4|2x|y", NULL, false);
+    int a = 0, b = 0;
+    errno = 0;
+    const int r = fwscanf(s.in, L"%d%d", &a, &b);
+    show_result("matching", r, s.in, errno);
+    printf("matching: %d %d\n", a, b);
+    show_next("matching then fgetwc", s.in);
+    show_next("matching then fgetwc", s.in);
+    slow_end(&s);
+}
+
+/* EOF before any conversion: EOF, with feof; also after white space. */
+static void case_eof(void)
+{
+    struct slow s;
+    int a = 0;
+    slow_start(&s, "", NULL, false);
+    errno = 0;
+    int r = fwscanf(s.in, L"%d", &a);
+    show_result("eof at once", r, s.in, errno);
+    slow_end(&s);
+
+    slow_start(&s, " |\n|", NULL, false);
+    errno = 0;
+    r = fwscanf(s.in, L"%d", &a);
+    show_result("eof after white space", r, s.in, errno);
+    slow_end(&s);
+
+    slow_start(&s, "7|", NULL, false);
+    errno = 0;
+    r = fwscanf(s.in, L"%d", &a);
+    show_result("eof ends a number", r, s.in, errno);
+    printf("eof ends a number: %d\n", a);
+    slow_end(&s);
+}
+
+/* A character cut off by EOF: in the same read as the EOF's refill, and
+ * left over from an earlier read. */
+static void case_cut(void)
+{
+    struct slow s;
+    wchar_t c1 = 0, c2 = 0;
+    slow_start(&s, "x|\xc3|", NULL, false);
+    errno = 0;
+    int r = fwscanf(s.in, L"%lc%lc", &c1, &c2);
+    show_result("cut alone", r, s.in, errno);
+    printf("cut alone: U+%04X\n", (unsigned)c1);
+    slow_end(&s);
+
+    slow_start(&s, "y\xc3|", NULL, false);
+    errno = 0;
+    r = fwscanf(s.in, L"%lc%lc", &c1, &c2);
+    show_result("cut after a character", r, s.in, errno);
+    printf("cut after a character: U+%04X\n", (unsigned)c1);
+    slow_end(&s);
+
+    slow_start(&s, "z\xff|w", NULL, false);
+    errno = 0;
+    r = fwscanf(s.in, L"%lc%lc", &c1, &c2);
+    show_result("invalid byte", r, s.in, errno);
+    printf("invalid byte: U+%04X\n", (unsigned)c1);
+    slow_end(&s);
+}
+
+/* A stream open only for writing: EOF and EBADF, as glibc. */
+static void case_ebadf(void)
+{
+    int p[2];
+    CHECK_OK(pipe(p));
+    FILE *out = fdopen(p[1], "w");
+    CHECK(out != NULL);
+    int a = 0;
+    errno = 0;
+    const int r = fwscanf(out, L"%d", &a);
+    show_result("write-only", r, out, errno);
+    fclose(out);
+    close(p[0]);
+}
+
+/* ungetwc before a scan (on a fresh FILE, and after a read), and after
+ * one. */
+static void case_ungetwc(void)
+{
+    struct slow s;
+    int a = 0;
+    slow_start(&s, "3|4 |5|6;", NULL, false);
+    printf("ungetwc fresh: U+%04X\n", (unsigned)ungetwc(L'7', s.in));
+    const long before = LOAD(&ticks);
+    errno = 0;
+    int r = fwscanf(s.in, L"%d", &a);
+    show_result("ungetwc then fwscanf", r, s.in, errno);
+    show_ticked("ungetwc then fwscanf", before);
+    printf("ungetwc then fwscanf: %d\n", a);
+    show_next("then fgetwc", s.in);
+    printf("ungetwc again: U+%04X\n", (unsigned)ungetwc(L'9', s.in));
+    errno = 0;
+    r = fwscanf(s.in, L"%d", &a);
+    show_result("ungetwc again then fwscanf", r, s.in, errno);
+    printf("ungetwc again then fwscanf: %d\n", a);
+    printf("ungetwc after: U+%04X\n", (unsigned)ungetwc(L'\x263a', s.in));
+    show_next("after then fgetwc", s.in);
+    show_next("after then fgetwc", s.in);
+    show_next("after then fgetwc", s.in);
+    slow_end(&s);
+}
+
+/* A trailing white-space directive reads on to the next non-space; %n
+ * counts what was read; %% and a scan set with ']' and '%' in it. */
+static void case_directives(void)
+{
+    struct slow s;
+    int a = 0, n = -1;
+    wchar_t set[16] = L"";
+    slow_start(&s, "5|  |\n|  |q%]%|!", NULL, false);
+    errno = 0;
+    int r = fwscanf(s.in, L"%d %n", &a, &n);
+    show_result("white space", r, s.in, errno);
+    printf("white space: %d n %d\n", a, n);
+    errno = 0;
+    r = fwscanf(s.in, L"q%%%l[]%]", set);
+    show_result("scan set", r, s.in, errno);
+    printf("scan set: \"");
+    put_wide(set);
+    printf("\"\n");
+    show_next("scan set then fgetwc", s.in);
+    slow_end(&s);
+}
+
+/* hold: wait in fwscanf for the rest of a number. */
+static void case_hold(const char *hold)
+{
+    struct slow s;
+    slow_start(&s, "4|2 \xc3\xa9\n", hold, false);
+    usleep(50000);                      /* the first digit has come */
+    printf("waiting\n");
+    fflush(stdout);
+    const long before = LOAD(&ticks);
+    int a = 0;
+    wchar_t c = 0;
+    errno = 0;
+    const int r = fwscanf(s.in, L"%d %lc", &a, &c);
+    show_result("hold fwscanf", r, s.in, errno);
+    printf("hold fwscanf: %d U+%04X\n", a, (unsigned)c);
+    show_ticked("hold fwscanf", before);
+    slow_end(&s);
+}
+
+int main(int argc, char **argv)
+{
+    if (setlocale(LC_ALL, "C.UTF-8") == NULL) {
+        fprintf(stderr, "no C.UTF-8 locale\n");
+        return 1;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    pthread_t tick;
+    CHECK_RC(pthread_create(&tick, NULL, ticker, NULL));
+    if (argc > 1 && strcmp(argv[1], "hold") == 0) {
+        case_hold(argc > 2 ? argv[2] : NULL);
+    } else {
+        for (enum which w = FWSCANF; w <= C99_VWSCANF; w++) {
+            case_function(w);
+        }
+        case_matching();
+        case_eof();
+        case_cut();
+        case_ebadf();
+        case_ungetwc();
+        case_directives();
+    }
+    STORE(&stop_ticker, 1);
+    CHECK_RC(pthread_join(tick, NULL));
+    return check_exit_status();
+}
