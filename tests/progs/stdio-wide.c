@@ -29,6 +29,7 @@
 #include <wchar.h>
 
 #include "check.h"
+#include "slow-feed.h"
 
 /* glibc's refill entries and fortified fgetws, declared by no header
  * without _FORTIFY_SOURCE. */
@@ -36,76 +37,6 @@ wint_t __wuflow(FILE *f);
 wint_t __wunderflow(FILE *f);
 wchar_t *__fgetws_chk(wchar_t *buf, size_t size, int n, FILE *f);
 wchar_t *__fgetws_unlocked_chk(wchar_t *buf, size_t size, int n, FILE *f);
-
-static long ticks;
-static int stop_ticker;
-
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (!LOAD(&stop_ticker)) {
-        ADD(&ticks, 1);
-        usleep(1000);
-    }
-    return NULL;
-}
-
-/* ---- a pipe fed slowly: '|' in the script is a 30 ms pause ----------- */
-
-struct feed {
-    int fd;
-    const char *script;
-    const char *hold;       /* wait for this file at the first pause */
-};
-
-static void *feeder(void *arg)
-{
-    struct feed *f = arg;
-    const char *p = f->script;
-    bool first = true;
-    usleep(30000);                      /* the first read waits */
-    for (;;) {
-        const char *bar = strchr(p, '|');
-        const size_t n = bar ? (size_t)(bar - p) : strlen(p);
-        if (n > 0) {
-            CHECK_EQ(write(f->fd, p, n), (long)n);
-        }
-        if (bar == NULL) {
-            break;
-        }
-        if (first && f->hold != NULL) {
-            wait_for_file(f->hold, 60);
-        }
-        first = false;
-        usleep(30000);
-        p = bar + 1;
-    }
-    close(f->fd);
-    return NULL;
-}
-
-struct slow {
-    FILE *in;
-    pthread_t thread;
-    struct feed feed;
-};
-
-/* Feed `script` into a pipe read by s->in. */
-static void slow_start(struct slow *s, const char *script, const char *hold)
-{
-    int p[2];
-    CHECK_OK(pipe(p));
-    s->in = fdopen(p[0], "r");
-    CHECK(s->in != NULL);
-    s->feed = (struct feed){ .fd = p[1], .script = script, .hold = hold };
-    CHECK_RC(pthread_create(&s->thread, NULL, feeder, &s->feed));
-}
-
-static void slow_end(struct slow *s)
-{
-    CHECK_RC(pthread_join(s->thread, NULL));
-    fclose(s->in);
-}
 
 /* ---- transcript helpers --------------------------------------------- */
 
@@ -211,7 +142,7 @@ static const char split_script[] =
 static void case_getwc_pipe(const char *name, getwc_fn fn)
 {
     struct slow s;
-    slow_start(&s, split_script, NULL);
+    slow_start(&s, split_script, NULL, false);
     case_getwc(name, fn, s.in);
     slow_end(&s);
 }
@@ -220,13 +151,13 @@ static void case_getwc_pipe(const char *name, getwc_fn fn)
 static void case_getwchar(void)
 {
     struct slow s;
-    slow_start(&s, split_script, NULL);
+    slow_start(&s, split_script, NULL, false);
     CHECK_OK(dup2(fileno(s.in), 0));
     case_getwc("getwchar", call_getwchar, stdin);
     clearerr(stdin);
     slow_end(&s);
 
-    slow_start(&s, split_script, NULL);
+    slow_start(&s, split_script, NULL, false);
     CHECK_OK(dup2(fileno(s.in), 0));
     case_getwc("getwchar_unlocked", call_getwchar_unlocked, stdin);
     clearerr(stdin);
@@ -251,7 +182,7 @@ static void case_fgetws(const char *name, fgetws_fn fn)
 {
     struct slow s;
     slow_start(&s, "h\xc3|\xa9llo w\xc3|\xb6rld\n|\xe2\x82|\xac"
-                   "123456789\n|end", NULL);
+                   "123456789\n|end", NULL, false);
     wchar_t buf[64];
     char label[64];
     const int sizes[] = { 64, 5, 64, 64, 64 };
@@ -274,16 +205,16 @@ static void case_fgetws(const char *name, fgetws_fn fn)
 static void case_eof(void)
 {
     struct slow s;
-    slow_start(&s, "x", NULL);
+    slow_start(&s, "x", NULL, false);
     SHOW_WC("eof 0", fgetwc(s.in), s.in);
     SHOW_WC("eof 1", fgetwc(s.in), s.in);
     slow_end(&s);
 
-    slow_start(&s, "\xc3", NULL);
+    slow_start(&s, "\xc3", NULL, false);
     SHOW_WC("cut 0", fgetwc(s.in), s.in);
     slow_end(&s);
 
-    slow_start(&s, "b\xe2\x82", NULL);
+    slow_start(&s, "b\xe2\x82", NULL, false);
     SHOW_WC("cut later 0", fgetwc(s.in), s.in);
     SHOW_WC("cut later 1", fgetwc(s.in), s.in);
     slow_end(&s);
@@ -293,12 +224,12 @@ static void case_eof(void)
 static void case_eilseq(void)
 {
     struct slow s;
-    slow_start(&s, "q\xff|z\n", NULL);
+    slow_start(&s, "q\xff|z\n", NULL, false);
     SHOW_WC("eilseq 0", fgetwc(s.in), s.in);
     SHOW_WC("eilseq 1", fgetwc(s.in), s.in);
     slow_end(&s);
 
-    slow_start(&s, "\xc3|(|z", NULL);
+    slow_start(&s, "\xc3|(|z", NULL, false);
     wchar_t buf[16];
     SHOW_WS("eilseq fgetws", fgetws(buf, 16, s.in), s.in);
     slow_end(&s);
@@ -324,7 +255,7 @@ static void case_ebadf(void)
 static void case_ungetwc(void)
 {
     struct slow s;
-    slow_start(&s, "\xc3\xa9|\xe2\x82|\xac", NULL);
+    slow_start(&s, "\xc3\xa9|\xe2\x82|\xac", NULL, false);
     SHOW_WC("ungetwc 0", fgetwc(s.in), s.in);
     printf("ungetwc: U+%04X\n", (unsigned)ungetwc(L'\x263a', s.in));
     SHOW_WC("ungetwc 1", fgetwc(s.in), s.in);
@@ -339,7 +270,7 @@ static void case_ungetwc(void)
 static void case_getw(void)
 {
     struct slow s;
-    slow_start(&s, "\x01\x02|\x03\x04|\x05", NULL);
+    slow_start(&s, "\x01\x02|\x03\x04|\x05", NULL, false);
     const long before = LOAD(&ticks);
     const int w = getw(s.in);
     printf("getw 0: 0x%08x\n", (unsigned)w);
@@ -354,7 +285,7 @@ static void case_getw(void)
 static void case_hold(const char *hold)
 {
     struct slow s;
-    slow_start(&s, "\xc3|\xa9!\n", hold);
+    slow_start(&s, "\xc3|\xa9!\n", hold, false);
     wchar_t buf[16];
     usleep(50000);                      /* the first byte has come */
     printf("waiting\n");
