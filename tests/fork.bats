@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# fork: fork, vfork and exec from green threads.  Works means: a process
-# forked from a thread or from main while 100 other threads are blocked
-# (condition variable, pipe read, sleep, barrier, join, poll) gets a child
+# fork: fork, vfork, syscall(SYS_fork) and exec from green threads.  Works
+# means: a process forked from a thread or from main while 100 other
+# threads are blocked (condition variable, pipe read, sleep, barrier,
+# join, poll) gets a child
 # with the forking thread's locals and its creator's data intact, the
 # pthread_atfork handlers in POSIX order (prepare in reverse, parent and
 # child in registration order), a mutex a parked thread held still locked
@@ -11,8 +12,9 @@
 # _exit, exit, a return from the forking thread's start routine or
 # pthread_exit with the status glibc gives; the parent's 100 threads are
 # not disturbed (tests/progs/fork-parked.c).  8 threads forking (one
-# vforking) and exec'ing /bin/sh 5 times each get every exit status while
-# 4 threads keep an echo over TCP loopback going (tests/progs/fork-exec.c).
+# vforking, one with a raw syscall(SYS_fork)) and exec'ing /bin/sh 5 times
+# each get every exit status while 4 threads keep an echo over TCP
+# loopback going (tests/progs/fork-exec.c).
 # Native and libgreen transcripts are compared in both stack modes, and
 # under libgreen the parent AND the forked child each run on 1 kernel
 # thread, whatever number of threads they have blocked.
@@ -55,11 +57,12 @@ teardown() {
     assert_line "released: cond 20, pipe 20, sleep 20, barrier+join 20, poll 20"
 }
 
-@test "fork: fork and vfork + exec from 8 threads during a TCP echo match native in both stack modes" {
+@test "fork: fork, vfork and syscall(SYS_fork) + exec from 8 threads during a TCP echo match native in both stack modes" {
     compare_transcripts fork-exec
     assert_success
     assert_line "thread 0 (fork): exit statuses 10 11 12 13 14"
     assert_line "thread 7 (vfork): exit statuses 45 46 47 48 49"
+    assert_line "thread 6 (syscall(SYS_fork)): exit statuses 40 41 42 43 44"
     assert_line "echo advanced during forks: yes"
     assert_line "ticker ticked while children ran: yes"
 }

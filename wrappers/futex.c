@@ -119,11 +119,31 @@ static long futex(long a[6])
     }
 }
 
+/* A raw fork system call: libgreen's own fork handlers run around it, as
+ * for _Fork (hub/fork.c), so that the child gets a runtime of its own;
+ * the program's atfork handlers do not, as natively. */
+static long raw_fork(void)
+{
+    green__fdcache_forget_all();
+    green__fork_prepare();
+    const long r = GREEN_REAL_FN(syscall)(SYS_fork, 0, 0, 0, 0, 0, 0);
+    const int entry_errno = errno;
+    if (r == 0) {
+        green__fork_child();
+    } else {
+        green__fork_parent();
+    }
+    errno = entry_errno;
+    return r;
+}
+
 /* Blocking calls by number: the wrappers, which set errno themselves.
  * Returns NOT_OURS for a number that is not one of them. */
 static long by_number(long number, long a[6])
 {
     switch (number) {
+    case SYS_fork:
+        return raw_fork();
     case SYS_read:
         return read((int)a[0], (void *)a[1], (size_t)a[2]);
     case SYS_write:

@@ -2,9 +2,9 @@
 /* fork-exec: fork or vfork, then exec, from 8 threads at once while 4
  * other threads echo over a TCP loopback connection.
  *
- * Each of 8 threads runs 5 children: fork (thread 7: vfork), then in the
- * child execl("/bin/sh", "sh", "-c", "exit N") with N distinct per thread
- * and iteration (the first child of each thread sleeps 0.1 s first, so
+ * Each of 8 threads runs 5 children: fork (thread 7: vfork, thread 6: a
+ * raw syscall(SYS_fork)), then in the child execl("/bin/sh", "sh", "-c",
+ * "exit N") with N distinct per thread and iteration (the first child of each thread sleeps 0.1 s first, so
  * that children are certainly running while the echo goes on); the parent
  * waits with waitpid and checks the exit status.  Meanwhile a server
  * thread in the same program accepts 4 connections on 127.0.0.1 (an
@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -175,13 +176,15 @@ static void *forker(void *arg)
 {
     const int t = (int)(intptr_t)arg;
     const int use_vfork = t == FORKERS - 1;
+    const int use_raw = t == FORKERS - 2;   /* syscall(SYS_fork) */
 
     for (int r = 0; r < ROUNDS; r++) {
         char cmd[64];
         snprintf(cmd, sizeof cmd, "%sexit %d", r == 0 ? "sleep 0.1; " : "",
                  exit_code(t, r));
         ADD(&children_running, 1);
-        const pid_t pid = use_vfork ? vfork() : fork();
+        const pid_t pid = use_vfork ? vfork()
+                          : use_raw ? (pid_t)syscall(SYS_fork) : fork();
         if (pid == 0) {
             execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
             _exit(127);
@@ -252,7 +255,8 @@ int main(void)
 
     for (int t = 0; t < FORKERS; t++) {
         printf("thread %d (%s): exit statuses", t,
-               t == FORKERS - 1 ? "vfork" : "fork");
+               t == FORKERS - 1 ? "vfork"
+               : t == FORKERS - 2 ? "syscall(SYS_fork)" : "fork");
         for (int r = 0; r < ROUNDS; r++) {
             printf(" %d", exit_seen[t][r]);
         }
