@@ -1,23 +1,21 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # fork: fork, vfork, syscall(SYS_fork) and exec from green threads.  Works
-# means: a process forked from a thread or from main while 100 other
-# threads are blocked (condition variable, pipe read, sleep, barrier,
-# join, poll) gets a child
-# with the forking thread's locals and its creator's data intact, the
-# pthread_atfork handlers in POSIX order (prepare in reverse, parent and
-# child in registration order), a mutex a parked thread held still locked
-# and the prepare handler's mutex free, and the child can run 50 threads
-# of its own (mutex and condition hand-offs, pipes, sleeps) and end with
-# _exit, exit, a return from the forking thread's start routine or
-# pthread_exit with the status glibc gives; the parent's 100 threads are
-# not disturbed (tests/progs/fork-parked.c).  8 threads forking (one
-# vforking, one with a raw syscall(SYS_fork)) and exec'ing /bin/sh 5 times
-# each get every exit status while 4 threads keep an echo over TCP
-# loopback going (tests/progs/fork-exec.c).
-# Native and libgreen transcripts are compared in both stack modes, and
-# under libgreen the parent AND the forked child each run on 1 kernel
-# thread, whatever number of threads they have blocked.
+# means: a process forked from a thread or from main while 100 other threads
+# are blocked (condition variable, pipe read, sleep, barrier, join, poll)
+# gets a child with the forking thread's locals and its creator's data
+# intact, the pthread_atfork handlers in POSIX order (prepare in reverse,
+# parent and child in registration order), a mutex a parked thread held
+# still locked and the prepare handler's mutex free, and the child can run
+# 50 threads of its own (mutex and condition hand-offs, pipes, sleeps) and
+# end with _exit, exit, a return from the forking thread's start routine or
+# pthread_exit with the status glibc gives; the parent's 100 threads are not
+# disturbed (tests/progs/fork-parked.c).  8 threads forking (one vforking,
+# one with a raw syscall(SYS_fork)) and exec'ing /bin/sh 5 times each get
+# every exit status while 4 threads keep an echo over TCP loopback going
+# (tests/progs/fork-exec.c). Native and libgreen transcripts are compared in
+# both stack modes, and under libgreen the parent AND the forked child each
+# run on 1 kernel thread, whatever number of threads they have blocked.
 
 load helpers
 
