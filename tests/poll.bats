@@ -8,9 +8,10 @@
 # and a regular file, which is always ready), a closed fd gives POLLNVAL,
 # and EFAULT and EINVAL pass through.  A thread that calls poll, ppoll,
 # select, pselect, epoll_wait or epoll_pwait with a zero timeout,
-# waitpid with WNOHANG, nanosleep of 0, or a read or recv that gives
-# EAGAIN (O_NONBLOCK, MSG_DONTWAIT) in a loop lets a thread blocked in
-# read run, as the kernel would (tests/progs/poll-spin.c).
+# waitpid with WNOHANG, nanosleep of 0, a read or recv that gives EAGAIN
+# (O_NONBLOCK, MSG_DONTWAIT), or a mutex or rwlock trylock or sem_trywait
+# that fails, in a loop lets a thread blocked in read run, as the kernel
+# would (tests/progs/poll-spin.c).
 
 load helpers
 
@@ -24,9 +25,10 @@ load helpers
     assert_success
 }
 
-@test "poll: a thread polling in a loop (zero timeouts, WNOHANG, sleeps of 0, EAGAIN) lets a blocked reader run, in both stack modes" {
+@test "poll: a thread polling in a loop (zero timeouts, WNOHANG, sleeps of 0, EAGAIN, trylocks) lets a blocked reader run, in both stack modes" {
     compare_transcripts poll-spin
     assert_success
     assert_line "epoll_pwait: the reader ran while another thread polled"
     assert_line "recv MSG_DONTWAIT: the reader ran while another thread polled"
+    assert_line "sem_trywait: the reader ran while another thread polled"
 }

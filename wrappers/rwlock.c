@@ -113,6 +113,7 @@ GREEN_WRAP int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
     }
     if (rw->__data.__cur_writer != 0
         || (prefers_writers(rw) && rw->__data.__writers > 0)) {
+        green__sched_spun();            /* a loop of trylocks is a poll */
         return EBUSY;
     }
     return rdlock(rw, -1);
@@ -125,6 +126,7 @@ GREEN_WRAP int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
         return GREEN_REAL_FN(pthread_rwlock_trywrlock)(rw);
     }
     if (rw->__data.__cur_writer != 0 || rw->__data.__readers != 0) {
+        green__sched_spun();
         return EBUSY;
     }
     return wrlock(rw, -1);

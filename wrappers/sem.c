@@ -117,6 +117,7 @@ GREEN_WRAP int sem_trywait(sem_t *sem)
     }
     struct glibc_sem *s = as_glibc(sem);
     if ((s->data & SEM_VALUE_BITS) == 0) {
+        green__sched_spun();            /* a loop of trywaits is a poll */
         errno = EAGAIN;
         return -1;
     }

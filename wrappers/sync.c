@@ -203,6 +203,7 @@ GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
             && m->__data.__owner == green__sched.current->id) {
             return mutex_lock(m, -1);
         }
+        green__sched_spun();            /* a loop of trylocks is a poll */
         return EBUSY;
     }
     mutex_take(m, green__sched.current->id, false);

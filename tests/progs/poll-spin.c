@@ -5,17 +5,20 @@
  * For each call that can return without waiting (poll, ppoll, select and
  * pselect with a zero timeout, epoll_wait and epoll_pwait with a zero
  * timeout, waitpid with WNOHANG, nanosleep of 0, a read of an O_NONBLOCK
- * pipe and a recv with MSG_DONTWAIT that give EAGAIN), one thread blocks
- * in read on a pipe and sets a flag once its byte comes; main writes that
- * byte, then a spinner thread calls the non-waiting call in a loop until
- * it sees the flag (at most 10 s, then it reports a failure). Natively the kernel runs the
- * reader beside the spinner; a runtime that runs threads one at a time
- * must let the reader run too.
+ * pipe and a recv with MSG_DONTWAIT that give EAGAIN, a trylock of a
+ * mutex and of a rwlock main holds, sem_trywait of an empty semaphore),
+ * one thread blocks in read on a pipe and sets a flag once its byte
+ * comes; main writes that byte, then a spinner thread calls the
+ * non-waiting call in a loop until it sees the flag (at most 10 s, then
+ * it reports a failure). Natively the kernel runs the reader beside the
+ * spinner; a runtime that runs threads one at a time must let the reader
+ * run too.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,10 +32,12 @@
 #include "check.h"
 
 enum call { POLL, PPOLL, SELECT, PSELECT, EPOLL_WAIT, EPOLL_PWAIT, WAITPID,
-            NANOSLEEP, READ_NONBLOCK, RECV_DONTWAIT, NCALLS };
+            NANOSLEEP, READ_NONBLOCK, RECV_DONTWAIT, MUTEX_TRYLOCK,
+            RWLOCK_TRYWRLOCK, SEM_TRYWAIT, NCALLS };
 static const char *const names[NCALLS] = {
     "poll", "ppoll", "select", "pselect", "epoll_wait", "epoll_pwait",
     "waitpid WNOHANG", "nanosleep 0", "read O_NONBLOCK", "recv MSG_DONTWAIT",
+    "pthread_mutex_trylock", "pthread_rwlock_trywrlock", "sem_trywait",
 };
 
 static int wake[2];                 /* main -> reader */
@@ -42,6 +47,9 @@ static int idle_sock[2];            /* a socketpair, never written */
 static int epfd;
 static pid_t child;                 /* sleeps: waitpid WNOHANG gives 0 */
 static int done;
+static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;    /* main's */
+static pthread_rwlock_t held_rw = PTHREAD_RWLOCK_INITIALIZER; /* main's */
+static sem_t empty;                 /* value 0 */
 
 static void *reader(void *arg)
 {
@@ -93,12 +101,22 @@ static void spin_once(enum call call)
         CHECK_EQ(errno, EAGAIN);
         break;
     }
-    default: {
+    case RECV_DONTWAIT: {
         char c;
         CHECK_EQ(recv(idle_sock[0], &c, 1, MSG_DONTWAIT), -1);
         CHECK_EQ(errno, EAGAIN);
         break;
     }
+    case MUTEX_TRYLOCK:
+        CHECK_EQ(pthread_mutex_trylock(&held), EBUSY);
+        break;
+    case RWLOCK_TRYWRLOCK:
+        CHECK_EQ(pthread_rwlock_trywrlock(&held_rw), EBUSY);
+        break;
+    default:
+        CHECK_EQ(sem_trywait(&empty), -1);
+        CHECK_EQ(errno, EAGAIN);
+        break;
     }
 }
 
@@ -128,6 +146,9 @@ int main(void)
 {
     CHECK_OK(pipe(wake));
     CHECK_OK(pipe(idle));
+    CHECK_OK(sem_init(&empty, 0, 0));
+    CHECK_RC(pthread_mutex_lock(&held));
+    CHECK_RC(pthread_rwlock_rdlock(&held_rw));
     CHECK_OK(pipe2(idle_nb, O_NONBLOCK));
     CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, idle_sock));
     epfd = epoll_create1(EPOLL_CLOEXEC);
