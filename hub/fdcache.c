@@ -14,7 +14,8 @@
  * F_DUPFD makes its source unknown (the flags are then reachable through
  * another number). Another process can only change them if it shares the
  * open file description, so all knowledge is dropped at once (a
- * generation count) whenever that can begin: fork, posix_spawn, system,
+ * generation count) whenever that can begin: fork (hub/fork.c's prepare
+ * handler, which _Fork and a raw fork call too), posix_spawn, system,
  * popen, a descriptor passed with SCM_RIGHTS, and any raw syscall() the
  * wrappers do not understand that names an fd. What cannot be seen is
  * another process taking the fd with pidfd_getfd(2), which needs ptrace
@@ -43,7 +44,6 @@ struct entry {
 static struct {
     struct entry *chunk[CHUNKS];    /* NULL until an fd there is known */
     uint32_t gen;                   /* never 0: 0 marks an empty entry */
-    bool atfork;                    /* the fork handler is registered */
 } cache = { .gen = 1 };
 
 /* The entry of `fd` if its chunk exists, else NULL. Any kernel thread. */
@@ -68,14 +68,6 @@ void green__fdcache_made(int fd, unsigned bits)
 {
     if (fd < 0 || fd >= CHUNK * CHUNKS || !green__on_green_kthread()) {
         return;
-    }
-    if (!cache.atfork) {
-        /* fork, daemon, forkpty: before the child exists. */
-        cache.atfork = pthread_atfork(green__fdcache_forget_all, NULL,
-                                      NULL) == 0;
-        if (!cache.atfork) {
-            return;
-        }
     }
     struct entry *e = entry_of(fd);
     if (e == NULL) {

@@ -306,8 +306,9 @@ void green__sched_fork(struct green__thread *self);
 /* ---- fork.c: the atfork handlers --------------------------------------- */
 
 /* fork's prepare, parent and child handlers, registered when libgreen
- * loads; _Fork, which runs no handlers, calls them itself
- * (wrappers/fdflags.c). Any thread. */
+ * loads; _Fork and a raw syscall(SYS_fork), which run no handlers, call
+ * them themselves (wrappers/fdflags.c, wrappers/futex.c). The prepare
+ * handler also drops what the fd cache knows. Any thread. */
 void green__fork_prepare(void);
 void green__fork_parent(void);
 void green__fork_child(void);

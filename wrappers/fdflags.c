@@ -141,7 +141,6 @@ GREEN_WRAP int dup(int fd)
 GREEN_WRAP pid_t _Fork(void)
 {
     green__ensure_init();
-    green__fdcache_forget_all();
     green__fork_prepare();
     const pid_t pid = GREEN_REAL_FN(_Fork)();
     const int entry_errno = errno;

@@ -124,7 +124,6 @@ static long futex(long a[6])
  * the program's atfork handlers do not, as natively. */
 static long raw_fork(void)
 {
-    green__fdcache_forget_all();
     green__fork_prepare();
     const long r = GREEN_REAL_FN(syscall)(SYS_fork, 0, 0, 0, 0, 0, 0);
     const int entry_errno = errno;
