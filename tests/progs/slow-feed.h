@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared by the stdio test programs of tests/progs/ that read a pipe fed
- * slowly (stdio-wide.c, stdio-wscan.c): a ticker thread that counts while
- * readers wait, and a feeder thread that writes a script into a pipe with
- * a 30 ms pause at each '|'. Ordinary pthread code; needs check.h first.
+ * slowly (stdio-wide.c, stdio-wscan.c): a feeder thread that writes a
+ * script into a pipe with a 30 ms pause at each '|', and the ticker
+ * (ticker.h) that counts while readers wait. Ordinary pthread code; needs
+ * check.h first.
  */
 #ifndef TESTS_PROGS_SLOW_FEED_H
 #define TESTS_PROGS_SLOW_FEED_H
@@ -13,18 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static long ticks;
-static int stop_ticker;
-
-static __attribute__((unused)) void *ticker(void *arg)
-{
-    (void)arg;
-    while (!LOAD(&stop_ticker)) {
-        ADD(&ticks, 1);
-        usleep(1000);
-    }
-    return NULL;
-}
+#include "ticker.h"
 
 /* ---- a pipe fed slowly: '|' in the script is a 30 ms pause ----------- */
 

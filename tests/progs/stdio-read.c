@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "ticker.h"
 
 int __underflow(FILE *f);
 
@@ -48,19 +49,6 @@ int __underflow(FILE *f);
  * __*_chk entry points rather than the plain ones. */
 static volatile int zero;
 #define V(n) ((n) + zero)
-
-static long ticks;
-static int stop_ticker;
-
-static void *ticker(void *arg)
-{
-    (void)arg;
-    while (!LOAD(&stop_ticker)) {
-        ADD(&ticks, 1);
-        usleep(1000);
-    }
-    return NULL;
-}
 
 /* ---- a pipe fed slowly by another thread ---------------------------- */
 
