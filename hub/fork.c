@@ -55,6 +55,7 @@ void green__fork_parent(void)
 
 void green__fork_child(void)
 {
+    green__sched_forget_tid();          /* the child's tid is its pid */
     if (!green__sched.active) {
         return;
     }

@@ -221,6 +221,16 @@ static inline bool green__may_park(void)
  * starts. Green kernel thread. */
 int green__sched_self_id(void);
 
+/* The green kernel thread's tid, asked of the kernel once; after
+ * green__sched_forget_tid (a fork's child, hub/fork.c) asked again.
+ * Green kernel thread. */
+int green__sched_kernel_tid(void);
+void green__sched_forget_tid(void);
+
+/* The live green thread whose id (its gettid()) is `id`, or NULL: a walk
+ * of the live threads. Green kernel thread. */
+struct green__thread *green__sched_by_id(int id);
+
 /* Start the runtime: libev loop, hub, stack region, main's thread object.
  * Returns 0 or -errno (then threads stay native). Green kernel thread. */
 int green__sched_activate(void);
@@ -302,6 +312,22 @@ void green__sched_report(void);
  * id, as natively the child's thread has a new tid. Green kernel thread,
  * from the fork's child handler (hub/fork.c). */
 void green__sched_fork(struct green__thread *self);
+
+/* Scheduling values per thread id (wrappers/tid.c): new thread `id`
+ * starts with those of thread `creator`, as a new kernel thread does;
+ * in a fork's child, thread `parent_id` (now `id`) keeps its own and no
+ * other thread has any. Green kernel thread (sched.c). */
+void green__tid_inherit(int id, int creator);
+void green__tid_fork(int parent_id, int id);
+
+/* syscall(number, a...) for the numbers that take or give a thread id
+ * (gettid, tgkill, tkill, the sched_* and priority calls): true, with
+ * the result in *ret and errno set as syscall() sets it, when the call
+ * is the runtime's to answer; false for the kernel to answer (a tid that
+ * is no green thread's, or `caller`, the return address, in libgreen,
+ * whose own calls mean the kernel thread). Green thread (futex.c). */
+bool green__tid_syscall(long number, const long a[6], const void *caller,
+                        long *ret);
 
 /* ---- fork.c: the atfork handlers --------------------------------------- */
 

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/single_threaded.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hub/internal.h"
@@ -88,7 +87,7 @@ int green__sched_activate(void)
         }
     }
     main_thread.magic = GREEN__THREAD_MAGIC;
-    main_thread.id = (int)syscall(SYS_gettid);
+    main_thread.id = green__sched_kernel_tid();
     main_thread.state = GREEN__RUNNING;
     main_thread.is_main = true;
     main_thread.stack.kind = GREEN__STACK_FOREIGN;
@@ -116,21 +115,53 @@ int green__sched_activate(void)
     return 0;
 }
 
+/* The green kernel thread's tid; 0: not asked yet, or a fork's child. */
+static int kernel_tid;
+
+int green__sched_kernel_tid(void)
+{
+    if (kernel_tid == 0) {
+        kernel_tid = (int)GREEN_REAL_FN(gettid)();
+    }
+    return kernel_tid;
+}
+
+void green__sched_forget_tid(void)
+{
+    kernel_tid = 0;
+}
+
 int green__sched_self_id(void)
 {
     if (green__sched.current != NULL) {
         return green__sched.current->id;
     }
-    return (int)syscall(SYS_gettid);
+    return green__sched_kernel_tid();
 }
 
-/* A lock-owner id no live thread has. */
+static bool has_id(struct green__thread *t, int id)
+{
+    return t->id == id;
+}
+
+struct green__thread *green__sched_by_id(int id)
+{
+    const struct green__thread *self = green__sched.current;
+    if (self != NULL && self->id == id) {
+        return green__sched.current;
+    }
+    return green__sched.active ? green__sched_find(has_id, id) : NULL;
+}
+
+/* A thread id no live thread has (gettid() of the new thread, whose
+ * scheduling values are the creator's, wrappers/tid.c). */
 static int take_id(void)
 {
     const int id = next_id++;
     if (next_id == INT_MAX) {
         next_id = 0x40000000;
     }
+    green__tid_inherit(id, green__sched.current->id);
     return id;
 }
 
@@ -414,12 +445,14 @@ void green__sched_fork(struct green__thread *self)
             drop(t, self);
         }
     }
-    if (self->is_main) {
-        main_thread.id = (int)syscall(SYS_gettid);
-    } else {
+    /* The child's only thread has the child's tid, its pid, as natively
+     * (hub/fork.c made green__sched_kernel_tid ask again). */
+    const int parent_id = self->id;
+    self->id = green__sched_kernel_tid();
+    if (!self->is_main) {
         green__sched.main_exited = true;
-        self->id = take_id();       /* a new thread id, as natively */
     }
+    green__tid_fork(parent_id, self->id);
     green__sched.live = 1;
 }
 

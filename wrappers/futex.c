@@ -12,8 +12,10 @@
  * wake-up every futex user must (and does) handle by looking again.
  *
  * read, write, poll, nanosleep, clock_nanosleep, accept4 and connect by
- * number take the wrappers' path. Every other number, and everything before
- * the runtime starts, goes straight to the kernel.
+ * number take the wrappers' path; gettid, tgkill, tkill and the sched_* and
+ * priority calls, which take or give a thread id, are wrappers/tid.c's.
+ * Every other number, and everything before the runtime starts, goes
+ * straight to the kernel.
  */
 #include "config.h"
 
@@ -203,7 +205,12 @@ GREEN_WRAP long syscall(long number, ...)
                 return green__wrap_ret(r, entry_errno);
             }
         } else {
-            const long r = by_number(number, a);
+            long r;
+            if (green__tid_syscall(number, a, __builtin_return_address(0),
+                                   &r)) {
+                return r;
+            }
+            r = by_number(number, a);
             if (r != NOT_OURS) {
                 return r;
             }
