@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -146,7 +147,15 @@ struct green__thread {
     struct green__specific *specific;   /* key values, indexed by key */
     unsigned nspecific;
     struct green__tls_dtor *tls_dtors;  /* thread_local destructors, LIFO */
-    unsigned char *tls;             /* __thread values while switched out */
+    unsigned char *tls;             /* copy mode: __thread values while
+                                       switched out; separate mode: the
+                                       memory of its own TLS area */
+    uintptr_t tls_tp;               /* separate mode: its area's thread
+                                       pointer (tls-own.c); 0: home */
+    void *dtv;                      /* copy mode: its module table (glibc's
+                                       dtv) while switched out */
+    uintptr_t dtv_tp;               /* the area its static entries point
+                                       into then */
     uint32_t tls_slot;              /* TLS window (tls.c); 0: home */
     unsigned tls_home;              /* >0: in a call that runs at home */
     char name[16];                  /* pthread_setname_np; "" until set */
@@ -492,6 +501,16 @@ static inline bool green__called_by_allocator(const void *ra)
            < green__allocator_hi - green__allocator_lo;
 }
 
+/* True when %fs may be set with the wrfsbase instruction: the CPU and
+ * kernel allow it (AT_HWCAP2, Linux >= 5.9) and LIBGREEN_FSGSBASE is not
+ * 0 (which makes every move the arch_prctl system call, as on CPUs
+ * without FSGSBASE: to measure that path anywhere). Any. */
+static inline bool green__fsgsbase(void)
+{
+    return green__config.fsgsbase
+        && (getauxval(AT_HWCAP2) & GREEN__HWCAP2_FSGSBASE) != 0;
+}
+
 /* Find the TLS blocks to keep per green thread and reserve the windows
  * that give each thread its own thread-local addresses; `main_thread`'s
  * values are the ones in place. Returns 0 or -ENOMEM (then all share the
@@ -514,6 +533,52 @@ void green__tls_away(struct green__thread *self);
 /* `t` has exited (or was dropped by fork): drop its values and window.
  * Hub, or green kernel thread for a thread other than the running one. */
 void green__tls_release(struct green__thread *t);
+
+/* ---- tls-glibc.c: glibc's thread and module lists -------------------- */
+
+/* Offset of a field of glibc's structures, as glibc describes it to
+ * libthread_db (`name` is a _thread_db_* symbol: {bits, count, offset}).
+ * 0 when unknown. Any. */
+size_t green__tls_db_offset(const char *name);
+
+/* Check that the TCB at `home` is on glibc's thread list. Returns false
+ * when the list is unknown (green__tls_list_move then does nothing).
+ * Once. */
+bool green__tls_list_init(uintptr_t home);
+
+/* Put the TCB at thread pointer `to` on glibc's thread list in the place
+ * of the one at `from`. Green kernel thread. */
+void green__tls_list_move(uintptr_t from, uintptr_t to);
+
+/* A static TLS block of a library loaded with dlopen. */
+struct green__tls_image {
+    size_t modid;
+    uintptr_t off;                  /* thread pointer minus block address */
+    const unsigned char *data;      /* initial image (.tdata) */
+    size_t filesz, memsz;           /* the rest of memsz is zero (.tbss) */
+};
+
+/* Start looking at glibc's module list: what is loaded now is known. */
+void green__tls_mods_init(void);
+
+/* Put in *im the next library with a static TLS block loaded since the
+ * last call, if any. A few loads when nothing was loaded. Green kernel
+ * thread. */
+bool green__tls_mods_next(struct green__tls_image *im);
+
+/* ---- tls-own.c: a TLS area per green thread (separate mode) -------- */
+
+/* Use own areas if glibc's layout is known. Returns whether they are on.
+ * Once, from green__tls_init, on the kernel thread's own thread pointer. */
+bool green__tls_own_init(void);
+bool green__tls_own_on(void);
+
+/* The green__tls_* functions above, when own areas are on. */
+int green__tls_own_create(struct green__thread *t);
+void green__tls_own_switch(struct green__thread *to);
+void green__tls_own_home(struct green__thread *self);
+void green__tls_own_away(struct green__thread *self);
+void green__tls_own_release(struct green__thread *t);
 
 /* ---- offload.c: blocking libc calls on helper kernel threads -------- */
 

@@ -204,7 +204,7 @@ int green__sched_spawn(struct green__thread **out, void *(*start)(void *),
                                 size, thread_main, t);
     }
     if (r < 0) {
-        free(t->tls);
+        green__tls_release(t);
         free(t);
         return r;
     }

@@ -99,6 +99,8 @@ static struct {
     size_t n;
     size_t total;                   /* bytes a thread's buffer holds */
     struct green__thread *owner;    /* whose values are at home */
+    struct green__thread *running;  /* whose dtv is installed */
+    union dtv_entry *doomed_dtv;    /* an exited thread's, installed */
 
     bool allocator;                 /* malloc's module has TLS (shared) */
     bool windows;                   /* false: every thread uses home */
@@ -134,13 +136,45 @@ static const ElfW(Phdr) *tls_phdr(const struct dl_phdr_info *info)
     return NULL;
 }
 
+/* Where the module's block lies in the area at home, if it has one in
+ * static TLS: its link map's l_tls_offset says (glibc's dl_iterate_phdr
+ * reports a block only once this thread's module table points at it,
+ * which for a library dlopen'ed into static TLS may be never). Else NULL:
+ * no block, or one glibc allocates per thread on the heap. */
+static unsigned char *static_block(const struct dl_phdr_info *info)
+{
+    const size_t off_field = green__tls_db_offset(
+        "_thread_db_link_map_l_tls_offset");
+    Dl_info where;
+    struct link_map *map = NULL;
+    for (int i = 0; i < info->dlpi_phnum && off_field != 0; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && ph->p_memsz != 0) {
+            if (dladdr1((void *)(info->dlpi_addr + ph->p_vaddr), &where,
+                        (void **)&map, RTLD_DL_LINKMAP) == 0) {
+                map = NULL;
+            }
+            break;
+        }
+    }
+    if (map == NULL) {
+        return info->dlpi_tls_data;
+    }
+    const ptrdiff_t off = *(const ptrdiff_t *)((const char *)map
+                                               + off_field);
+    if (off <= 0 || (size_t)off > tls.static_below) {
+        return NULL;                /* none yet, or forced dynamic (-1) */
+    }
+    return (unsigned char *)(tls.home - (size_t)off);
+}
+
 /* Static blocks (those below the current thread pointer) set how much of
  * the area must move. */
 static int measure(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     (void)data;
-    const uintptr_t addr = (uintptr_t)info->dlpi_tls_data;
+    const uintptr_t addr = (uintptr_t)static_block(info);
     if (addr != 0 && addr < tls.tp && tls.tp - addr <= tls.static_below
         && tls.tp - addr > tls.below) {
         tls.below = tls.tp - addr;
@@ -198,7 +232,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
     (void)size;
     const uintptr_t malloc_addr = *(const uintptr_t *)data;
     const ElfW(Phdr) *ph = tls_phdr(info);
-    if (info->dlpi_tls_data == NULL || ph == NULL || is_libc(info->dlpi_name)) {
+    if (ph == NULL || is_libc(info->dlpi_name)) {
         return 0;
     }
     if (is_allocator(info, malloc_addr)) {
@@ -207,7 +241,14 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
         tls.allocator = true;
         return 0;
     }
-    unsigned char *addr = info->dlpi_tls_data;
+    unsigned char *addr = static_block(info);
+    if (addr == NULL || (uintptr_t)addr >= tls.home
+        || tls.home - (uintptr_t)addr > tls.static_below) {
+        /* A block glibc allocated on the heap (a library dlopen'ed before
+         * the runtime started): not at a fixed offset from the thread
+         * pointer, so not part of the area. */
+        return 0;
+    }
     const unsigned char *ours = (const unsigned char *)&green__kthread_role;
     if (ours >= addr && ours < addr + ph->p_memsz) {
         return 0;
@@ -227,9 +268,9 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-/* Reserve the windows' region, or leave windows off (addresses shared, as
- * on a glibc this code does not know). */
-static void windows_init(void)
+/* Read glibc's static TLS layout: tls.static_below and tls.above, and
+ * *align. False on a glibc this code does not know. */
+static bool layout_init(size_t *align)
 {
     void (*static_info)(size_t *, size_t *) =
         (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT,
@@ -237,18 +278,98 @@ static void windows_init(void)
     const uint32_t *tcb_size = dlsym(RTLD_DEFAULT,
                                      "_thread_db_sizeof_pthread");
     if (static_info == NULL || tcb_size == NULL) {
-        GREEN_DEBUG("glibc's TLS layout is unknown: thread-local addresses "
-                    "are shared\n");
-        return;
+        return false;
     }
-    size_t static_size, align;
-    static_info(&static_size, &align);
+    size_t static_size;
+    static_info(&static_size, align);
+    if (static_size <= *tcb_size || *align == 0 || (*align & (*align - 1))
+        || *tcb_size < GREEN__TCB_UNUSED_TO) {
+        return false;
+    }
     tls.above = *tcb_size;
-    if (static_size <= tls.above || align == 0 || (align & (align - 1))
-        || tls.above < GREEN__TCB_UNUSED_TO) {
+    tls.static_below = static_size - tls.above;
+    return true;
+}
+
+/* Rebase `dtv`'s pointers to static blocks from the area at `from` to
+ * the area at `to`. */
+static void dtv_rebase(union dtv_entry *dtv, uintptr_t from, uintptr_t to)
+{
+    if (from == to) {
         return;
     }
-    tls.static_below = static_size - tls.above;
+    const size_t len = dtv[-1].counter;
+    for (size_t i = 1; i <= len; i++) {
+        const uintptr_t p = (uintptr_t)dtv[i].pointer.val;
+        if (p < from && from - p <= tls.static_below) {
+            dtv[i].pointer.val = (void *)(p - from + to);
+        }
+    }
+}
+
+static union dtv_entry **dtv_field(uintptr_t tp)
+{
+    return (union dtv_entry **)(tp + GREEN__TCB_DTV);
+}
+
+/* A module table for a new thread, made from the installed one: its
+ * static entries point into the area at tls.tp, and the blocks of
+ * libraries dlopen'ed (dynamic TLS) are the thread's own, allocated by
+ * __tls_get_addr on first use. NULL when memory ran out. */
+static union dtv_entry *dtv_new(void)
+{
+    const union dtv_entry *cur = *dtv_field(tls.tp);
+    const size_t len = cur[-1].counter;
+    union dtv_entry *d = malloc((len + 2) * sizeof *d);
+    if (d == NULL) {
+        return NULL;
+    }
+    d[0].counter = len;
+    d[1].counter = cur[0].counter;  /* the generation it is valid for */
+    for (size_t i = 1; i <= len; i++) {
+        const uintptr_t p = (uintptr_t)cur[i].pointer.val;
+        const bool in_area = p < tls.tp && tls.tp - p <= tls.static_below;
+        d[i + 1].pointer.val = in_area ? cur[i].pointer.val
+                                       : GREEN__TLS_DTV_UNALLOCATED;
+        d[i + 1].pointer.to_free = NULL;
+    }
+    return d + 1;
+}
+
+/* Free a thread's module table and the dynamic blocks it holds. */
+static void dtv_free(union dtv_entry *dtv)
+{
+    const size_t len = dtv[-1].counter;
+    for (size_t i = 1; i <= len; i++) {
+        free(dtv[i].pointer.to_free);
+    }
+    free(dtv - 1);
+}
+
+/* Install `to`'s module table in the area, keeping the running thread's
+ * (glibc may have grown it, moving it). */
+static void dtv_switch(struct green__thread *to)
+{
+    if (tls.running == to) {
+        return;
+    }
+    if (tls.running != NULL) {
+        tls.running->dtv = *dtv_field(tls.tp);
+        tls.running->dtv_tp = tls.tp;
+    }
+    dtv_rebase(to->dtv, to->dtv_tp, tls.tp);
+    *dtv_field(tls.tp) = to->dtv;
+    tls.running = to;
+    if (tls.doomed_dtv != NULL) {
+        dtv_free(tls.doomed_dtv);
+        tls.doomed_dtv = NULL;
+    }
+}
+
+/* Reserve the windows' region, or leave windows off (addresses shared, as
+ * on a glibc this code does not know). */
+static void windows_init(size_t align)
+{
     dl_iterate_phdr(measure, NULL);
     tls.gap = align > MIN_GAP ? align : MIN_GAP;
     if (__rseq_size > 0 && __rseq_offset >= GREEN__TCB_UNUSED_TO
@@ -269,29 +390,57 @@ static void windows_init(void)
     tls.bank_bytes = (REGION_BYTES / BANKS) & ~(tls.gap - 1);
     tls.nslots = BANKS * (uint32_t)((tls.bank_bytes - reach - tls.gap)
                                     / tls.gap);
-    tls.fast = (getauxval(AT_HWCAP2) & GREEN__HWCAP2_FSGSBASE) != 0;
     tls.windows = true;
 }
 
 int green__tls_init(struct green__thread *main_thread)
 {
     tls.home = tls.tp = (uintptr_t)__builtin_thread_pointer();
-    tls.owner = main_thread;
+    tls.owner = tls.running = main_thread;
+    main_thread->dtv = *dtv_field(tls.home);
+    main_thread->dtv_tp = tls.home;
+    tls.fast = green__fsgsbase();
     uintptr_t malloc_addr = (uintptr_t)dlsym(RTLD_DEFAULT, "malloc");
     dl_iterate_phdr(find_allocator, &malloc_addr);
-    if (dl_iterate_phdr(collect, &malloc_addr) != 0) {
+    size_t align;
+    const bool layout = layout_init(&align);
+    if (layout && dl_iterate_phdr(collect, &malloc_addr) != 0) {
         free(tls.blocks);
         tls.blocks = NULL;
         tls.n = tls.total = 0;
         return -ENOMEM;
     }
+    /* Without FSGSBASE each move of %fs is a system call (3.6 us on some
+     * virtual machines). A process whose only static TLS is glibc's and
+     * libgreen's would gain nothing observable but &errno from areas or
+     * windows of its own: it keeps one area, and only the blocks of
+     * libraries it dlopens (reached through each thread's module table)
+     * are per thread. */
+    const bool areas = tls.fast || tls.total != 0;
+    if (green__config.stack_mode == GREEN__MODE_SEPARATE && areas
+        && green__tls_own_init()) {
+        free(tls.blocks);
+        tls.blocks = NULL;
+        tls.n = tls.total = 0;
+        return 0;
+    }
+    if (!layout) {
+        GREEN_DEBUG("glibc's TLS layout is unknown: thread-local values "
+                    "and addresses are shared\n");
+        return 0;
+    }
+    green__tls_list_init(tls.home);
+    green__tls_mods_init();
     if (tls.allocator) {
         /* Its thread state must stay at one address: jemalloc links it
          * into global lists and points into it from the heap. */
         GREEN_DEBUG("the allocator has thread-local state: thread-local "
                     "addresses are shared\n");
+    } else if (!areas) {
+        GREEN_DEBUG("no FSGSBASE and no static TLS but glibc's: one TLS "
+                    "area for every thread\n");
     } else {
-        windows_init();
+        windows_init(align);
     }
     return 0;
 }
@@ -326,6 +475,14 @@ static void slot_give(uint32_t slot)
 
 int green__tls_create(struct green__thread *t)
 {
+    if (green__tls_own_on()) {
+        return green__tls_own_create(t);
+    }
+    t->dtv = dtv_new();
+    if (t->dtv == NULL) {
+        return -EAGAIN;
+    }
+    t->dtv_tp = tls.tp;
     t->tls_slot = slot_take();
     if (tls.total == 0) {
         return 0;
@@ -333,6 +490,9 @@ int green__tls_create(struct green__thread *t)
     unsigned char *buf = malloc(tls.total);
     if (buf == NULL) {
         slot_give(t->tls_slot);
+        t->tls_slot = 0;
+        dtv_free(t->dtv);
+        t->dtv = NULL;
         return -EAGAIN;
     }
     unsigned char *at = buf;
@@ -344,6 +504,53 @@ int green__tls_create(struct green__thread *t)
     }
     t->tls = buf;
     return 0;
+}
+
+/* The block being added, for add_values. */
+static const struct green__tls_image *adding;
+
+/* Give thread `t`'s saved values the initial image of the block being
+ * added (for the owner, whose values are in the area, a placeholder). */
+static bool add_values(struct green__thread *t, int unused)
+{
+    (void)unused;
+    if (t->tls == NULL && tls.total != 0) {
+        return false;               /* main, never switched out: its */
+    }                               /* buffer is made at its first save */
+    unsigned char *buf = realloc(t->tls, tls.total + adding->memsz);
+    GREEN_ASSERT(buf != NULL, "out of memory saving thread-local storage");
+    memcpy(buf + tls.total, adding->data, adding->filesz);
+    memset(buf + tls.total + adding->filesz, 0,
+           adding->memsz - adding->filesz);
+    t->tls = buf;
+    return false;
+}
+
+/* Libraries dlopen'ed since the last switch whose blocks are in static
+ * TLS: their values become per thread, each thread's from the initial
+ * image but the loader's (the owner's, in the area: glibc initialised
+ * the block there, where the thread list pointed). */
+static void blocks_add(void)
+{
+    struct green__tls_image im;
+    while (green__tls_mods_next(&im)) {
+        if (im.off > tls.static_below) {
+            continue;
+        }
+        struct block *b = realloc(tls.blocks, (tls.n + 1) * sizeof *b);
+        GREEN_ASSERT(b != NULL, "out of memory tracking thread-locals");
+        tls.blocks = b;
+        adding = &im;
+        green__sched_find(add_values, 0);
+        tls.blocks[tls.n++] = (struct block){ .off = im.off,
+                                              .size = im.memsz,
+                                              .image = im.data,
+                                              .filesz = im.filesz };
+        tls.total += im.memsz;
+        if (im.off > tls.below) {
+            tls.below = im.off;     /* moves of the area carry it */
+        }
+    }
 }
 
 /* Swap the per-thread values in the area: save the owner's, load `to`'s. */
@@ -375,20 +582,6 @@ static void values_switch(struct green__thread *to)
     tls.owner = to;
 }
 
-/* Rebase the dtv's pointers to static blocks from the area at `from` to
- * the area at `to` (the dtv itself is one array, shared). */
-static void dtv_rebase(uintptr_t from, uintptr_t to)
-{
-    union dtv_entry *dtv = *(union dtv_entry **)(to + GREEN__TCB_DTV);
-    const size_t len = dtv[-1].counter;
-    for (size_t i = 1; i <= len; i++) {
-        const uintptr_t p = (uintptr_t)dtv[i].pointer.val;
-        if (p < from && from - p <= tls.static_below) {
-            dtv[i].pointer.val = (void *)(p - from + to);
-        }
-    }
-}
-
 /* Copy bytes [lo, hi) of the area at `from` (offsets from the thread
  * pointer) to the area at `to`. */
 static void copy_part(uintptr_t to, uintptr_t from, ptrdiff_t lo,
@@ -414,7 +607,8 @@ static void area_copy(uintptr_t to)
     }
     *(uintptr_t *)(to + GREEN__TCB_SELF0) = to;
     *(uintptr_t *)(to + GREEN__TCB_SELF) = to;
-    dtv_rebase(from, to);
+    dtv_rebase(*dtv_field(to), from, to);
+    green__tls_list_move(from, to);
     green__thread_pointer_set(to, tls.fast);
     tls.tp = to;
 }
@@ -445,6 +639,12 @@ static uintptr_t window_of(const struct green__thread *t)
 
 void green__tls_switch(struct green__thread *to)
 {
+    if (green__tls_own_on()) {
+        green__tls_own_switch(to);
+        return;
+    }
+    blocks_add();
+    dtv_switch(to);
     values_switch(to);
     if (tls.windows) {
         area_move(window_of(to));
@@ -453,6 +653,10 @@ void green__tls_switch(struct green__thread *to)
 
 void green__tls_home(struct green__thread *self)
 {
+    if (green__tls_own_on()) {
+        green__tls_own_home(self);
+        return;
+    }
     self->tls_home++;
     if (tls.windows) {
         area_move(tls.home);
@@ -461,6 +665,10 @@ void green__tls_home(struct green__thread *self)
 
 void green__tls_away(struct green__thread *self)
 {
+    if (green__tls_own_on()) {
+        green__tls_own_away(self);
+        return;
+    }
     self->tls_home--;
     if (tls.windows) {
         area_move(window_of(self));
@@ -469,11 +677,25 @@ void green__tls_away(struct green__thread *self)
 
 void green__tls_release(struct green__thread *t)
 {
+    if (green__tls_own_on()) {
+        green__tls_own_release(t);
+        return;
+    }
     if (tls.owner == t) {
         tls.owner = NULL;
     }
+    if (t->dtv != NULL && !t->is_main) {
+        if (tls.running == t) {
+            tls.running = NULL;     /* installed until the next switch */
+            tls.doomed_dtv = t->dtv;
+        } else {
+            dtv_free(t->dtv);
+        }
+    }
+    t->dtv = NULL;
     slot_give(t->tls_slot);
     t->tls_slot = 0;
     free(t->tls);
     t->tls = NULL;
 }
+

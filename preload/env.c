@@ -15,6 +15,7 @@
 
 struct green__config green__config = {
     .stack_mode = GREEN__MODE_COPY,
+    .fsgsbase = true,
 };
 
 static void parse_bool(const char *name, bool *out)
@@ -88,4 +89,5 @@ void green__config_load(void)
     parse_stack_size();
     parse_bool("LIBGREEN_STATS", &green__config.stats);
     parse_bool("LIBGREEN_DEBUG", &green__config.debug);
+    parse_bool("LIBGREEN_FSGSBASE", &green__config.fsgsbase);
 }

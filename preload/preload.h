@@ -20,6 +20,7 @@ struct green__config {
     bool stack_size_set;    /* the variable was given (else mode default) */
     bool stats;             /* LIBGREEN_STATS: counters on stderr at exit */
     bool debug;             /* LIBGREEN_DEBUG: trace runtime decisions */
+    bool fsgsbase;          /* LIBGREEN_FSGSBASE: may use wrfsbase */
 };
 
 extern struct green__config green__config;

@@ -53,7 +53,8 @@ require_green_lib() {
 }
 
 # mode_env MODE: set the array MODE_ENV to the `env` command line that runs
-# a program natively (MODE=plain) or under libgreen (MODE=copy|separate).
+# a program natively (MODE=plain) or under libgreen (MODE=copy|separate, or
+# default: LIBGREEN_STACK unset, the runtime's own choice).
 # A test that sets ALSO_PRELOAD (a library, e.g. another malloc) gets it
 # preloaded in every mode, after libgreen.
 mode_env() {
@@ -70,8 +71,13 @@ mode_env() {
         MODE_ENV=(env LD_PRELOAD="$GREEN_LIB${ALSO_PRELOAD:+ $ALSO_PRELOAD}"
             LIBGREEN_STACK="$1")
         ;;
+    default)
+        require_green_lib || return 1
+        MODE_ENV=(env -u LIBGREEN_STACK
+            LD_PRELOAD="$GREEN_LIB${ALSO_PRELOAD:+ $ALSO_PRELOAD}")
+        ;;
     *)
-        fail "unknown mode '$1' (plain, copy or separate)"
+        fail "unknown mode '$1' (plain, copy, separate or default)"
         return 1
         ;;
     esac

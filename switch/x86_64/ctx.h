@@ -49,6 +49,9 @@
  * __padding[8]): a move of the area need not copy it. */
 #define GREEN__TCB_UNUSED_FROM 0x80
 #define GREEN__TCB_UNUSED_TO   0x2c0
+/* A dtv entry whose block is not allocated yet (glibc's
+ * TLS_DTV_UNALLOCATED): __tls_get_addr allocates it on first use. */
+#define GREEN__TLS_DTV_UNALLOCATED ((void *)-1L)
 #define GREEN__HWCAP2_FSGSBASE (1 << 1)  /* AT_HWCAP2: wrfsbase allowed */
 #define GREEN__ARCH_SET_FS     0x1002    /* arch_prctl code, <asm/prctl.h> */
 #define GREEN__SYS_ARCH_PRCTL  158       /* <asm/unistd_64.h> */
