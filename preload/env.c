@@ -14,7 +14,7 @@
 #include "preload/preload.h"
 
 struct green__config green__config = {
-    .stack_mode = GREEN__MODE_COPY,
+    .stack_mode = GREEN__MODE_SEPARATE,
     .fsgsbase = true,
 };
 
@@ -46,7 +46,7 @@ static void parse_stack_mode(void)
         green__config.stack_mode = GREEN__MODE_SEPARATE;
     } else {
         green__log("LIBGREEN_STACK=%s is not valid (accepted: copy, "
-                   "separate); using copy\n", v);
+                   "separate); using separate\n", v);
     }
 }
 
