@@ -561,6 +561,10 @@ struct green__tls_image {
 /* Start looking at glibc's module list: what is loaded now is known. */
 void green__tls_mods_init(void);
 
+/* The highest module id of the libraries with TLS seen so far (0:
+ * unknown). Green kernel thread. */
+size_t green__tls_mods_count(void);
+
 /* Put in *im the next library with a static TLS block loaded since the
  * last call, if any. A few loads when nothing was loaded. Green kernel
  * thread. */

@@ -124,9 +124,35 @@ void green__tls_mods_init(void)
     mods.chunk = *(const char *const *)(rtld + head_off);
     mods.index = 1;                 /* module ids start at 1 */
     mods.base = 0;
-    while (mods.chunk != NULL && mods_peek() != NULL) {
-        mods.index++;
+    if (mods.chunk == NULL) {
+        return;
     }
+    /* Past the last module loaded, gaps (modules unloaded) included. */
+    const char *chunk = mods.chunk;
+    size_t base = 0;
+    for (;;) {
+        const size_t len = *(const size_t *)(chunk + mods.len_off);
+        for (size_t i = 0; i < len; i++) {
+            if (*(const char *const *)(chunk + mods.slots_off
+                                       + i * mods.slot_size + mods.map_off)
+                != NULL) {
+                mods.chunk = chunk;
+                mods.base = base;
+                mods.index = i + 1;
+            }
+        }
+        const char *next = *(const char *const *)(chunk + mods.next_off);
+        if (next == NULL) {
+            break;
+        }
+        base += len;
+        chunk = next;
+    }
+}
+
+size_t green__tls_mods_count(void)
+{
+    return mods.chunk != NULL ? mods.base + mods.index - 1 : 0;
 }
 
 static int find_image(struct dl_phdr_info *info, size_t size, void *data)

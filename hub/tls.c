@@ -315,11 +315,18 @@ static union dtv_entry **dtv_field(uintptr_t tp)
 /* A module table for a new thread, made from the installed one: its
  * static entries point into the area at tls.tp, and the blocks of
  * libraries dlopen'ed (dynamic TLS) are the thread's own, allocated by
- * __tls_get_addr on first use. NULL when memory ran out. */
+ * __tls_get_addr on first use. It holds the modules loaded so far, not
+ * glibc's spare entries (glibc grows a table when a library loaded later
+ * needs it): some 200 bytes less per thread. NULL when memory ran out.
+ * blocks_add must have run (the module count is up to date). */
 static union dtv_entry *dtv_new(void)
 {
     const union dtv_entry *cur = *dtv_field(tls.tp);
-    const size_t len = cur[-1].counter;
+    size_t len = cur[-1].counter;
+    const size_t used = green__tls_mods_count();
+    if (used != 0 && used < len) {
+        len = used;
+    }
     union dtv_entry *d = malloc((len + 2) * sizeof *d);
     if (d == NULL) {
         return NULL;
@@ -473,11 +480,14 @@ static void slot_give(uint32_t slot)
     tls.free_slots[tls.nfree++] = slot;
 }
 
+static void blocks_add(void);
+
 int green__tls_create(struct green__thread *t)
 {
     if (green__tls_own_on()) {
         return green__tls_own_create(t);
     }
+    blocks_add();
     t->dtv = dtv_new();
     if (t->dtv == NULL) {
         return -EAGAIN;
