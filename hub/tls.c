@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Thread-local storage of green threads: where it is and what it holds.
+/* Thread-local storage of green threads in copy mode, and the choice of
+ * scheme: separate mode gives each thread an area of its own
+ * (hub/tls-own.c) where glibc's layout is known and that is worth a %fs
+ * move per switch (the CPU has FSGSBASE, or the process has static TLS of
+ * its own); otherwise, and in copy mode, the scheme below.
  *
  * Where. Every green thread runs on the one kernel thread, whose thread
  * pointer (%fs) locates glibc's TCB and every static TLS block. Natively
@@ -23,34 +27,34 @@
  *            [tp - below ........ tp ........ tp + above)
  *             static TLS blocks    TCB (struct pthread)
  *
- * glibc's bookkeeping keeps pointing home: the thread lists, the robust
- * list and rseq area registered with the kernel. fork, which walks those
- * lists, runs at home (green__tls_home); the rseq area is never copied
- * home, so the kernel's values stay. The module table (dtv) holds absolute
- * addresses of static blocks; each move rebases those entries. Known gap:
- * a library with initial-exec TLS (DF_STATIC_TLS) dlopen'ed by a thread
- * other than main() gets its initial image at home only, so that thread
- * sees its block uninitialised. Wrapping dlopen would fix it, but glibc's
- * dlopen finds the caller's search path from its return address, which a
- * wrapper would make libgreen's.
+ * glibc's bookkeeping: the robust list and the rseq area registered with
+ * the kernel stay home; fork runs at home (green__tls_home), and the rseq
+ * area is never copied home, so the kernel's values stay. The area's TCB
+ * takes the kernel thread's place on glibc's thread list wherever it
+ * moves (hub/tls-glibc.c), so that a dlopen initialises an initial-exec
+ * block where the loader runs.
  *
  * What. The values of __thread variables are per green thread, as
- * natively: the blocks of the program and of every library loaded by the
- * time the runtime starts (C++ exception state in libstdc++ among them)
- * are saved per thread, and swapped into the area when the hub resumes a
- * thread other than the one whose values are in place. A new thread starts
- * from each module's initial image (.tdata copied, .tbss zeroed), as glibc
- * starts a thread. Not per thread: glibc's own block, whose state belongs
- * to the kernel thread (malloc's per-thread cache, locale) and whose errno
- * the scheduler keeps per thread itself; libgreen's own; blocks of
- * libraries dlopen'ed later (shared by all green threads); and the block of
- * a library that replaced glibc's malloc (jemalloc, tcmalloc), whose cache
- * belongs to the kernel thread just as glibc's does. Such an allocator
- * also turns windows off: jemalloc links its thread state into global
- * lists by address and points into it from the heap, so that state must
- * never move, and every green thread then sees the home addresses. Known
- * gap: an allocator linked statically into the program lives in the
- * program's block, which stays per thread and windowed; not handled.
+ * natively: the static blocks of the program and of every library (C++
+ * exception state in libstdc++ among them), also of a library dlopen'ed
+ * later into static TLS (found at the next switch: blocks_add), are saved
+ * per thread and swapped into the area when the hub resumes a thread
+ * other than the one whose values are in place. Blocks glibc allocates on
+ * the heap (libraries dlopen'ed with global-dynamic TLS or descriptors)
+ * are reached through the module table, the dtv: each thread has its own,
+ * installed in the area at each switch, so glibc gives each thread its
+ * own blocks. A new thread starts from each module's initial image
+ * (.tdata copied, .tbss zeroed), as glibc starts a thread. Not per
+ * thread: glibc's own block, whose state belongs to the kernel thread
+ * (malloc's per-thread cache, locale) and whose errno the scheduler keeps
+ * per thread itself; libgreen's own; and the block of a library that
+ * replaced glibc's malloc (jemalloc, tcmalloc), whose cache belongs to
+ * the kernel thread just as glibc's does. Such an allocator also turns
+ * windows off: jemalloc links its thread state into global lists by
+ * address and points into it from the heap, so that state must never
+ * move, and every green thread then sees the home addresses. Known gap:
+ * an allocator linked statically into the program lives in the program's
+ * block, which stays per thread and windowed; not handled.
  *
  *   TLS area below the thread pointer
  *   +------------+------------+-------------+-----------+
