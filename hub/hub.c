@@ -39,6 +39,9 @@ static void run(struct green__thread *t)
     green__sched.switches++;
     green__switch(&hub.ctx, &t->ctx);
     green__sched.current = NULL;
+    if (__builtin_expect(green__config.debug, 0)) {
+        green__copycheck(t);
+    }
     green__sched_switched_out(t);
 }
 

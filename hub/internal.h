@@ -611,6 +611,15 @@ void green__hub_enter(struct green__thread *self);
 /* True when stack pointer `sp` lies in the hub's stack. Any. */
 bool green__hub_owns(uintptr_t sp);
 
+/* ---- copycheck.c: what copy mode cannot run (LIBGREEN_DEBUG) ------- */
+
+/* Thread `x` has just switched out (and not yet been recorded as such):
+ * in copy mode, if a global, main's stack or another stack off the region
+ * holds a pointer into x's live frames (other than those its descendants
+ * may use), say once on stderr that copy mode cannot run the program.
+ * Only reads memory. Hub only; call only with LIBGREEN_DEBUG. */
+void green__copycheck(struct green__thread *x);
+
 /* ---- park.c: the one blocking primitive ---------------------------- */
 
 /* Monotonic now in ns (CLOCK_MONOTONIC). */
