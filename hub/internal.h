@@ -566,9 +566,14 @@ void green__tls_mods_init(void);
 size_t green__tls_mods_count(void);
 
 /* Put in *im the next library with a static TLS block loaded since the
- * last call, if any. A few loads when nothing was loaded. Green kernel
- * thread. */
+ * last call, if any. Green kernel thread. green__tls_mods_loaded says, in
+ * two loads, whether to call it: whether a library with TLS was loaded. */
 bool green__tls_mods_next(struct green__tls_image *im);
+extern const void *const *green__tls_mods_watch;
+static inline bool green__tls_mods_loaded(void)
+{
+    return __builtin_expect(*green__tls_mods_watch != NULL, 0);
+}
 
 /* ---- tls-own.c: a TLS area per green thread (separate mode) -------- */
 

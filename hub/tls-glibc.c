@@ -78,24 +78,34 @@ static struct {
     size_t base;                    /* module id of chunk->slotinfo[0] */
 } mods;
 
+/* A word that stays NULL until something is loaded: while nothing is
+ * known of the list, this one. */
+static const void *const nothing = NULL;
+const void *const *green__tls_mods_watch = &nothing;
+
 /* The map of the entry under the cursor, moving it to the next chunk at
- * the end of one; NULL when nothing was loaded there yet. */
+ * the end of one; NULL when nothing was loaded there yet. Points
+ * green__tls_mods_watch at the word that changes when something is: the
+ * entry's map, or the last chunk's link to a next one. */
 static const char *mods_peek(void)
 {
     for (;;) {
         const size_t len = *(const size_t *)(mods.chunk + mods.len_off);
         if (mods.index < len) {
-            return *(const char *const *)(mods.chunk + mods.slots_off
-                                          + mods.index * mods.slot_size
-                                          + mods.map_off);
+            const char *const *map = (const char *const *)(
+                mods.chunk + mods.slots_off + mods.index * mods.slot_size
+                + mods.map_off);
+            green__tls_mods_watch = (const void *const *)map;
+            return *map;
         }
-        const char *next = *(const char *const *)(mods.chunk
-                                                  + mods.next_off);
-        if (next == NULL) {
+        const char *const *next = (const char *const *)(mods.chunk
+                                                        + mods.next_off);
+        if (*next == NULL) {
+            green__tls_mods_watch = (const void *const *)next;
             return NULL;
         }
         mods.base += len;
-        mods.chunk = next;
+        mods.chunk = *next;
         mods.index = 0;
     }
 }
@@ -148,6 +158,7 @@ void green__tls_mods_init(void)
         base += len;
         chunk = next;
     }
+    mods_peek();                    /* sets the watch */
 }
 
 size_t green__tls_mods_count(void)
@@ -176,7 +187,7 @@ static int find_image(struct dl_phdr_info *info, size_t size, void *data)
 
 bool green__tls_mods_next(struct green__tls_image *im)
 {
-    if (mods.chunk == NULL) {
+    if (*green__tls_mods_watch == NULL) {
         return false;
     }
     for (const char *map; (map = mods_peek()) != NULL;) {

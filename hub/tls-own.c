@@ -272,7 +272,9 @@ static uintptr_t area_of(const struct green__thread *t)
 
 void green__tls_own_switch(struct green__thread *to)
 {
-    mods_check(own.tp);
+    if (green__tls_mods_loaded()) {
+        mods_check(own.tp);
+    }
     move(area_of(to));
 }
 

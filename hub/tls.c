@@ -357,24 +357,27 @@ static void dtv_free(union dtv_entry *dtv)
     free(dtv - 1);
 }
 
-/* Install `to`'s module table in the area, keeping the running thread's
- * (glibc may have grown it, moving it). */
-static void dtv_switch(struct green__thread *to)
+/* Take the running thread's module table out of the area (glibc may
+ * have grown it, moving it), before the area moves for another thread. */
+static void dtv_detach(void)
 {
-    if (tls.running == to) {
-        return;
-    }
     if (tls.running != NULL) {
         tls.running->dtv = *dtv_field(tls.tp);
         tls.running->dtv_tp = tls.tp;
+        tls.running = NULL;
     }
-    dtv_rebase(to->dtv, to->dtv_tp, tls.tp);
-    *dtv_field(tls.tp) = to->dtv;
-    tls.running = to;
     if (tls.doomed_dtv != NULL) {
         dtv_free(tls.doomed_dtv);
         tls.doomed_dtv = NULL;
     }
+}
+
+/* Install `to`'s module table in the area where it now is. */
+static void dtv_attach(struct green__thread *to)
+{
+    dtv_rebase(to->dtv, to->dtv_tp, tls.tp);
+    *dtv_field(tls.tp) = to->dtv;
+    tls.running = to;
 }
 
 /* Reserve the windows' region, or leave windows off (addresses shared, as
@@ -621,7 +624,9 @@ static void area_copy(uintptr_t to)
     }
     *(uintptr_t *)(to + GREEN__TCB_SELF0) = to;
     *(uintptr_t *)(to + GREEN__TCB_SELF) = to;
-    dtv_rebase(*dtv_field(to), from, to);
+    if (tls.running != NULL) {
+        dtv_rebase(*dtv_field(to), from, to);   /* the thread moves */
+    }
     green__tls_list_move(from, to);
     green__thread_pointer_set(to, tls.fast);
     tls.tp = to;
@@ -657,12 +662,18 @@ void green__tls_switch(struct green__thread *to)
         green__tls_own_switch(to);
         return;
     }
-    blocks_add();
-    dtv_switch(to);
+    if (green__tls_mods_loaded()) {
+        blocks_add();
+    }
+    if (tls.running == to) {
+        return;                     /* it ran last: all is in place */
+    }
+    dtv_detach();
     values_switch(to);
     if (tls.windows) {
         area_move(window_of(to));
     }
+    dtv_attach(to);
 }
 
 void green__tls_home(struct green__thread *self)
