@@ -83,11 +83,10 @@ void green__log(const char *fmt, ...)
     if (len >= sizeof buf) {
         len = sizeof buf - 1;
     }
-    /* Not the real write from the table: this may run before the runtime
+    /* Neither the real write from the table nor libc's syscall(), which
+     * libgreen wraps: this may run while the runtime starts, before it
      * can look anything up. */
-    const int saved = errno;
-    (void)!syscall(SYS_write, 2, buf, len);
-    errno = saved;
+    green__raw_syscall3(SYS_write, 2, (long)buf, (long)len);
 }
 
 void green__assert_fail(const char *file, int line, const char *cond,

@@ -36,6 +36,11 @@ void green__ctx_init(struct green__ctx *ctx, void *sp, void (*fn)(void *),
  * CPU instruction is allowed (see ctx.h). Any context. */
 void green__thread_pointer_set(uintptr_t tp, int fast);
 
+/* The system call `nr` with three arguments, never through libc (whose
+ * syscall() libgreen wraps). Returns the kernel's result, -errno on
+ * failure; errno is untouched. Any context. */
+long green__raw_syscall3(long nr, long a, long b, long c);
+
 /* First resume address of every new context (switch/<arch>/switch.S). */
 extern char green__trampoline[];
 

@@ -6,6 +6,7 @@
  *                        void (*fn)(void *), void *arg);
  *   green__trampoline  (never called: the first resume address of a context)
  *   void green__thread_pointer_set(uintptr_t tp, int wrfsbase);
+ *   long green__raw_syscall3(long nr, long a, long b, long c);
  *
  * ABI: System V AMD64 psABI 1.0, section 3.2.1 "Registers": rbx, rbp,
  * r12-r15 and rsp are callee-saved, so are the control bits of MXCSR and the
@@ -118,5 +119,25 @@ green__thread_pointer_set:
     ret
     .cfi_endproc
     .size   green__thread_pointer_set, .-green__thread_pointer_set
+
+/* long green__raw_syscall3(long nr, long a, long b, long c): the system
+ * call `nr` with three arguments, made here rather than through libc's
+ * syscall(), which libgreen wraps: for the runtime's own calls that must
+ * work whatever state the runtime is in (green__log). Returns what the
+ * kernel returns (-errno on failure); errno is not touched. */
+    .globl  green__raw_syscall3
+    .hidden green__raw_syscall3
+    .type   green__raw_syscall3, @function
+    .p2align 4
+green__raw_syscall3:
+    .cfi_startproc
+    movq    %rdi, %rax
+    movq    %rsi, %rdi
+    movq    %rdx, %rsi
+    movq    %rcx, %rdx
+    syscall
+    ret
+    .cfi_endproc
+    .size   green__raw_syscall3, .-green__raw_syscall3
 
     .section .note.GNU-stack,"",%progbits
