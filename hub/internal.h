@@ -423,6 +423,10 @@ extern volatile int green__signal_queued;
  * handler. Returns 0 or an error number. Green thread only. */
 int green__signal_send(struct green__thread *t, const siginfo_t *info);
 
+/* green__signal_send of `sig` as tgkill, tkill and pthread_kill send it
+ * (SI_TKILL, from this process and user). Green thread only. */
+int green__signal_tkill(struct green__thread *t, int sig);
+
 /* Take a pending signal of `set` meant for the calling thread (its own or
  * the process's kept by the runtime) into *info. Returns the signal or 0.
  * Green thread only. */

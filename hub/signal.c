@@ -527,6 +527,17 @@ int green__signal_action(int sig, const struct sigaction *act,
 
 /* ---- sending, taking, waiting --------------------------------------- */
 
+int green__signal_tkill(struct green__thread *t, int sig)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = sig;
+    info.si_code = SI_TKILL;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    return green__signal_send(t, &info);
+}
+
 int green__signal_send(struct green__thread *t, const siginfo_t *info)
 {
     const int sig = info->si_signo;

@@ -169,6 +169,35 @@ assert_kernel_threads() {
     fi
 }
 
+# assert_kthread_samples FILE [LABEL...]: FILE holds "LABEL N" lines, the
+# Threads: a program read from /proc/self/status at its handshakes, first
+# those of a native run, then the same labels from a run under libgreen:
+# each native N must be more than 1, each libgreen N exactly 1, or at most
+# 1 + 8 for a LABEL given (libgreen's resolver helpers may be alive there).
+assert_kthread_samples() {
+    local file=$1 lines n i label count
+    shift
+    mapfile -t lines <"$file"
+    echo "kernel threads sampled (native, then libgreen): ${lines[*]}" >&2
+    n=$((${#lines[@]} / 2))
+    ((n > 0 && 2 * n == ${#lines[@]})) ||
+        fail "expected the same samples from both runs: ${lines[*]}"
+    for ((i = 0; i < 2 * n; i++)); do
+        read -r label count <<<"${lines[i]}"
+        [[ $count =~ ^[0-9]+$ ]] || fail "sample '${lines[i]}'"
+        if ((i < n)); then
+            ((count > 1)) ||
+                fail "natively only $count kernel thread at $label"
+        elif [[ " $* " == *" $label "* ]]; then
+            ((count >= 1 && count <= 9)) ||
+                fail "$count kernel threads at $label under libgreen (1 + at most 8 resolver helpers expected)"
+        else
+            ((count == 1)) ||
+                fail "$count kernel threads at $label under libgreen, expected 1"
+        fi
+    done
+}
+
 # assert_parked_on_one_kthread MODE READY NATIVE_ARGS PROG ARGS...: start
 # PROG ARGS under libgreen in MODE, where the word {hold} in ARGS stands for
 # a hold file; once a stdout line matches READY (every thread is blocked),

@@ -81,23 +81,7 @@ compare_java() {
         return 1
     }
     assert_success
-    local lines n i label count
-    mapfile -t lines <"$kt"
-    echo "kernel threads sampled (native, then libgreen): ${lines[*]}" >&2
-    n=$((${#lines[@]} / 2))
-    ((n > 0 && 2 * n == ${#lines[@]})) ||
-        fail "expected the same samples from both runs: ${lines[*]}"
-    for ((i = 0; i < 2 * n; i++)); do
-        read -r label count <<<"${lines[i]}"
-        [[ $count =~ ^[0-9]+$ ]] || fail "sample '${lines[i]}'"
-        if ((i < n)); then
-            ((count > 1)) ||
-                fail "natively only $count kernel thread at $label"
-        else
-            ((count == 1)) ||
-                fail "$count kernel threads at $label under libgreen, expected 1"
-        fi
-    done
+    assert_kthread_samples "$kt"
 }
 
 @test "java [default]: synchronized/wait/notifyAll, an ExecutorService with futures and CompletableFuture chains match native on 1 kernel thread" {

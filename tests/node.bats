@@ -45,31 +45,7 @@ compare_node() {
     rm -f "$kt"
     compare_mode "$mode" node "$prog" --kthreads "$kt" "$@"
     assert_success
-    check_kthreads "$kt"
-}
-
-# check_kthreads FILE: the checks of compare_node on FILE.
-check_kthreads() {
-    local lines n i label count
-    mapfile -t lines <"$1"
-    echo "kernel threads sampled (native, then libgreen): ${lines[*]}" >&2
-    n=$((${#lines[@]} / 2))
-    ((n > 0 && 2 * n == ${#lines[@]})) ||
-        fail "expected the same samples from both runs: ${lines[*]}"
-    for ((i = 0; i < 2 * n; i++)); do
-        read -r label count <<<"${lines[i]}"
-        [[ $count =~ ^[0-9]+$ ]] || fail "sample '${lines[i]}'"
-        if ((i < n)); then
-            ((count > 1)) ||
-                fail "natively only $count kernel thread at $label"
-        elif [[ " ${KT_HELPERS_OK[*]} " == *" $label "* ]]; then
-            ((count >= 1 && count <= 9)) ||
-                fail "$count kernel threads at $label under libgreen (1 + at most 8 resolver helpers expected)"
-        else
-            ((count == 1)) ||
-                fail "$count kernel threads at $label under libgreen, expected 1"
-        fi
-    done
+    assert_kthread_samples "$kt" "${KT_HELPERS_OK[@]}"
 }
 
 @test "node [default]: 4 worker_threads with MessageChannels, 500 messages each way, match native on 1 kernel thread" {

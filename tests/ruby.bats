@@ -45,23 +45,7 @@ compare_ruby() {
     # --disable-gems: no RubyGems start-up, nothing from GEM_* or ~/.gem.
     compare_mode "$mode" ruby --disable-gems "$RB_SCRIPT" --kthreads "$kt" "$@"
     assert_success
-    local lines n i label count
-    mapfile -t lines <"$kt"
-    echo "kernel threads sampled (native, then libgreen): ${lines[*]}" >&2
-    n=$((${#lines[@]} / 2))
-    ((n > 0 && 2 * n == ${#lines[@]})) ||
-        fail "expected the same samples from both runs: ${lines[*]}"
-    for ((i = 0; i < 2 * n; i++)); do
-        read -r label count <<<"${lines[i]}"
-        [[ $count =~ ^[0-9]+$ ]] || fail "sample '${lines[i]}'"
-        if ((i < n)); then
-            ((count > 1)) ||
-                fail "natively only $count kernel thread at $label"
-        else
-            ((count == 1)) ||
-                fail "$count kernel threads at $label under libgreen, expected 1"
-        fi
-    done
+    assert_kthread_samples "$kt"
 }
 
 SYNC_SECTIONS=(queue sized_queue mutex_cv join)

@@ -85,13 +85,7 @@ GREEN_WRAP int pthread_kill(pthread_t thread, int sig)
         /* To itself (raise), a check, or an invalid signal: glibc's. */
         return GREEN_REAL_FN(pthread_kill)(kernel_thread(), sig);
     }
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = sig;
-    info.si_code = SI_TKILL;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
-    return green__signal_send(t, &info);
+    return green__signal_tkill(t, sig);
 }
 
 GREEN_WRAP int pthread_getcpuclockid(pthread_t thread, clockid_t *clock)

@@ -308,13 +308,7 @@ static long do_tgkill(pid_t tgid, pid_t tid, int sig, bool group)
          * thread, the kernel thread: as pthread_kill does. */
         return raw(SYS_tgkill, getpid(), green__sched_kernel_tid(), sig);
     }
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = sig;
-    info.si_code = SI_TKILL;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
-    return -(long)green__signal_send(t, &info);
+    return -(long)green__signal_tkill(t, sig);
 }
 
 /* The kernel's sched_getaffinity: bytes copied. It checks `len` and

@@ -33,20 +33,8 @@ if (!isMainThread) {
     return;
 }
 
-// --kthreads FILE (first arguments): append "LABEL N" lines to FILE, N
-// being Threads: in /proc/self/status, at the points sample() is called.
-let kthreads = null;
-if (process.argv[2] === '--kthreads') {
-    kthreads = process.argv[3];
-    process.argv.splice(2, 2);
-}
-function sample(label) {
-    if (!kthreads) return;
-    const fs = require('node:fs');
-    const status = fs.readFileSync('/proc/self/status', 'utf8');
-    const m = /^Threads:\s+(\d+)/m.exec(status);
-    fs.appendFileSync(kthreads, `${label} ${m ? m[1] : '?'}\n`);
-}
+// --kthreads FILE (first arguments): tests/progs/node-kthreads.js.
+const { sample } = require('./node-kthreads.js');
 
 let failures = 0;
 function check(ok, what) {
