@@ -14,13 +14,18 @@
 # static whose sleeping constructor runs once for 4 threads; std::jthread
 # stop tokens; std::call_once whose initialiser throws) prints the same
 # transcript and exit status natively and under libgreen in both stack
-# modes, on one kernel thread; and while 30 of its threads are blocked at
+# modes (copy mode without the stop tokens), on one kernel thread; and while 30 of its threads are blocked at
 # once in ten kinds of std wait, /proc/PID/status shows Threads: 1.
 
 load helpers
 
-@test "cxx [copy]: std threads, mutexes, condition variables, once, futures, atomics, semaphores, thread_local, exceptions, magic statics and stop tokens match native" {
-    compare_mode copy cxx-threads
+# Copy mode runs every section but stop_token: a std::stop_callback lives
+# on its owner thread's stack while another thread runs it, which copy
+# mode does not support (README; LIBGREEN_DEBUG=1 reports it).
+@test "cxx [copy]: std threads, mutexes, condition variables, once, futures, atomics, semaphores, thread_local, exceptions and magic statics match native" {
+    compare_mode copy cxx-threads thread mutex condvar shared_mutex once \
+        futures atomic_wait semaphore thread_local exceptions static_init \
+        once_throwing
     assert_success
 }
 
