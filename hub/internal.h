@@ -515,6 +515,17 @@ static inline bool green__fsgsbase(void)
         && (getauxval(AT_HWCAP2) & GREEN__HWCAP2_FSGSBASE) != 0;
 }
 
+/* An entry of glibc's module table (dtv_t): entry -1 holds the table's
+ * length, entry 0 the generation it is valid for, entry i > 0 module i's
+ * block address and what to free when the thread ends. */
+union green__dtv_entry {
+    size_t counter;
+    struct {
+        void *val;
+        void *to_free;
+    } pointer;
+};
+
 /* Find the TLS blocks to keep per green thread and reserve the windows
  * that give each thread its own thread-local addresses; `main_thread`'s
  * values are the ones in place. Returns 0 or -ENOMEM (then all share the

@@ -61,11 +61,12 @@
 
 #include "hub/internal.h"
 
-/* Memory of ended threads' areas kept for new ones, as many as
- * switch/stack.c keeps stacks: an area (4 KiB or so) is larger than
- * malloc's thread cache takes, and creating threads would otherwise pay
- * malloc's and free's slow paths, and the page faults of a heap that
- * grows and shrinks, for each. */
+/* Ended threads' areas kept for new ones, with their module tables, as
+ * many as switch/stack.c keeps stacks, and reused as glibc reuses a
+ * cached stack's: the table cleared, then _dl_allocate_tls_init. An area
+ * (4 KiB or so) is larger than malloc's thread cache takes, and creating
+ * threads would otherwise pay malloc's and free's slow paths, the page
+ * faults of a heap that grows and shrinks, and a new table, for each. */
 #define SPARE_AREAS 1024
 
 static struct {
@@ -81,6 +82,7 @@ static struct {
     size_t tid_off;                 /* struct pthread's tid */
     size_t rseq_off;                /* the rseq area, 0: none */
     void *(*allocate)(void *tcb);
+    void *(*reinit)(void *tcb, bool init_tls);
     void (*deallocate)(void *tcb, bool free_tcb);
     unsigned char *doomed;          /* an exited thread's area, freed when
                                        %fs next leaves it */
@@ -157,11 +159,14 @@ bool green__tls_own_init(void)
     const uint32_t *tcb_size = dlsym(RTLD_DEFAULT,
                                      "_thread_db_sizeof_pthread");
     own.allocate = (void *(*)(void *))dlsym(RTLD_DEFAULT, "_dl_allocate_tls");
+    own.reinit = (void *(*)(void *, bool))dlsym(RTLD_DEFAULT,
+                                                "_dl_allocate_tls_init");
     own.deallocate = (void (*)(void *, bool))dlsym(RTLD_DEFAULT,
                                                    "_dl_deallocate_tls");
     own.tid_off = green__tls_db_offset("_thread_db_pthread_tid");
     if (static_info == NULL || tcb_size == NULL || own.allocate == NULL
-        || own.deallocate == NULL || own.tid_off == 0) {
+        || own.reinit == NULL || own.deallocate == NULL
+        || own.tid_off == 0) {
         GREEN_DEBUG("glibc's TLS layout is unknown: separate mode shares "
                     "one TLS area\n");
         return false;
@@ -197,46 +202,63 @@ bool green__tls_own_on(void)
 }
 
 /* Memory for an area: a spare one, or new. */
-static unsigned char *area_take(void)
+/* The thread pointer of the area in `mem`. */
+static uintptr_t tp_of(const unsigned char *mem)
 {
-    if (own.nspare > 0) {
-        return own.spare[--own.nspare];
-    }
-    return malloc(own.below + own.above + own.align);
+    return ((uintptr_t)mem + own.below + own.align - 1)
+           & ~(uintptr_t)(own.align - 1);
 }
 
+/* Keep the area in `mem` for a new thread, or free it: either way its
+ * dynamic blocks go, as glibc's get_cached_stack clears a cached stack's
+ * module table. */
 static void area_give(unsigned char *mem)
 {
+    const uintptr_t tp = tp_of(mem);
     if (own.spare == NULL) {
         own.spare = malloc(SPARE_AREAS * sizeof *own.spare);
     }
-    if (own.spare != NULL && own.nspare < SPARE_AREAS) {
-        own.spare[own.nspare++] = mem;
-    } else {
+    if (own.spare == NULL || own.nspare == SPARE_AREAS) {
+        own.deallocate((void *)tp, false);
         free(mem);
+        return;
     }
+    union green__dtv_entry *dtv = *(void **)(tp + GREEN__TCB_DTV);
+    for (size_t i = 1; i <= dtv[-1].counter; i++) {
+        free(dtv[i].pointer.to_free);
+    }
+    memset(dtv, 0, (dtv[-1].counter + 1) * sizeof *dtv);
+    own.spare[own.nspare++] = mem;
 }
 
 int green__tls_own_create(struct green__thread *t)
 {
-    unsigned char *mem = area_take();
+    const bool reuse = own.nspare > 0;
+    unsigned char *mem = reuse ? own.spare[--own.nspare]
+                               : malloc(own.below + own.above + own.align);
     if (mem == NULL) {
         return -EAGAIN;
     }
-    const uintptr_t tp = ((uintptr_t)mem + own.below + own.align - 1)
-                         & ~(uintptr_t)(own.align - 1);
+    const uintptr_t tp = tp_of(mem);
+    void *const dtv = reuse ? *(void **)(tp + GREEN__TCB_DTV) : NULL;
     memcpy((void *)tp, (const void *)own.home, own.above);
     *(uintptr_t *)(tp + GREEN__TCB_SELF0) = tp;
     *(uintptr_t *)(tp + GREEN__TCB_SELF) = tp;
-    *(void **)(tp + GREEN__TCB_DTV) = NULL;
+    *(void **)(tp + GREEN__TCB_DTV) = dtv;
     if (own.rseq_off != 0) {
         struct rseq *rs = (struct rseq *)(tp + own.rseq_off);
         rs->cpu_id_start = 0;
         rs->cpu_id = (uint32_t)RSEQ_CPU_ID_UNINITIALIZED;
         rs->rseq_cs = 0;
     }
-    if (own.allocate((void *)tp) == NULL) {
-        area_give(mem);
+    /* Every static block from its image, the module table up to date. */
+    if ((reuse ? own.reinit((void *)tp, true)
+               : own.allocate((void *)tp)) == NULL) {
+        if (reuse) {
+            area_give(mem);
+        } else {
+            free(mem);
+        }
         return -EAGAIN;
     }
     if (own.own_size != 0) {
@@ -300,7 +322,6 @@ void green__tls_own_release(struct green__thread *t)
     if (t->tls_tp == 0) {
         return;
     }
-    own.deallocate((void *)t->tls_tp, false);
     if (own.tp == t->tls_tp) {
         /* The hub still runs on it (glibc's block is there). */
         if (own.doomed != NULL) {

@@ -87,14 +87,6 @@ struct block {
     size_t filesz;                  /* bytes of image; the rest is zero */
 };
 
-/* dtv_t of glibc: entry i > 0 holds module i's block address first. */
-union dtv_entry {
-    size_t counter;
-    struct {
-        void *val;
-        void *to_free;
-    } pointer;
-};
 
 uintptr_t green__allocator_lo, green__allocator_hi;
 
@@ -104,7 +96,7 @@ static struct {
     size_t total;                   /* bytes a thread's buffer holds */
     struct green__thread *owner;    /* whose values are at home */
     struct green__thread *running;  /* whose dtv is installed */
-    union dtv_entry *doomed_dtv;    /* an exited thread's, installed */
+    union green__dtv_entry *doomed_dtv;    /* an exited thread's, installed */
 
     bool allocator;                 /* malloc's module has TLS (shared) */
     bool windows;                   /* false: every thread uses home */
@@ -297,7 +289,7 @@ static bool layout_init(size_t *align)
 
 /* Rebase `dtv`'s pointers to static blocks from the area at `from` to
  * the area at `to`. */
-static void dtv_rebase(union dtv_entry *dtv, uintptr_t from, uintptr_t to)
+static void dtv_rebase(union green__dtv_entry *dtv, uintptr_t from, uintptr_t to)
 {
     if (from == to) {
         return;
@@ -311,9 +303,9 @@ static void dtv_rebase(union dtv_entry *dtv, uintptr_t from, uintptr_t to)
     }
 }
 
-static union dtv_entry **dtv_field(uintptr_t tp)
+static union green__dtv_entry **dtv_field(uintptr_t tp)
 {
-    return (union dtv_entry **)(tp + GREEN__TCB_DTV);
+    return (union green__dtv_entry **)(tp + GREEN__TCB_DTV);
 }
 
 /* A module table for a new thread, made from the installed one: its
@@ -323,15 +315,15 @@ static union dtv_entry **dtv_field(uintptr_t tp)
  * glibc's spare entries (glibc grows a table when a library loaded later
  * needs it): some 200 bytes less per thread. NULL when memory ran out.
  * blocks_add must have run (the module count is up to date). */
-static union dtv_entry *dtv_new(void)
+static union green__dtv_entry *dtv_new(void)
 {
-    const union dtv_entry *cur = *dtv_field(tls.tp);
+    const union green__dtv_entry *cur = *dtv_field(tls.tp);
     size_t len = cur[-1].counter;
     const size_t used = green__tls_mods_count();
     if (used != 0 && used < len) {
         len = used;
     }
-    union dtv_entry *d = malloc((len + 2) * sizeof *d);
+    union green__dtv_entry *d = malloc((len + 2) * sizeof *d);
     if (d == NULL) {
         return NULL;
     }
@@ -348,7 +340,7 @@ static union dtv_entry *dtv_new(void)
 }
 
 /* Free a thread's module table and the dynamic blocks it holds. */
-static void dtv_free(union dtv_entry *dtv)
+static void dtv_free(union green__dtv_entry *dtv)
 {
     const size_t len = dtv[-1].counter;
     for (size_t i = 1; i <= len; i++) {
