@@ -51,11 +51,11 @@ void green__init(void)
 
 bool green__kthread_slow(void)
 {
-    /* gettid(), not syscall(SYS_gettid): libgreen's own syscall wrapper
-     * asks this very question first, and on a kernel thread libgreen did
-     * not make (jemalloc's, made with libc's pthread_create) it would
-     * recurse until the stack overflowed. */
-    const bool initial = gettid() == getpid();
+    /* A raw system call: libgreen wraps gettid() and syscall(), and both
+     * ask this very question first (on a kernel thread libgreen did not
+     * make, jemalloc's, they would recurse until the stack overflowed). */
+    const bool initial = green__raw_syscall3(SYS_gettid, 0, 0, 0)
+                         == getpid();
     green__kthread_role = initial ? 1 : -1;
     return initial;
 }
