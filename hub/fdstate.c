@@ -57,6 +57,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "hub/internal.h"
 #include "preload/real.h"
@@ -302,11 +303,15 @@ static int keep_fd(int fd)
     }
     for (rlim_t span = 16; span / 8 < top; span *= 8) {
         const rlim_t from = span < top ? top - span : 0;
-        const int k = fcntl(fd, F_DUPFD_CLOEXEC, (int)from);
+        const int k = (int)green__sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, from);
         if (k >= 0) {
+            /* Two numbers share the flags now: the cache knows neither. */
+            green__fdcache_forget(fd);
+            green__fdcache_forget(k);
             return k;
         }
-        if (errno != EMFILE || from == 0) {
+        errno = -k;
+        if (k != -EMFILE || from == 0) {
             break;
         }
     }

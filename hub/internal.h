@@ -333,10 +333,9 @@ void green__tid_fork(int parent_id, int id);
  * (gettid, tgkill, tkill, the sched_* and priority calls): true, with
  * the result in *ret and errno set as syscall() sets it, when the call
  * is the runtime's to answer; false for the kernel to answer (a tid that
- * is no green thread's, or `caller`, the return address, in libgreen,
- * whose own calls mean the kernel thread). Green thread (futex.c). */
-bool green__tid_syscall(long number, const long a[6], const void *caller,
-                        long *ret);
+ * is no green thread's). The runtime's own system calls never come here
+ * (green__sys). Green thread (futex.c). */
+bool green__tid_syscall(long number, const long a[6], long *ret);
 
 /* ---- fork.c: the atfork handlers --------------------------------------- */
 

@@ -37,7 +37,7 @@ static struct {
 static void lock(void)
 {
     while (__atomic_exchange_n(&remote.lock, 1, __ATOMIC_ACQUIRE) != 0) {
-        syscall(SYS_sched_yield);
+        green__sys(SYS_sched_yield);
     }
 }
 
@@ -50,7 +50,7 @@ static void unlock(void)
 static void drain(void)
 {
     uint64_t count;
-    (void)!syscall(SYS_read, remote.efd, &count, sizeof count);
+    green__sys(SYS_read, remote.efd, &count, sizeof count);
     for (;;) {
         lock();
         if (remote.head == remote.tail) {
@@ -90,7 +90,7 @@ void green__remote_wake(const void *key, unsigned n)
             break;
         }
         unlock();
-        sched_yield();              /* full: let the hub drain it */
+        green__sys(SYS_sched_yield);    /* full: let the hub drain it */
     }
     green__remote_poke();
 }
@@ -100,7 +100,7 @@ void green__remote_poke(void)
     const int efd = __atomic_load_n(&remote.efd, __ATOMIC_ACQUIRE);
     if (efd >= 0) {
         const uint64_t one = 1;
-        (void)!syscall(SYS_write, efd, &one, sizeof one);
+        green__sys(SYS_write, efd, &one, sizeof one);
     }
 }
 

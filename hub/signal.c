@@ -156,7 +156,7 @@ void green__signal_activate(struct green__thread *main_thread)
     sigset_t s;
     GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, NULL, &s);
     self_pid = getpid();
-    kernel_tid = (pid_t)syscall(SYS_gettid);
+    kernel_tid = (pid_t)green__sys(SYS_gettid);
     main_thread->sigmask = word_of(&s) & ~UNBLOCKABLE;
     kernel_mask = main_thread->sigmask;
     count(main_thread->sigmask, 1);
@@ -329,7 +329,7 @@ static void deliver_one(struct green__thread *self, siginfo_t *info)
         return;
     }
     if (h == SIG_DFL) {
-        syscall(SYS_tgkill, self_pid, kernel_tid, sig);
+        green__sys(SYS_tgkill, self_pid, kernel_tid, sig);
         return;
     }
     ucontext_t uc;
@@ -556,7 +556,7 @@ int green__signal_send(struct green__thread *t, const siginfo_t *info)
         return 0;
     }
     /* No handler: the default action is the whole process's. */
-    return syscall(SYS_tgkill, self_pid, kernel_tid, sig) == 0 ? 0 : errno;
+    return -(int)green__sys(SYS_tgkill, self_pid, kernel_tid, sig);
 }
 
 int green__signal_take(uint64_t set, siginfo_t *info)
@@ -632,7 +632,7 @@ void green__signal_wait_end(uint64_t set)
 void green__signal_fork(struct green__thread *self)
 {
     self_pid = getpid();
-    kernel_tid = (pid_t)syscall(SYS_gettid);
+    kernel_tid = (pid_t)green__sys(SYS_gettid);
     free_queue(proc_q);
     proc_q = NULL;
     proc_pending = 0;

@@ -52,12 +52,12 @@ static int setup(void)
     memset(&p, 0, sizeof p);
     p.flags = IORING_SETUP_CQSIZE;
     p.cq_entries = CQ_ENTRIES;
-    const int fd = (int)syscall(SYS_io_uring_setup, ENTRIES, &p);
+    const int fd = (int)green__sys(SYS_io_uring_setup, ENTRIES, &p);
     if (fd < 0) {
-        return -errno;
+        return fd;
     }
     if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
-        close(fd);
+        green__sys(SYS_close, fd);
         return -ENOSYS;
     }
     size_t sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned);
@@ -72,7 +72,7 @@ static int setup(void)
                       PROT_READ | PROT_WRITE, MAP_SHARED, fd,
                       IORING_OFF_SQES);
     if (sq == MAP_FAILED || sqes == MAP_FAILED) {
-        close(fd);
+        green__sys(SYS_close, fd);
         return -ENOMEM;
     }
     ring.sq_head = (unsigned *)(sq + p.sq_off.head);
@@ -111,10 +111,8 @@ static void reap(void)
 {
     if (__atomic_load_n(ring.sq_flags, __ATOMIC_ACQUIRE)
         & IORING_SQ_CQ_OVERFLOW) {
-        const int entry_errno = errno;
-        syscall(SYS_io_uring_enter, ring.fd, 0, 0, IORING_ENTER_GETEVENTS,
-                NULL, 0);
-        errno = entry_errno;
+        green__sys(SYS_io_uring_enter, ring.fd, 0, 0, IORING_ENTER_GETEVENTS,
+                   NULL, 0);
     }
     unsigned head = *ring.cq_head;
     while (head != __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE)) {
@@ -147,9 +145,9 @@ static int submit(void (*fill)(struct io_uring_sqe *, const void *),
     __atomic_store_n(ring.sq_tail, tail + 1, __ATOMIC_RELEASE);
     int r;
     do {
-        r = (int)syscall(SYS_io_uring_enter, ring.fd, 1, 0, 0, NULL, 0);
-    } while (r < 0 && errno == EINTR);
-    return r < 0 ? -errno : 0;
+        r = (int)green__sys(SYS_io_uring_enter, ring.fd, 1, 0, 0, NULL, 0);
+    } while (r == -EINTR);
+    return r < 0 ? r : 0;
 }
 
 struct connect_args {

@@ -39,7 +39,7 @@ void green__init(void)
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         /* Another kernel thread is reading the configuration: wait. */
         while (!__atomic_load_n(&green__ready, __ATOMIC_ACQUIRE)) {
-            syscall(SYS_sched_yield);
+            green__sys(SYS_sched_yield);
         }
         return;
     }
@@ -54,7 +54,7 @@ bool green__kthread_slow(void)
     /* A raw system call: libgreen wraps gettid() and syscall(), and both
      * ask this very question first (on a kernel thread libgreen did not
      * make, jemalloc's, they would recurse until the stack overflowed). */
-    const bool initial = green__raw_syscall3(SYS_gettid, 0, 0, 0)
+    const bool initial = green__sys(SYS_gettid)
                          == getpid();
     green__kthread_role = initial ? 1 : -1;
     return initial;
@@ -86,7 +86,7 @@ void green__log(const char *fmt, ...)
     /* Neither the real write from the table nor libc's syscall(), which
      * libgreen wraps: this may run while the runtime starts, before it
      * can look anything up. */
-    green__raw_syscall3(SYS_write, 2, (long)buf, (long)len);
+    green__sys(SYS_write, 2, buf, len);
 }
 
 void green__assert_fail(const char *file, int line, const char *cond,

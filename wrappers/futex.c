@@ -206,8 +206,7 @@ GREEN_WRAP long syscall(long number, ...)
             }
         } else {
             long r;
-            if (green__tid_syscall(number, a, __builtin_return_address(0),
-                                   &r)) {
+            if (green__tid_syscall(number, a, &r)) {
                 return r;
             }
             r = by_number(number, a);

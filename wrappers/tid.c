@@ -54,19 +54,6 @@ static struct rec *table[BUCKETS];
 static unsigned nrecs, sweep_at = BUCKETS;
 static size_t mask_size;            /* the kernel's cpumask size; 0: unknown */
 
-/* libgreen's code, from its ELF header to the end of its text. */
-extern const char __ehdr_start[] __attribute__((visibility("hidden")));
-extern const char __etext[] __attribute__((visibility("hidden")));
-
-/* True when return address `ra` lies in libgreen: hub/signal.c asks
- * syscall() for the kernel thread's tid and signals the kernel thread
- * by it, and means the kernel's answer. */
-static bool from_libgreen(const void *ra)
-{
-    return (uintptr_t)ra - (uintptr_t)__ehdr_start
-           < (uintptr_t)__etext - (uintptr_t)__ehdr_start;
-}
-
 /* A system call on the kernel thread: its result or -errno. */
 static long raw(long number, long a, long b, long c)
 {
@@ -469,12 +456,8 @@ static long set_priority(int which, pid_t who, int nice)
     return 0;
 }
 
-bool green__tid_syscall(long number, const long a[6], const void *caller,
-                        long *ret)
+bool green__tid_syscall(long number, const long a[6], long *ret)
 {
-    if (from_libgreen(caller)) {
-        return false;
-    }
     long r;
     const int entry_errno = errno;
     switch (number) {
