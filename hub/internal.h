@@ -555,6 +555,9 @@ void green__tls_release(struct green__thread *t);
  * 0 when unknown. Any. */
 size_t green__tls_db_offset(const char *name);
 
+/* True when a module's path names glibc's libc.so. Any. */
+bool green__tls_is_libc(const char *name);
+
 /* Check that the TCB at `home` is on glibc's thread list. Returns false
  * when the list is unknown (green__tls_list_move then does nothing).
  * Once. */

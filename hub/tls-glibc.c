@@ -24,6 +24,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
+#include <string.h>
 
 #include "hub/internal.h"
 
@@ -31,6 +32,12 @@ size_t green__tls_db_offset(const char *name)
 {
     const uint32_t *desc = dlsym(RTLD_DEFAULT, name);
     return desc != NULL ? desc[2] : 0;
+}
+
+bool green__tls_is_libc(const char *name)
+{
+    const char *base = strrchr(name, '/');
+    return strncmp(base ? base + 1 : name, "libc.so", 7) == 0;
 }
 
 /* ---- the thread list ------------------------------------------------ */

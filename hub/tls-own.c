@@ -119,12 +119,6 @@ static void mods_check(uintptr_t skip)
     }
 }
 
-static bool is_libc(const char *name)
-{
-    const char *base = strrchr(name, '/');
-    return strncmp(base ? base + 1 : name, "libc.so", 7) == 0;
-}
-
 /* Find glibc's block and libgreen's among the static blocks at home. */
 static int find_blocks(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -141,7 +135,7 @@ static int find_blocks(struct dl_phdr_info *info, size_t size, void *data)
         }
     }
     const uintptr_t ours = (uintptr_t)&green__kthread_role;
-    if (is_libc(info->dlpi_name)) {
+    if (green__tls_is_libc(info->dlpi_name)) {
         own.libc_off = own.home - addr;
         own.libc_size = memsz;
     } else if (ours >= addr && ours - addr < memsz) {

@@ -115,12 +115,6 @@ static struct {
     uint32_t nfree, free_cap;
 } tls;
 
-static bool is_libc(const char *name)
-{
-    const char *base = strrchr(name, '/');
-    return strncmp(base ? base + 1 : name, "libc.so", 7) == 0;
-}
-
 static const ElfW(Phdr) *tls_phdr(const struct dl_phdr_info *info)
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -196,7 +190,7 @@ static bool module_holds(const struct dl_phdr_info *info, uintptr_t addr)
  * handled: see the top of this file.) */
 static bool is_allocator(const struct dl_phdr_info *info, uintptr_t malloc_addr)
 {
-    return info->dlpi_name[0] != '\0' && !is_libc(info->dlpi_name)
+    return info->dlpi_name[0] != '\0' && !green__tls_is_libc(info->dlpi_name)
         && module_holds(info, malloc_addr);
 }
 
@@ -228,7 +222,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
     (void)size;
     const uintptr_t malloc_addr = *(const uintptr_t *)data;
     const ElfW(Phdr) *ph = tls_phdr(info);
-    if (ph == NULL || is_libc(info->dlpi_name)) {
+    if (ph == NULL || green__tls_is_libc(info->dlpi_name)) {
         return 0;
     }
     if (is_allocator(info, malloc_addr)) {
