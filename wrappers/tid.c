@@ -511,7 +511,9 @@ bool green__tid_syscall(long number, const long a[6], long *ret)
 
 GREEN_WRAP pid_t gettid(void)
 {
-    /* The role first: green__kthread_slow itself asks gettid(). */
+    /* The cheapest test first: a thread the runtime does not know
+     * (role not yet asked, or another kernel thread's) gets the kernel's
+     * answer. */
     if (green__kthread_role > 0 && green__sched.current != NULL) {
         return green__sched.current->id;
     }
