@@ -2,13 +2,16 @@
 /* What preload/ gives the rest of libgreen: the configuration read once from
  * the environment, process-wide initialisation, the kernel-thread test that
  * tells the kernel thread running green threads from any other, and
- * GREEN_ASSERT. The real libc functions are in preload/real.h.
+ * GREEN_ASSERT. The real libc functions are in preload/real.h, the
+ * runtime's own system calls in preload/sys.h.
  */
 #ifndef GREEN_PRELOAD_PRELOAD_H
 #define GREEN_PRELOAD_PRELOAD_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "preload/sys.h"
 
 enum green__stack_mode { GREEN__MODE_COPY, GREEN__MODE_SEPARATE };
 

@@ -36,17 +36,6 @@ void green__ctx_init(struct green__ctx *ctx, void *sp, void (*fn)(void *),
  * CPU instruction is allowed (see ctx.h). Any context. */
 void green__thread_pointer_set(uintptr_t tp, int fast);
 
-/* The system call `nr` with up to six arguments, never through libc
- * (whose syscall() libgreen wraps): the runtime's own system calls.
- * Returns the kernel's result, -errno on failure; errno is untouched.
- * Any context. green__sys(nr, ...) pads the arguments with zeros. */
-long green__raw_syscall(long nr, long a, long b, long c, long d, long e,
-                        long f);
-#define GREEN__SYS_ARGS(nr, a, b, c, d, e, f, ...) \
-    green__raw_syscall((nr), (long)(a), (long)(b), (long)(c), (long)(d), \
-                       (long)(e), (long)(f))
-#define green__sys(...) GREEN__SYS_ARGS(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
-
 /* First resume address of every new context (switch/<arch>/switch.S). */
 extern char green__trampoline[];
 

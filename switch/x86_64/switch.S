@@ -6,8 +6,6 @@
  *                        void (*fn)(void *), void *arg);
  *   green__trampoline  (never called: the first resume address of a context)
  *   void green__thread_pointer_set(uintptr_t tp, int wrfsbase);
- *   long green__raw_syscall(long nr, long a, long b, long c, long d,
- *                           long e, long f);
  *
  * ABI: System V AMD64 psABI 1.0, section 3.2.1 "Registers": rbx, rbp,
  * r12-r15 and rsp are callee-saved, so are the control bits of MXCSR and the
@@ -120,31 +118,5 @@ green__thread_pointer_set:
     ret
     .cfi_endproc
     .size   green__thread_pointer_set, .-green__thread_pointer_set
-
-/* long green__raw_syscall(long nr, long a, long b, long c, long d, long e,
- *                         long f): the system call `nr` with six arguments,
- * made here rather than through libc's syscall(), which libgreen wraps:
- * the runtime's own system calls (hub/, preload/). The kernel takes the
- * arguments in rdi, rsi, rdx, r10, r8, r9; the C caller passed them one
- * register later, the last on the stack (above the return address).
- * Returns what the kernel returns (-errno on failure); errno is untouched;
- * rcx and r11, which syscall clobbers, are caller-saved. */
-    .globl  green__raw_syscall
-    .hidden green__raw_syscall
-    .type   green__raw_syscall, @function
-    .p2align 4
-green__raw_syscall:
-    .cfi_startproc
-    movq    %rdi, %rax
-    movq    %rsi, %rdi
-    movq    %rdx, %rsi
-    movq    %rcx, %rdx
-    movq    %r8, %r10
-    movq    %r9, %r8
-    movq    8(%rsp), %r9
-    syscall
-    ret
-    .cfi_endproc
-    .size   green__raw_syscall, .-green__raw_syscall
 
     .section .note.GNU-stack,"",%progbits
