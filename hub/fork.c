@@ -15,8 +15,10 @@
  *              its own: watchers stopped, lot entries gone, stacks and
  *              TLS values freed (sched.c); what the kernel keeps for
  *              their blocked calls (kept fds) is closed;
- *   FILEs      locks held by other threads are free, as glibc's fork
- *              frees them (wrappers/stdio-lock.c);
+ *   wrappers/  what they keep per thread goes with the dropped threads
+ *              (the fork_child hook): FILE locks held by other threads
+ *              are free, as glibc's fork frees them, and only the
+ *              forking thread keeps its scheduling values;
  *   helpers    the resolver's kernel threads did not come along; the pool
  *              is rebuilt on first use (offload.c).
  *
@@ -70,7 +72,6 @@ void green__fork_child(void)
     green__remote_fork();
     green__uring_fork();
     green__signal_fork(self);
-    green__stdio_lock_fork(self);
     green__sched_fork(self);
     green__tls_away(self);
     GREEN_DEBUG("fork: the child (pid %d) goes on with one green thread\n",

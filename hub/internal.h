@@ -240,9 +240,24 @@ void green__sched_forget_tid(void);
  * of the live threads. Green kernel thread. */
 struct green__thread *green__sched_by_id(int id);
 
-/* Start the runtime: libev loop, hub, stack region, main's thread object.
- * Returns 0 or -errno (then threads stay native). Green kernel thread. */
-int green__sched_activate(void);
+/* What wrappers/ have the runtime do for them at a thread's start and end
+ * and in a fork's child: the runtime never calls wrappers/ by name. */
+struct green__hooks {
+    /* New thread `id` was made by thread `creator` (its scheduling
+     * values are the creator's). Green kernel thread. */
+    void (*thread_made)(int id, int creator);
+    /* The running thread ends: its C++ thread_local and key destructors,
+     * as glibc runs them. Green thread, on its own stack. */
+    void (*thread_ending)(void);
+    /* A fork's child: `self`, which was thread `parent_id`, is the only
+     * thread left. Green kernel thread, from hub/fork.c. */
+    void (*fork_child)(const struct green__thread *self, int parent_id);
+};
+
+/* Start the runtime: libev loop, hub, stack region, main's thread object;
+ * `hooks` (every member set) stays in use. Returns 0 or -errno (then
+ * threads stay native). Green kernel thread. */
+int green__sched_activate(const struct green__hooks *hooks);
 
 /* Create a green thread running start(arg). `stack`/`stack_size`: the
  * program's own stack (pthread_attr_setstack) or NULL; `size_hint`: the
@@ -313,29 +328,11 @@ struct green__thread *green__sched_next(void);
  * exited. Hub only. */
 void green__sched_switched_out(struct green__thread *t);
 
-/* Print counters to stderr (LIBGREEN_STATS). Any. */
-void green__sched_report(void);
-
 /* In a fork's child: drop every thread but `self` (the caller of fork)
- * without running anything of theirs, and give `self` a new lock-owner
- * id, as natively the child's thread has a new tid. Green kernel thread,
- * from the fork's child handler (hub/fork.c). */
+ * without running anything of theirs, give `self` a new lock-owner id,
+ * as natively the child's thread has a new tid, and run the fork_child
+ * hook. Green kernel thread, from the fork's child handler (hub/fork.c). */
 void green__sched_fork(struct green__thread *self);
-
-/* Scheduling values per thread id (wrappers/tid.c): new thread `id`
- * starts with those of thread `creator`, as a new kernel thread does;
- * in a fork's child, thread `parent_id` (now `id`) keeps its own and no
- * other thread has any. Green kernel thread (sched.c). */
-void green__tid_inherit(int id, int creator);
-void green__tid_fork(int parent_id, int id);
-
-/* syscall(number, a...) for the numbers that take or give a thread id
- * (gettid, tgkill, tkill, the sched_* and priority calls): true, with
- * the result in *ret and errno set as syscall() sets it, when the call
- * is the runtime's to answer; false for the kernel to answer (a tid that
- * is no green thread's). The runtime's own system calls never come here
- * (green__sys). Green thread (futex.c). */
-bool green__tid_syscall(long number, const long a[6], long *ret);
 
 /* ---- fork.c: the atfork handlers --------------------------------------- */
 
@@ -346,17 +343,6 @@ bool green__tid_syscall(long number, const long a[6], long *ret);
 void green__fork_prepare(void);
 void green__fork_parent(void);
 void green__fork_child(void);
-
-/* In a fork's child: the FILE locks other threads held or waited for are
- * free, as glibc's fork resets every FILE lock in the child; the forking
- * thread keeps its own, so its funlockfile still matches
- * (wrappers/stdio-lock.c). Green kernel thread. */
-void green__stdio_lock_fork(const struct green__thread *self);
-
-/* Run the calling thread's C++ thread_local destructors, then its key
- * destructors (wrappers/keys.c), as glibc does when a thread ends. Green
- * thread, on its own stack. */
-void green__thread_destructors(void);
 
 /* ---- remote.c: wake-ups from other kernel threads -------------------- */
 

@@ -28,6 +28,7 @@ struct green__sched green__sched;
 static struct green__thread main_thread;
 static pthread_t main_handle;
 static int next_id = 0x40000000;    /* above every kernel tid (pid_max) */
+static const struct green__hooks *hooks;
 
 static struct {
     struct green__thread *head, *tail;
@@ -59,11 +60,12 @@ static void all_remove(struct green__thread *t)
     }
 }
 
-int green__sched_activate(void)
+int green__sched_activate(const struct green__hooks *wrapper_hooks)
 {
     if (green__sched.active) {
         return 0;
     }
+    hooks = wrapper_hooks;
     int r = green__loop_open();
     if (r < 0) {
         return r;
@@ -161,7 +163,7 @@ static int take_id(void)
     if (next_id == INT_MAX) {
         next_id = 0x40000000;
     }
-    green__tid_inherit(id, green__sched.current->id);
+    hooks->thread_made(id, green__sched.current->id);
     return id;
 }
 
@@ -284,7 +286,7 @@ void green__sched_spun(void)
 void green__sched_exit(void *retval)
 {
     struct green__thread *self = green__sched.current;
-    green__thread_destructors();
+    hooks->thread_ending();
     self->retval = retval;
     green__signal_forget(self);
     green__park_unlinger(self);
@@ -307,7 +309,7 @@ void green__sched_exit(void *retval)
 
 void green__sched_exit_main(void *retval)
 {
-    green__thread_destructors();
+    hooks->thread_ending();
     main_thread.retval = retval;
     green__signal_forget(&main_thread);
     green__sched.main_exited = true;
@@ -452,11 +454,12 @@ void green__sched_fork(struct green__thread *self)
     if (!self->is_main) {
         green__sched.main_exited = true;
     }
-    green__tid_fork(parent_id, self->id);
+    hooks->fork_child(self, parent_id);
     green__sched.live = 1;
 }
 
-void green__sched_report(void)
+/* LIBGREEN_STATS: the counters on stderr when the process exits. */
+static void report(void)
 {
     green__log("stats: threads=%llu switches=%llu parks=%llu "
                "copied_bytes=%llu\n",
@@ -464,4 +467,12 @@ void green__sched_report(void)
                (unsigned long long)green__sched.switches,
                (unsigned long long)green__sched.parks,
                (unsigned long long)green__stack_copied_bytes());
+}
+
+__attribute__((destructor))
+static void report_at_exit(void)
+{
+    if (green__config.stats && green__sched.active) {
+        report();
+    }
 }

@@ -4,7 +4,7 @@
  * configuration; each real function is looked up when first needed,
  * preload/real.h, so a process pays a dlsym only per function it calls),
  * the test for the kernel thread that runs green threads, the assert and log
- * helpers, and the LIBGREEN_STATS report at exit. Starting the hub is not
+ * helpers. Starting the hub is not
  * done here: that waits for the first pthread_create (hub/sched.c), so a
  * program that never makes a thread pays for nothing but this.
  */
@@ -20,7 +20,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "hub/internal.h"
 #include "preload/real.h"
 
 bool green__ready;
@@ -58,14 +57,6 @@ bool green__kthread_slow(void)
                          == getpid();
     green__kthread_role = initial ? 1 : -1;
     return initial;
-}
-
-__attribute__((destructor))
-static void libgreen_destructor(void)
-{
-    if (green__config.stats && green__sched.active) {
-        green__sched_report();
-    }
 }
 
 void green__log(const char *fmt, ...)

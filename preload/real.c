@@ -14,21 +14,29 @@
 
 struct green__real_table green__real;
 
-static void *lookup(const char *name, void *ours)
+/* True when `fn` lies in libgreen itself. */
+static bool ours(void *fn)
+{
+    Dl_info self, found;
+    return dladdr((void *)ours, &self) != 0 && dladdr(fn, &found) != 0
+        && self.dli_fbase == found.dli_fbase;
+}
+
+static void *lookup(const char *name)
 {
     void *fn = dlsym(RTLD_NEXT, name);
     if (fn == NULL) {
         green__log("cannot find the real %s: %s\n", name, dlerror());
     }
     GREEN_ASSERT(fn != NULL, "a wrapped libc function has no definition");
-    GREEN_ASSERT(fn != ours, "a wrapped libc function resolves to libgreen");
+    GREEN_ASSERT(!ours(fn), "a wrapped libc function resolves to libgreen");
     return fn;
 }
 
 #define GREEN_REAL(ret, name, params)                                      \
     ret (*green__real_resolve_##name(void)) params                         \
     {                                                                      \
-        ret (*fn) params = (ret (*) params)lookup(#name, (void *)&name);   \
+        ret (*fn) params = (ret (*) params)lookup(#name);                  \
         __atomic_store_n(&green__real.name, fn, __ATOMIC_RELAXED);         \
         return fn;                                                         \
     }

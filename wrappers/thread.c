@@ -36,6 +36,20 @@ static size_t default_stack_size(void)
     return size;
 }
 
+/* A fork's child: what wrappers/ keep per thread stays only for the
+ * forking thread `self`, once thread `parent_id`. */
+static void fork_child(const struct green__thread *self, int parent_id)
+{
+    green__stdio_lock_fork(self);
+    green__tid_fork(parent_id, self->id);
+}
+
+static const struct green__hooks hooks = {
+    .thread_made = green__tid_inherit,
+    .thread_ending = green__thread_destructors,
+    .fork_child = fork_child,
+};
+
 GREEN_WRAP int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                               void *(*start)(void *), void *arg)
 {
@@ -43,7 +57,7 @@ GREEN_WRAP int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     if (!green__on_green_kthread()) {
         return GREEN_REAL_FN(pthread_create)(thread, attr, start, arg);
     }
-    if (!green__sched.active && green__sched_activate() < 0) {
+    if (!green__sched.active && green__sched_activate(&hooks) < 0) {
         green__kthread_role = -1;       /* native threads from now on */
         GREEN_DEBUG("runtime could not start: threads are native\n");
         return GREEN_REAL_FN(pthread_create)(thread, attr, start, arg);

@@ -258,4 +258,33 @@ ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags);
 ssize_t green__readv(int fd, const struct iovec *iov, int iovcnt);
 ssize_t green__writev(int fd, const struct iovec *iov, int iovcnt);
 
+/* ---- per-thread state kept in wrappers/, run by the runtime's hooks
+ * (struct green__hooks, registered by wrappers/thread.c) -------------- */
+
+/* Scheduling values per thread id (wrappers/tid.c): new thread `id`
+ * starts with those of thread `creator`, as a new kernel thread does;
+ * in a fork's child, thread `parent_id` (now `id`) keeps its own and no
+ * other thread has any. Green kernel thread. */
+void green__tid_inherit(int id, int creator);
+void green__tid_fork(int parent_id, int id);
+
+/* syscall(number, a...) for the numbers that take or give a thread id
+ * (gettid, tgkill, tkill, the sched_* and priority calls): true, with
+ * the result in *ret and errno set as syscall() sets it, when the call
+ * is the runtime's to answer; false for the kernel to answer (a tid that
+ * is no green thread's). The runtime's own system calls never come here
+ * (green__sys). Green thread (futex.c). */
+bool green__tid_syscall(long number, const long a[6], long *ret);
+
+/* In a fork's child: the FILE locks other threads held or waited for are
+ * free, as glibc's fork resets every FILE lock in the child; the forking
+ * thread keeps its own, so its funlockfile still matches
+ * (wrappers/stdio-lock.c). Green kernel thread. */
+void green__stdio_lock_fork(const struct green__thread *self);
+
+/* Run the calling thread's C++ thread_local destructors, then its key
+ * destructors (wrappers/keys.c), as glibc does when a thread ends. Green
+ * thread, on its own stack. */
+void green__thread_destructors(void);
+
 #endif
