@@ -31,32 +31,43 @@ _Static_assert(sizeof(off_t) == sizeof(off64_t),
 /* The preadv2/pwritev2 flags that change nothing on a pipe or socket. */
 #define KNOWN_RWF (RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_APPEND)
 
+/* The kind of call that waits for `events` (POLLIN or POLLOUT). */
+static unsigned kind_of(short events)
+{
+    return events == POLLIN ? GREEN__CALL_READ : GREEN__CALL_WRITE;
+}
+
+/* Attempt: would a positional call of c's kind at offset *arg block? The
+ * fd is ready, or the real call fails at once, or green__fd_must_wait
+ * says it returns anyway: 0 (make it). */
+static long pos_ready(struct green__call *c, void *arg)
+{
+    const off_t off = *(const off_t *)arg;
+    const short events = c->kind & GREEN__CALL_READ ? POLLIN : POLLOUT;
+    if (green__fd_ready(c->fd, events)) {
+        return 0;
+    }
+    /* A zero-length transfer never reaches the driver: 0 when the fd
+     * takes positional I/O, else the error the real call gives. */
+    const ssize_t probe = events == POLLIN
+        ? GREEN_REAL_FN(preadv)(c->fd, NULL, 0, off)
+        : GREEN_REAL_FN(pwritev)(c->fd, NULL, 0, off);
+    return probe < 0 || !green__fd_must_wait(c->fd, events)
+        ? 0 : GREEN__MUST_WAIT;
+}
+
 /* Park until a positional read (POLLIN) or write (POLLOUT) of *fdp at
- * `off` would not block: the fd is ready, the real call fails at once, or
- * green__fd_must_wait says it returns anyway; *fdp becomes the fd to make
- * the call on (green__fd_resume). Returns 0, or -EINTR when a signal
- * handler without SA_RESTART ran. errno is kept. */
+ * `off` would not block; *fdp becomes the fd to make the call on. Returns
+ * 0, or -EINTR when a signal handler without SA_RESTART ran. errno is
+ * kept. */
 static int wait_pos(int *fdp, short events, off_t off)
 {
-    int fd = *fdp;
+    struct green__call c = GREEN__CALL(*fdp, kind_of(events));
     const int entry_errno = errno;
-    while (!green__fd_ready(fd, events)) {
-        /* A zero-length transfer never reaches the driver: 0 when the fd
-         * takes positional I/O, else the error the real call gives. */
-        const ssize_t probe = events == POLLIN
-            ? GREEN_REAL_FN(preadv)(fd, NULL, 0, off)
-            : GREEN_REAL_FN(pwritev)(fd, NULL, 0, off);
-        if (probe < 0 || !green__fd_must_wait(fd, events)) {
-            break;
-        }
-        if (green__park_io(fdp, events == POLLIN ? GREEN__READ
-                                                 : GREEN__WRITE) < 0) {
-            return -EINTR;
-        }
-        fd = *fdp;
-    }
+    const long r = green__call_run(&c, pos_ready, &off);
     errno = entry_errno;
-    return 0;
+    *fdp = c.fd;
+    return (int)r;
 }
 
 /* The wait before a positional call of `n` bytes or iovecs: 0 (make the
@@ -147,15 +158,10 @@ static int v2_route(int *fd, short events, off_t off)
     if (is_stream(*fd)) {
         return 1;
     }
-    const int entry_errno = errno;
-    while (green__fd_must_wait(*fd, events)) {
-        if (green__park_io(fd, events == POLLIN ? GREEN__READ
-                                                : GREEN__WRITE) < 0) {
-            return -EINTR;
-        }
-    }
-    errno = entry_errno;
-    return 0;
+    struct green__call c = GREEN__CALL(*fd, kind_of(events));
+    const int r = green__call_wait_ready(&c);
+    *fd = c.fd;
+    return r;
 }
 
 /* Whether preadv2/pwritev2 may park at all: RWF_NOWAIT asks for EAGAIN,

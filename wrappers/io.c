@@ -23,66 +23,55 @@
 
 #include "wrappers/wrap.h"
 
-/* Park until reading (POLLIN) or writing (POLLOUT) non-socket `fd` would
- * not block. Returns the fd to make the call on (green__fd_resume), or
- * -EINTR when a signal handler without SA_RESTART ran (with it, the wait
- * goes on, as the call restarts). */
-static int wait_for(int fd, short events)
+/* The arguments of a read or write of an iovec array. */
+struct rw {
+    struct iovec *iov;
+    size_t cnt;
+    size_t left;            /* bytes not yet written */
+};
+
+/* Attempt: read non-socket c->fd with RWF_NOWAIT, which Linux takes on
+ * pipes, FIFOs and eventfds: the data, or EAGAIN without a moment in which
+ * another process could take the data between a readiness test and the
+ * read. -EOPNOTSUPP when the fd does not take RWF_NOWAIT (a tty) or need
+ * not wait (a ready file, the program's own O_NONBLOCK): then
+ * read_when_ready answers. */
+static long read_nowait(struct green__call *c, void *arg)
 {
-    while (green__fd_must_wait(fd, events)) {
-        if (green__park_io(&fd, events == POLLIN ? GREEN__READ
-                                                 : GREEN__WRITE) < 0) {
-            return -EINTR;
-        }
+    const struct rw *a = arg;
+    const ssize_t r = GREEN_REAL_FN(preadv2)(c->fd, a->iov, (int)a->cnt, -1,
+                                             RWF_NOWAIT);
+    if (r >= 0) {
+        return r;
     }
-    return fd;
+    /* EINVAL is the fd's answer (an eventfd read under 8 bytes); a
+     * kernel without RWF_NOWAIT for this fd says EOPNOTSUPP. */
+    if (errno == EAGAIN) {
+        return green__fd_blocking_pipe(c->fd)
+               || green__fd_must_wait(c->fd, POLLIN)
+            ? GREEN__MUST_WAIT : -EOPNOTSUPP;
+    }
+    return green__neg_errno();
 }
 
-/* Read non-socket *fdp into `iov` as a blocking read does, with
- * RWF_NOWAIT, which Linux takes on pipes, FIFOs and eventfds: the data, or
- * EAGAIN without a moment in which another process could take the data
- * between a readiness test and the read. Parks while it would block.
- * Returns bytes, -errno, or -EOPNOTSUPP when the fd does not take
- * RWF_NOWAIT (a tty) or need not wait (a ready file, the program's own
- * O_NONBLOCK): then the caller's poll-and-read answers. */
-static ssize_t read_nowait(int *fdp, const struct iovec *iov, int cnt)
+/* Attempt: once a read of c->fd would not block, the real readv. */
+static long read_when_ready(struct green__call *c, void *arg)
 {
-    for (;;) {
-        const ssize_t r = GREEN_REAL_FN(preadv2)(*fdp, iov, cnt, -1,
-                                              RWF_NOWAIT);
-        if (r >= 0) {
-            return r;
-        }
-        /* EINVAL is the fd's answer (an eventfd read under 8 bytes); a
-         * kernel without RWF_NOWAIT for this fd says EOPNOTSUPP. */
-        const int err = errno;
-        if (err == EOPNOTSUPP
-            || (err == EAGAIN && !green__fd_blocking_pipe(*fdp)
-                && !green__fd_must_wait(*fdp, POLLIN))) {
-            return -EOPNOTSUPP;
-        }
-        if (err != EAGAIN) {
-            return -err;
-        }
-        if (green__park_io(fdp, GREEN__READ) < 0) {
-            return -EINTR;
-        }
+    const struct rw *a = arg;
+    if (green__fd_must_wait(c->fd, POLLIN)) {
+        return GREEN__MUST_WAIT;
     }
+    const ssize_t r = GREEN_REAL_FN(readv)(c->fd, a->iov, (int)a->cnt);
+    return r < 0 ? green__neg_errno() : r;
 }
 
 /* read/readv on an fd that is not a socket. */
 static ssize_t readv_other(int fd, const struct iovec *iov, int cnt)
 {
-    const ssize_t r = read_nowait(&fd, iov, cnt);
-    if (r != -EOPNOTSUPP) {
-        return r;
-    }
-    fd = wait_for(fd, POLLIN);
-    if (fd < 0) {
-        return fd;
-    }
-    const ssize_t w = GREEN_REAL_FN(readv)(fd, iov, cnt);
-    return w < 0 ? green__neg_errno() : w;
+    struct rw a = { .iov = (struct iovec *)iov, .cnt = (size_t)cnt };
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_READ);
+    const long r = green__call_run(&c, read_nowait, &a);
+    return r == -EOPNOTSUPP ? green__call_run(&c, read_when_ready, &a) : r;
 }
 
 GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
@@ -93,76 +82,60 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
         return GREEN_REAL_FN(read)(fd, buf, count);
     }
     const int entry_errno = errno;
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
-    ssize_t r;
-    if (green__fdcache_get(fd) & GREEN__FDC_PIPE) {
-        const struct iovec v = { .iov_base = buf, .iov_len = count };
-        return green__wrap_ret(readv_other(fd, &v, 1), entry_errno);
+    ssize_t r = -ENOTSOCK;
+    if (!(green__fdcache_get(fd) & GREEN__FDC_PIPE)) {
+        r = green__recvfrom(fd, buf, count, 0, NULL, NULL);
     }
-    for (;;) {
-        r = GREEN_REAL_FN(recv)(fd, buf, count, MSG_DONTWAIT);
-        if (r >= 0) {
-            break;
-        }
-        if (errno == ENOTSOCK) {
-            const struct iovec v = { .iov_base = buf, .iov_len = count };
-            r = readv_other(fd, &v, 1);
-            break;
-        }
-        if (errno != EAGAIN || green__fd_nonblocking(fd)) {
-            r = green__neg_errno();
-            break;
-        }
-        r = green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO, &deadline);
-        if (r < 0) {
-            break;
-        }
+    if (r == -ENOTSOCK) {
+        const struct iovec v = { .iov_base = buf, .iov_len = count };
+        r = readv_other(fd, &v, 1);
     }
     return green__wrap_ret(r, entry_errno);
 }
 
-/* Write all of `iov` (the caller's copy) to non-socket *fdp as a blocking
- * write does, with RWF_NOWAIT: what fits goes at once (a write of at most
- * PIPE_BUF bytes to a pipe whole or not at all, as ever), and the thread
- * parks while the fd is full. Returns bytes, -errno, or -EOPNOTSUPP,
- * before anything was written, when the fd does not take RWF_NOWAIT (a
- * tty): the caller then waits with poll. */
-static ssize_t write_nowait(int *fdp, struct iovec *iov, size_t cnt,
-                            size_t total)
+/* Attempt: write all of a->iov (the caller's copy, advanced past what
+ * went) to non-socket c->fd with RWF_NOWAIT, as a blocking write does:
+ * what fits goes at once (a write of at most PIPE_BUF bytes to a pipe
+ * whole or not at all, as ever). -EOPNOTSUPP, before anything was
+ * written, when the fd does not take RWF_NOWAIT (a tty): then
+ * write_when_ready answers. */
+static long write_nowait(struct green__call *c, void *arg)
 {
-    size_t done = 0;
-    while (done < total) {
-        const ssize_t r = GREEN_REAL_FN(pwritev2)(*fdp, iov, (int)cnt, -1,
-                                               RWF_NOWAIT);
+    struct rw *a = arg;
+    while (a->left > 0) {
+        const ssize_t r = GREEN_REAL_FN(pwritev2)(c->fd, a->iov, (int)a->cnt,
+                                                  -1, RWF_NOWAIT);
         if (r >= 0) {
-            done += (size_t)r;
-            green__iov_advance(&iov, &cnt, (size_t)r);
+            c->done += (size_t)r;
+            a->left -= (size_t)r;
+            green__iov_advance(&a->iov, &a->cnt, (size_t)r);
             continue;
         }
-        if (errno != EAGAIN) {
-            if (done == 0 && errno == EOPNOTSUPP) {
-                return -EOPNOTSUPP;
-            }
-            return done ? (ssize_t)done : green__neg_errno();
+        if (errno != EAGAIN || green__call_nonblocking(c)) {
+            return green__neg_errno();
         }
-        if (green__fd_nonblocking(*fdp)) {
-            return done ? (ssize_t)done : -EAGAIN;  /* the program's wish */
-        }
-        if (!green__fd_blocking_pipe(*fdp)
-            && !green__fd_must_wait(*fdp, POLLOUT)) {
+        if (!green__fd_blocking_pipe(c->fd)
+            && !green__fd_must_wait(c->fd, POLLOUT)) {
             /* Ready, yet it would block (a file system): the real,
              * blocking write does the rest. */
-            const ssize_t w = GREEN_REAL_FN(writev)(*fdp, iov, (int)cnt);
-            return w >= 0 ? (ssize_t)(done + (size_t)w)
-                          : done ? (ssize_t)done : green__neg_errno();
+            const ssize_t w = GREEN_REAL_FN(writev)(c->fd, a->iov,
+                                                    (int)a->cnt);
+            return w < 0 ? green__neg_errno() : (long)(c->done + (size_t)w);
         }
-        const int p = green__park_fd(*fdp, GREEN__WRITE, -1);
-        *fdp = green__fd_resume(*fdp);
-        if (p == -EINTR && (done > 0 || !green__restarts())) {
-            return done ? (ssize_t)done : -EINTR;
-        }
+        return GREEN__MUST_WAIT;
     }
-    return (ssize_t)done;
+    return (long)c->done;
+}
+
+/* Attempt: once a write to c->fd would not block, the real writev. */
+static long write_when_ready(struct green__call *c, void *arg)
+{
+    const struct rw *a = arg;
+    if (green__fd_must_wait(c->fd, POLLOUT)) {
+        return GREEN__MUST_WAIT;
+    }
+    const ssize_t r = GREEN_REAL_FN(writev)(c->fd, a->iov, (int)a->cnt);
+    return r < 0 ? green__neg_errno() : r;      /* EFAULT for a bad array */
 }
 
 /* write/writev on an fd that is not a socket. `trusted`: `iov` is
@@ -171,46 +144,74 @@ static ssize_t writev_other(int fd, const struct iovec *iov, int cnt,
                             bool trusted)
 {
     struct iovec one, *copy;
-    const int c = green__iov_copy(iov, (size_t)cnt, trusted, &one, &copy);
-    if (c == -ENOMEM) {
-        return c;
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_WRITE);
+    const int copied = green__iov_copy(iov, (size_t)cnt, trusted, &one,
+                                       &copy);
+    if (copied == -ENOMEM) {
+        return copied;
     }
-    ssize_t r = -EOPNOTSUPP;
-    if (c == 0) {
-        r = write_nowait(&fd, copy, (size_t)cnt,
-                         green__iov_total(copy, (size_t)cnt));
+    long r = -EOPNOTSUPP;
+    if (copied == 0) {
+        struct rw a = { .iov = copy, .cnt = (size_t)cnt,
+                        .left = green__iov_total(copy, (size_t)cnt) };
+        r = green__call_run(&c, write_nowait, &a);
         if (copy != &one) {
             free(copy);
         }
     }
     if (r == -EOPNOTSUPP) {
-        fd = wait_for(fd, POLLOUT);
-        if (fd < 0) {
-            return fd;
-        }
-        r = GREEN_REAL_FN(writev)(fd, iov, cnt);   /* EFAULT for a bad array */
-        r = r < 0 ? green__neg_errno() : r;
+        struct rw a = { .iov = (struct iovec *)iov, .cnt = (size_t)cnt };
+        r = green__call_run(&c, write_when_ready, &a);
     }
     return r;
 }
 
-/* sendmsg() with MSG_DONTWAIT until everything is sent, the way a blocking
- * send on a stream socket returns only when all of it is queued (the iovec
- * array is copied and advanced past what went out). A socket the program
- * made non-blocking returns what fit, as natively; a datagram goes whole
- * or not at all. Returns bytes or -errno; -ENOTSOCK: not a socket. */
+/* The arguments of green__sendmsg_all's attempt. */
+struct send {
+    struct msghdr m;
+    int flags;
+    size_t left;            /* bytes not yet sent */
+};
+
+/* Attempt: sendmsg() with MSG_DONTWAIT until everything is sent, the way
+ * a blocking send on a stream socket returns only when all of it is
+ * queued (the iovec array is a copy, advanced past what went out; the
+ * control data goes with the first part only). A socket the program made
+ * non-blocking returns what fit, as natively; a datagram goes whole or
+ * not at all. */
+static long send_all(struct green__call *c, void *arg)
+{
+    struct send *a = arg;
+    for (;;) {
+        const ssize_t r = GREEN_REAL_FN(sendmsg)(c->fd, &a->m,
+                                                 a->flags | MSG_DONTWAIT);
+        if (r < 0) {
+            return green__neg_errno();
+        }
+        c->done += (size_t)r;
+        a->left -= (size_t)r;
+        if (a->left == 0 || green__call_nonblocking(c)) {
+            return (long)c->done;
+        }
+        green__iov_advance(&a->m.msg_iov, &a->m.msg_iovlen, (size_t)r);
+        a->m.msg_control = NULL;
+        a->m.msg_controllen = 0;
+    }
+}
+
 ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
                            bool trusted)
 {
-    struct msghdr m;
+    struct send a = { .flags = flags };
     struct iovec one, *copy = NULL;
     int c = -EFAULT;
     if (trusted) {
-        m = *msg;
+        a.m = *msg;
     }
-    if ((trusted || green__peek(&m, msg, sizeof m) == 0)
-        && m.msg_iovlen <= IOV_MAX) {
-        c = green__iov_copy(m.msg_iov, m.msg_iovlen, trusted, &one, &copy);
+    if ((trusted || green__peek(&a.m, msg, sizeof a.m) == 0)
+        && a.m.msg_iovlen <= IOV_MAX) {
+        c = green__iov_copy(a.m.msg_iov, a.m.msg_iovlen, trusted, &one,
+                            &copy);
     }
     if (c == -ENOMEM) {
         return c;
@@ -221,39 +222,15 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
         const ssize_t r = GREEN_REAL_FN(sendmsg)(fd, msg, flags);
         return r < 0 ? green__neg_errno() : r;
     }
-    m.msg_iov = copy;
-    size_t left = green__iov_total(m.msg_iov, m.msg_iovlen);
-    size_t done = 0;
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
-    ssize_t result;
-    for (;;) {
-        const ssize_t r = GREEN_REAL_FN(sendmsg)(fd, &m, flags | MSG_DONTWAIT);
-        if (r >= 0) {
-            done += (size_t)r;
-            left -= (size_t)r;
-            if (left == 0 || green__fd_nonblocking(fd)) {
-                result = (ssize_t)done;
-                break;
-            }
-            green__iov_advance(&m.msg_iov, &m.msg_iovlen, (size_t)r);
-            continue;
-        }
-        if (errno != EAGAIN || green__fd_nonblocking(fd)) {
-            result = done ? (ssize_t)done : green__neg_errno();
-            break;
-        }
-        const int p = green__park_sock(&fd, GREEN__WRITE, SO_SNDTIMEO,
-                                       &deadline);
-        if (p < 0) {
-            /* Timed out (SO_SNDTIMEO) or interrupted: what went out. */
-            result = done ? (ssize_t)done : p;
-            break;
-        }
-    }
+    a.m.msg_iov = copy;
+    a.left = green__iov_total(copy, a.m.msg_iovlen);
+    struct green__call call = GREEN__CALL(fd, GREEN__CALL_WRITE
+                                              | GREEN__CALL_SOCKET);
+    const long r = green__call_run(&call, send_all, &a);
     if (copy != &one) {
         free(copy);
     }
-    return result;
+    return r;
 }
 
 GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)

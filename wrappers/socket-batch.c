@@ -51,42 +51,48 @@ static bool sock_error_pending(int fd)
     return GREEN_REAL_FN(poll)(&p, 1, 0) == 1 && (p.revents & POLLERR);
 }
 
-/* The batch loop of recvmmsg; `end` is the timeout's deadline or -1.
- * Returns the number of messages or -errno. */
+/* The arguments of a batch's attempt. */
+struct batch {
+    struct mmsghdr *vec;
+    unsigned vlen;
+    int flags;
+    int64_t end;                /* recvmmsg's timeout, or -1 */
+};
+
+/* Attempt: receive batches with MSG_DONTWAIT until vlen messages, or
+ * until the kernel would have stopped the native call; c->done counts
+ * the messages. */
+static long recvmmsg_nowait(struct green__call *c, void *arg)
+{
+    const struct batch *a = arg;
+    while (c->done < a->vlen) {
+        struct timespec left = time_left(a->end);
+        const int r = GREEN_REAL_FN(recvmmsg)(c->fd, a->vec + c->done,
+                                              a->vlen - (unsigned)c->done,
+                                              a->flags | MSG_DONTWAIT,
+                                              a->end < 0 ? NULL : &left);
+        if (r <= 0) {
+            return r < 0 ? green__neg_errno() : (long)c->done;
+        }
+        c->done += (unsigned)r;
+        c->deadline = GREEN__NO_DEADLINE_YET;   /* SO_RCVTIMEO: per message */
+        if ((a->flags & MSG_WAITFORONE)
+            || (a->end >= 0 && left.tv_sec == 0 && left.tv_nsec == 0)
+            || (a->vec[c->done - 1].msg_hdr.msg_flags & MSG_OOB)
+            || (c->done < a->vlen && sock_error_pending(c->fd))) {
+            break;
+        }
+    }
+    return (long)c->done;
+}
+
 static int recvmmsg_loop(int fd, struct mmsghdr *vec, unsigned vlen,
                          int flags, int64_t end)
 {
-    unsigned done = 0;
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
-    while (done < vlen) {
-        struct timespec left = time_left(end);
-        const int r = GREEN_REAL_FN(recvmmsg)(fd, vec + done, vlen - done,
-                                           flags | MSG_DONTWAIT,
-                                           end < 0 ? NULL : &left);
-        if (r > 0) {
-            done += (unsigned)r;
-            deadline = GREEN__NO_DEADLINE_YET;  /* SO_RCVTIMEO: per message */
-            if ((flags & MSG_WAITFORONE)
-                || (end >= 0 && left.tv_sec == 0 && left.tv_nsec == 0)
-                || (vec[done - 1].msg_hdr.msg_flags & MSG_OOB)
-                || (done < vlen && sock_error_pending(fd))) {
-                break;
-            }
-            continue;
-        }
-        if (r == 0 || errno != EAGAIN) {
-            return done ? (int)done : (r == 0 ? 0 : (int)green__neg_errno());
-        }
-        if (green__fd_nonblocking(fd)) {
-            return done ? (int)done : -EAGAIN;
-        }
-        const int p = green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO,
-                                       &deadline);
-        if (p < 0) {
-            return done ? (int)done : p;
-        }
-    }
-    return (int)done;
+    struct batch a = { .vec = vec, .vlen = vlen, .flags = flags, .end = end };
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_READ
+                                           | GREEN__CALL_SOCKET);
+    return (int)green__call_run(&c, recvmmsg_nowait, &a);
 }
 
 GREEN_WRAP int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
@@ -148,35 +154,34 @@ static bool finish_message(int fd, struct mmsghdr *e, int flags)
     return stop;
 }
 
+/* Attempt: send batches with MSG_DONTWAIT until vlen messages went,
+ * each whole (finish_message); c->done counts the messages. */
+static long sendmmsg_nowait(struct green__call *c, void *arg)
+{
+    const struct batch *a = arg;
+    while (c->done < a->vlen) {
+        const int r = GREEN_REAL_FN(sendmmsg)(c->fd, a->vec + c->done,
+                                              a->vlen - (unsigned)c->done,
+                                              a->flags | MSG_DONTWAIT);
+        if (r <= 0) {
+            return r < 0 ? green__neg_errno() : (long)c->done;
+        }
+        c->done += (unsigned)r;
+        c->deadline = GREEN__NO_DEADLINE_YET;   /* SO_SNDTIMEO: per message */
+        if (finish_message(c->fd, &a->vec[c->done - 1], a->flags)) {
+            break;
+        }
+    }
+    return (long)c->done;
+}
+
 static int sendmmsg_loop(int fd, struct mmsghdr *vec, unsigned vlen,
                          int flags)
 {
-    unsigned done = 0;
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
-    while (done < vlen) {
-        const int r = GREEN_REAL_FN(sendmmsg)(fd, vec + done, vlen - done,
-                                           flags | MSG_DONTWAIT);
-        if (r > 0) {
-            done += (unsigned)r;
-            deadline = GREEN__NO_DEADLINE_YET;  /* SO_SNDTIMEO: per message */
-            if (finish_message(fd, &vec[done - 1], flags)) {
-                break;
-            }
-            continue;
-        }
-        if (r == 0 || errno != EAGAIN) {
-            return done ? (int)done : (r == 0 ? 0 : (int)green__neg_errno());
-        }
-        if (green__fd_nonblocking(fd)) {
-            return done ? (int)done : -EAGAIN;
-        }
-        const int p = green__park_sock(&fd, GREEN__WRITE, SO_SNDTIMEO,
-                                       &deadline);
-        if (p < 0) {
-            return done ? (int)done : p;
-        }
-    }
-    return (int)done;
+    struct batch a = { .vec = vec, .vlen = vlen, .flags = flags, .end = -1 };
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_WRITE
+                                           | GREEN__CALL_SOCKET);
+    return (int)green__call_run(&c, sendmmsg_nowait, &a);
 }
 
 /* The first `sent` messages went out: if any carried ancillary data

@@ -19,40 +19,6 @@
 
 #include "wrappers/wrap.h"
 
-int64_t green__sock_deadline(int fd, int optname)
-{
-    const unsigned known = green__fdcache_get(fd);
-    if (known != 0 && !(known & (optname == SO_RCVTIMEO ? GREEN__FDC_RCVTIMEO
-                                                       : GREEN__FDC_SNDTIMEO))) {
-        return -1;                  /* no timeout: nothing to ask */
-    }
-    struct timeval tv;
-    socklen_t len = sizeof tv;
-    if (getsockopt(fd, SOL_SOCKET, optname, &tv, &len) != 0
-        || (tv.tv_sec == 0 && tv.tv_usec == 0)) {
-        return -1;
-    }
-    return green__now() + (int64_t)tv.tv_sec * 1000000000
-        + (int64_t)tv.tv_usec * 1000;
-}
-
-int green__park_sock(int *fd, int events, int optname, int64_t *deadline)
-{
-    if (*deadline == GREEN__NO_DEADLINE_YET) {
-        *deadline = green__sock_deadline(*fd, optname);
-    }
-    const int r = green__park_fd(*fd, green__wait_events(events), *deadline);
-    *fd = green__fd_resume(*fd);
-    if (r == -ETIMEDOUT) {
-        return -EAGAIN;
-    }
-    /* signal(7): a socket call with a timeout is never restarted. */
-    if (r == -EINTR && (*deadline >= 0 || !green__restarts())) {
-        return -EINTR;
-    }
-    return 0;
-}
-
 /* Receive flags that never wait: MSG_DONTWAIT, and MSG_ERRQUEUE, which
  * reads the error queue and gives EAGAIN when it is empty (ip(7)). */
 #define NEVER_WAITS (MSG_DONTWAIT | MSG_ERRQUEUE)
@@ -65,40 +31,48 @@ static bool is_stream(int fd)
         && type == SOCK_STREAM;
 }
 
-/* recvfrom(2) for a blocking caller: MSG_DONTWAIT, park, retry. MSG_WAITALL
- * on a stream socket keeps reading until `len` bytes, end of stream or an
- * error, as the kernel does (datagrams ignore it). Bytes or -errno. */
-static ssize_t recvfrom_green(int fd, void *buf, size_t len, int flags,
-                              struct sockaddr *addr, socklen_t *alen)
+/* The arguments of a receive's attempt. */
+struct recv {
+    void *buf;
+    size_t len;
+    int flags;
+    struct sockaddr *addr;
+    socklen_t *alen;
+};
+
+/* Attempt: recvfrom with MSG_DONTWAIT. MSG_WAITALL on a stream socket
+ * keeps reading until `len` bytes, end of stream or an error, as the
+ * kernel does (datagrams ignore it). */
+static long recvfrom_nowait(struct green__call *c, void *arg)
 {
-    const bool waitall = (flags & MSG_WAITALL) && !(flags & MSG_PEEK);
-    size_t done = 0;
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
+    const struct recv *a = arg;
+    const bool waitall = (a->flags & MSG_WAITALL) && !(a->flags & MSG_PEEK);
     for (;;) {
-        const ssize_t r = GREEN_REAL_FN(recvfrom)(fd, (char *)buf + done,
-                                               len - done,
-                                               flags | MSG_DONTWAIT, addr,
-                                               alen);
-        if (r > 0 && waitall && done + (size_t)r < len && is_stream(fd)
-            && !green__fd_nonblocking(fd)) {
-            done += (size_t)r;
+        const ssize_t r = GREEN_REAL_FN(recvfrom)(c->fd, (char *)a->buf
+                                                  + c->done,
+                                                  a->len - c->done,
+                                                  a->flags | MSG_DONTWAIT,
+                                                  a->addr, a->alen);
+        if (r < 0) {
+            return green__neg_errno();
+        }
+        if (r > 0 && waitall && c->done + (size_t)r < a->len
+            && is_stream(c->fd) && !green__call_nonblocking(c)) {
+            c->done += (size_t)r;
             continue;
         }
-        if (r >= 0) {
-            return r + (ssize_t)done;
-        }
-        if (errno != EAGAIN) {
-            return done ? (ssize_t)done : green__neg_errno();
-        }
-        if (green__fd_nonblocking(fd)) {
-            return done ? (ssize_t)done : -EAGAIN;
-        }
-        const int p = green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO,
-                                       &deadline);
-        if (p < 0) {
-            return done ? (ssize_t)done : p;
-        }
+        return r + (long)c->done;
     }
+}
+
+ssize_t green__recvfrom(int fd, void *buf, size_t len, int flags,
+                        struct sockaddr *addr, socklen_t *alen)
+{
+    struct recv a = { .buf = buf, .len = len, .flags = flags,
+                      .addr = addr, .alen = alen };
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_READ
+                                           | GREEN__CALL_SOCKET);
+    return green__call_run(&c, recvfrom_nowait, &a);
 }
 
 GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -108,7 +82,7 @@ GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
         return green__nowait_ret(GREEN_REAL_FN(recv)(fd, buf, len, flags));
     }
     const int entry_errno = errno;
-    return green__wrap_ret(recvfrom_green(fd, buf, len, flags, NULL, NULL),
+    return green__wrap_ret(green__recvfrom(fd, buf, len, flags, NULL, NULL),
                            entry_errno);
 }
 
@@ -121,30 +95,25 @@ GREEN_WRAP ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
             GREEN_REAL_FN(recvfrom)(fd, buf, len, flags, addr, alen));
     }
     const int entry_errno = errno;
-    return green__wrap_ret(recvfrom_green(fd, buf, len, flags, addr, alen),
+    return green__wrap_ret(green__recvfrom(fd, buf, len, flags, addr, alen),
                            entry_errno);
+}
+
+/* Attempt: recvmsg with MSG_DONTWAIT. */
+static long recvmsg_nowait(struct green__call *c, void *arg)
+{
+    const struct recv *a = arg;
+    const ssize_t r = GREEN_REAL_FN(recvmsg)(c->fd, a->buf,
+                                             a->flags | MSG_DONTWAIT);
+    return r < 0 ? green__neg_errno() : r;
 }
 
 ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags)
 {
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
-    for (;;) {
-        const ssize_t r = GREEN_REAL_FN(recvmsg)(fd, msg, flags | MSG_DONTWAIT);
-        if (r >= 0) {
-            return r;
-        }
-        if (errno != EAGAIN) {
-            return green__neg_errno();
-        }
-        if (green__fd_nonblocking(fd)) {
-            return -EAGAIN;
-        }
-        const int p = green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO,
-                                       &deadline);
-        if (p < 0) {
-            return p;
-        }
-    }
+    struct recv a = { .buf = msg, .flags = flags };
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_READ
+                                           | GREEN__CALL_SOCKET);
+    return green__call_run(&c, recvmsg_nowait, &a);
 }
 
 GREEN_WRAP ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -205,40 +174,40 @@ GREEN_WRAP ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     return r;
 }
 
-/* Would accept block? Only on a listening socket, with nothing pending,
- * that the program has not made non-blocking; anything else (a non-socket,
- * a socket that is not listening, a bad fd) gets the real call's answer. */
-static bool accept_would_block(int fd)
+/* Attempt: would accept block? Only on a listening socket, with nothing
+ * pending, that the program has not made non-blocking (then -EAGAIN, for
+ * the engine to see); anything else (a non-socket, a socket that is not
+ * listening, a bad fd) gets the real call's answer. */
+static long accept_ready(struct green__call *c, void *arg)
 {
-    if (green__fd_ready(fd, POLLIN)) {
-        return false;
+    (void)arg;
+    if (green__fd_ready(c->fd, POLLIN)) {
+        return 0;
     }
     int listening = 0;
     socklen_t len = sizeof listening;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0
         || !listening) {
-        return false;
+        return 0;
     }
-    return !green__fd_nonblocking(fd);
+    return -EAGAIN;
 }
 
 /* Wait until accept on *fd will not block; *fd becomes the fd to accept
- * on (green__fd_resume). Returns 0, -EAGAIN when the listener's
- * SO_RCVTIMEO passed first (the kernel's answer), or -EINTR. */
+ * on. Returns 0, -EAGAIN when the listener's SO_RCVTIMEO passed first
+ * (the kernel's answer), or -EINTR; the program's own non-blocking
+ * listener gets 0, and its EAGAIN from the real call. errno is kept. */
 static int accept_wait(int *fd)
 {
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
-    while (accept_would_block(*fd)) {
-        const int r = green__park_sock(fd, GREEN__READ, SO_RCVTIMEO,
-                                       &deadline);
-        if (r < 0) {
-            return r;
-        }
-    }
-    return 0;
+    struct green__call c = GREEN__CALL(*fd, GREEN__CALL_READ
+                                            | GREEN__CALL_SOCKET);
+    const int entry_errno = errno;
+    long r = green__call_run(&c, accept_ready, NULL);
+    errno = entry_errno;
+    *fd = c.fd;
+    return r == -EAGAIN && c.nonblocking > 0 ? 0 : (int)r;
 }
 
-/* The real accept4 on `fd`, then the end of the call (fdstate). */
 /* Tell the fd cache about socket `fd` that listening socket `lfd` gave:
  * known if `lfd` is, with its timeouts (Linux copies them to the new
  * socket; O_NONBLOCK it does not copy). Returns `fd`. */
@@ -326,12 +295,13 @@ static int connect_uring(int fd, const struct sockaddr *addr, socklen_t len)
     if (green__uring_connect(fd, (struct sockaddr *)&copy, len, &op) != 0) {
         return -ENOSYS;
     }
-    const int64_t deadline = green__sock_deadline(fd, SO_SNDTIMEO);
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_WRITE
+                                           | GREEN__CALL_SOCKET);
     for (;;) {
-        const int r = green__uring_wait(op, deadline);
+        const int r = green__uring_wait(op, green__call_deadline(&c));
         /* A handler with SA_RESTART and no timeout: the kernel's
          * blocking connect goes on waiting. */
-        if (r == -EINTR && deadline < 0 && green__restarts()) {
+        if (r == -EINTR && green__call_restarts(&c)) {
             continue;
         }
         if (r == -EINTR || r == -ETIMEDOUT) {
@@ -342,6 +312,24 @@ static int connect_uring(int fd, const struct sockaddr *addr, socklen_t len)
         }
         return r;
     }
+}
+
+/* The arguments of connect_again. */
+struct connect {
+    int flags;                      /* the socket's file status flags */
+    const struct sockaddr *addr;
+    socklen_t len;
+};
+
+/* Attempt: connect again once the handshake may have ended. */
+static long connect_again(struct green__call *c, void *arg)
+{
+    const struct connect *a = arg;
+    const int r = connect_once(c->fd, a->flags, a->addr, a->len);
+    if (r == -EALREADY || r == -EINPROGRESS) {
+        return GREEN__MUST_WAIT;
+    }
+    return r == -EISCONN ? 0 : r;
 }
 
 static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
@@ -384,19 +372,17 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
     /* The handshake is under way. Once the socket is writable, connect
      * again, as the kernel's blocking connect does on waking: that marks
      * the socket connected (a later connect gets EISCONN) or reports and
-     * clears the error (ECONNREFUSED, ...). */
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
-    do {
-        /* SO_SNDTIMEO bounds a blocking connect: EINPROGRESS then. An
-         * interrupted connect goes on connecting in the background. */
-        const int p = green__park_sock(&fd, GREEN__WRITE, SO_SNDTIMEO,
-                                       &deadline);
-        if (p < 0) {
-            return p == -EAGAIN ? -EINPROGRESS : p;
-        }
-        r = connect_once(fd, flags, addr, len);
-    } while (r == -EALREADY || r == -EINPROGRESS);
-    return r == -EISCONN ? 0 : r;
+     * clears the error (ECONNREFUSED, ...). SO_SNDTIMEO bounds a blocking
+     * connect: EINPROGRESS then. An interrupted connect goes on connecting
+     * in the background. */
+    struct connect a = { .flags = flags, .addr = addr, .len = len };
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_WRITE
+                                           | GREEN__CALL_SOCKET);
+    r = green__call_wait(&c);
+    if (r == 0) {
+        r = (int)green__call_run(&c, connect_again, &a);
+    }
+    return r == -EAGAIN ? -EINPROGRESS : r;
 }
 
 GREEN_WRAP int connect(int fd, const struct sockaddr *addr, socklen_t len)

@@ -9,7 +9,7 @@
  * sees, and one call may refill several times (fgets with no newline yet,
  * fread of more than has arrived). So every refill made here is preceded
  * by a wait: while the buffer is empty and a read of the FILE's fd would
- * block, the green thread parks on the fd (green__park_io), and only then
+ * block, the green thread parks on the fd (green__stdio_wait), and only then
  * lets glibc refill once:
  *
  *  - getc and its family refill at most once: wait, then the real call.
@@ -162,17 +162,17 @@ static int before_read(FILE *f)
     return 0;
 }
 
-int green__stdio_park(FILE *f, bool locking, int64_t *deadline)
+int green__stdio_wait(FILE *f, bool locking, struct green__call *call)
 {
-    int fd = f->_fileno;
-    if (*deadline == GREEN__NO_DEADLINE_YET) {
-        *deadline = green__sock_deadline(fd, SO_RCVTIMEO);
+    const int entry_errno = errno;
+    int r = 0;
+    while (r == 0 && green__fd_must_wait(f->_fileno, POLLIN)) {
+        call->fd = f->_fileno;
+        unlock_glibc(f, locking);
+        r = green__call_wait(call);
+        lock_glibc(f, locking);
     }
-    unlock_glibc(f, locking);
-    const int r = *deadline >= 0
-        ? green__park_sock(&fd, GREEN__READ, SO_RCVTIMEO, deadline)
-        : green__park_io(&fd, GREEN__READ);
-    lock_glibc(f, locking);
+    errno = entry_errno;
     return r;
 }
 
@@ -187,23 +187,14 @@ int green__stdio_park(FILE *f, bool locking, int64_t *deadline)
 static int wait_refill(FILE *f, bool locking, bool underflow)
 {
     const int entry_errno = errno;
-    bool prepared = !underflow;
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
+    struct green__call call = GREEN__STDIO_CALL(f);
     int r = 0;
-    while (refill_reads(f) && green__fd_must_wait(f->_fileno, POLLIN)) {
-        if (!prepared) {
-            /* Writing may park too: look again afterwards. */
-            prepared = true;
-            r = before_read(f);
-            if (r < 0) {
-                break;
-            }
-            continue;
-        }
-        r = green__stdio_park(f, locking, &deadline);
-        if (r < 0) {
-            break;
-        }
+    if (underflow && refill_reads(f)
+        && green__fd_must_wait(f->_fileno, POLLIN)) {
+        r = before_read(f);         /* writing may park too */
+    }
+    if (r == 0 && refill_reads(f)) {
+        r = green__stdio_wait(f, locking, &call);
     }
     errno = entry_errno;
     return r;

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <wchar.h>
 
+#include "wrappers/call.h"
+
 /* glibc's FILE flags (libio/libio.h; <bits/types/struct_FILE.h> shows
  * only the EOF, error and user-lock bits). Part of the ABI since 2.1. */
 #define IO_UNBUFFERED   0x0002
@@ -46,13 +48,16 @@ void green__stdio_unlock(FILE *f, bool locking);
  * `f` locked as `locking` says. Green thread with green__may_park(). */
 int green__stdio_uflow(FILE *f, bool locking);
 
-/* Park once until `f`'s fd is readable, glibc's lock of `f` let go of
- * meanwhile (as `locking` says), the deadline of the socket's SO_RCVTIMEO
- * cached in *deadline (start it at GREEN__NO_DEADLINE_YET). Returns 0
- * (look again), -EINTR or -EAGAIN as green__park_sock. The wide reads
- * (wrappers/stdio-wide.c) wait with it between reads of their own.
+/* The read call `f`'s refills make, for green__stdio_wait. */
+#define GREEN__STDIO_CALL(f) \
+    GREEN__CALL((f)->_fileno, GREEN__CALL_READ | GREEN__CALL_SOCKET)
+
+/* Park while a read of `f`'s fd would block (`call`, made with
+ * GREEN__STDIO_CALL, is the read's: a socket's SO_RCVTIMEO bounds it),
+ * glibc's lock of `f` let go of meanwhile (as `locking` says). Returns 0
+ * (read now) or as green__call_wait, -EINTR or -EAGAIN. errno is kept.
  * Green thread with green__may_park(). */
-int green__stdio_park(FILE *f, bool locking, int64_t *deadline);
+int green__stdio_wait(FILE *f, bool locking, struct green__call *call);
 
 /* True when reading `fd` can block: a pipe, FIFO, socket or character
  * device the program did not make non-blocking. errno is kept. Any. */

@@ -191,15 +191,13 @@ static bool fill(FILE *f, bool locking)
 {
     const int entry_errno = errno;
     green__stdio_wide_prepare(f);
-    int64_t deadline = GREEN__NO_DEADLINE_YET;
+    struct green__call call = GREEN__STDIO_CALL(f);
     bool partial = false;               /* this call read part of one */
     while (!char_ready(f)) {
         const int fd = f->_fileno;
-        while (green__fd_must_wait(fd, POLLIN)) {
-            const int r = green__stdio_park(f, locking, &deadline);
-            if (r < 0) {
-                return read_failed(f, -r, partial);
-            }
+        const int r = green__stdio_wait(f, locking, &call);
+        if (r < 0) {
+            return read_failed(f, -r, partial);
         }
         const size_t space = (size_t)(f->_IO_buf_end - f->_IO_read_end);
         if (space == 0 || (!partial && readable_bytes(fd) == 0)) {
@@ -234,17 +232,10 @@ static bool wait_char(FILE *f, bool locking)
         ? (size_t)(f->_IO_buf_end - f->_IO_buf_base) : BUFSIZ;
     if (size < MIN_BUFFER || (f->_flags & IO_UNBUFFERED)) {
         /* Wait for the first byte only. */
-        int64_t deadline = GREEN__NO_DEADLINE_YET;
-        const int entry_errno = errno;
-        while (f->_IO_read_ptr >= f->_IO_read_end
-               && green__fd_must_wait(f->_fileno, POLLIN)) {
-            const int r = green__stdio_park(f, locking, &deadline);
-            if (r < 0) {
-                return read_failed(f, -r, false);
-            }
-        }
-        errno = entry_errno;
-        return true;
+        struct green__call call = GREEN__STDIO_CALL(f);
+        const int r = f->_IO_read_ptr < f->_IO_read_end
+            ? 0 : green__stdio_wait(f, locking, &call);
+        return r < 0 ? read_failed(f, -r, false) : true;
     }
     return fill(f, locking);
 }

@@ -249,7 +249,7 @@ static enum dry dry_run(FILE *f, const wchar_t *dry_fmt, va_list ap,
 
 struct wscan {
     FILE *f;
-    int64_t deadline;       /* SO_RCVTIMEO's, once asked */
+    struct green__call call;    /* the refill's read (SO_RCVTIMEO) */
     bool ended;             /* the fd ended: EOF (err 0) or error `err` */
     int err;
     bool partial;           /* the last read made no whole character */
@@ -294,13 +294,11 @@ static bool read_more(struct wscan *s)
     }
     const int fd = f->_fileno;
     for (;;) {
-        while (green__fd_must_wait(fd, POLLIN)) {
-            const int r = green__stdio_park(f, true, &s->deadline);
-            if (r < 0) {
-                s->ended = true;
-                s->err = -r;
-                return false;
-            }
+        const int r = green__stdio_wait(f, true, &s->call);
+        if (r < 0) {
+            s->ended = true;
+            s->err = -r;
+            return false;
         }
         const char *whole = whole_end(f);
         const ssize_t n = GREEN_REAL_FN(read)(fd, f->_IO_read_end, space);
@@ -397,7 +395,7 @@ static int wscan(FILE *f, const wchar_t *fmt, va_list ap, vwscan_fn real,
         return real(f, fmt, ap);        /* correct, if it may block */
     }
     green__stdio_lock(f, true);
-    struct wscan s = { .f = f, .deadline = GREEN__NO_DEADLINE_YET };
+    struct wscan s = { .f = f, .call = GREEN__STDIO_CALL(f) };
     while (dry_run(f, dry_fmt, ap, real) == DRY_RAN_DRY && read_more(&s)) {
     }
     free(dry_fmt);

@@ -63,6 +63,16 @@ static bool blocking_stream(int fd)
     return yes;
 }
 
+/* Park once on *fd for a call of `kind` (GREEN__CALL_READ or _WRITE);
+ * *fd becomes the fd to go on with. Returns 0 or -EINTR. */
+static int park_on(int *fd, unsigned kind)
+{
+    struct green__call c = GREEN__CALL(*fd, kind);
+    const int r = green__call_wait(&c);
+    *fd = c.fd;
+    return r;
+}
+
 /* Park until neither *in (POLLIN) nor *out (POLLOUT) would block; -1
  * leaves one out. Returns 0 or -EINTR; errno is kept. */
 static int wait_ready(int *in, int *out)
@@ -71,9 +81,9 @@ static int wait_ready(int *in, int *out)
     int r = 0;
     while (r == 0) {
         if (*out >= 0 && green__fd_must_wait(*out, POLLOUT)) {
-            r = green__park_io(out, GREEN__WRITE);
+            r = park_on(out, GREEN__CALL_WRITE);
         } else if (*in >= 0 && green__fd_must_wait(*in, POLLIN)) {
-            r = green__park_io(in, GREEN__READ);
+            r = park_on(in, GREEN__CALL_READ);
         } else {
             break;
         }
@@ -94,10 +104,10 @@ static int park_sides(int *in, bool in_watch, int *out, bool out_watch)
         return -EAGAIN;
     }
     if (in_watch && !green__fd_ready(*in, POLLIN)) {
-        return green__park_io(in, GREEN__READ);
+        return park_on(in, GREEN__CALL_READ);
     }
     if (out_watch && !green__fd_ready(*out, POLLOUT)) {
-        return green__park_io(out, GREEN__WRITE);
+        return park_on(out, GREEN__CALL_WRITE);
     }
     return 1;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The helpers of wrappers/wrap.h too large to inline: whether an fd would
- * block, reading and writing the program's memory without faulting,
- * copying its iovec arrays, and the wait of
- * the synchronisation primitives the runtime handles from the start.
+/* The helpers of wrappers/wrap.h too large to inline: reading and writing
+ * the program's memory without faulting, copying its iovec arrays, and
+ * the wait of the synchronisation primitives the runtime handles from the
+ * start.
  */
 #include "config.h"
 
@@ -10,30 +10,9 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "wrappers/wrap.h"
-
-bool green__fd_must_wait(int fd, short events)
-{
-    if (green__fd_ready(fd, events)) {
-        return false;
-    }
-    const int fl = fcntl(fd, F_GETFL);
-    if (fl < 0 || (fl & O_NONBLOCK)) {
-        return false;
-    }
-    if ((fl & O_ACCMODE) == ((events & POLLIN) ? O_WRONLY : O_RDONLY)) {
-        return false;
-    }
-    struct termios tio;
-    if ((events & POLLIN) && tcgetattr(fd, &tio) == 0
-        && !(tio.c_lflag & ICANON) && tio.c_cc[VMIN] == 0) {
-        return false;       /* read returns after VTIME even without data */
-    }
-    return true;
-}
 
 int green__peek(void *dst, const void *src, size_t len)
 {
@@ -88,20 +67,6 @@ int green__iov_copy(const struct iovec *src, size_t cnt, bool trusted,
     }
     *out = dst;
     return 0;
-}
-
-/* A read or accept waits as the kernel's exclusive waits do: one
- * readiness, one waiter woken. */
-int green__wait_events(int events)
-{
-    return events == GREEN__READ ? GREEN__READ | GREEN__ONE : events;
-}
-
-int green__park_io(int *fd, int events)
-{
-    const int p = green__park_fd(*fd, green__wait_events(events), -1);
-    *fd = green__fd_resume(*fd);
-    return p == -EINTR && !green__restarts() ? -EINTR : 0;
 }
 
 int green__sync_wait(const void *key, int64_t deadline)

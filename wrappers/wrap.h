@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* What every wrapper shares: the export attribute, the pass-through test,
  * errno helpers (internal code returns -errno; only wrappers set errno, on
- * the way out), non-blocking probes of an fd, and deadline conversion.
- *
- * The program's view of its fds is never changed here: probes use poll
- * with a zero timeout, MSG_DONTWAIT and fcntl(F_GETFL), none of which alter
- * the open file description another process might share.
+ * the way out) and deadline conversion. How a blocking call waits is
+ * wrappers/call.h's.
  */
 #ifndef GREEN_WRAPPERS_WRAP_H
 #define GREEN_WRAPPERS_WRAP_H
@@ -22,6 +19,7 @@
 #include "hub/internal.h"
 #include "preload/preload.h"
 #include "preload/real.h"
+#include "wrappers/call.h"
 
 #define GREEN_WRAP __attribute__((visibility("default")))
 #define GREEN_EXPORT GREEN_WRAP
@@ -77,43 +75,6 @@ static inline long green__neg_errno(void)
     return -(long)errno;
 }
 
-/* True if the program itself put `fd` in non-blocking mode (O_NONBLOCK on
- * its open file description): it then gets EAGAIN exactly as natively. */
-static inline bool green__fd_nonblocking(int fd)
-{
-    const unsigned known = green__fdcache_get(fd);
-    if (known != 0) {
-        return known & GREEN__FDC_NONBLOCK;
-    }
-    const int fl = fcntl(fd, F_GETFL);
-    return fl >= 0 && (fl & O_NONBLOCK);
-}
-
-/* True when `fd` is known (hub/fdcache.c) to be a pipe the program made,
- * without O_NONBLOCK: EAGAIN from RWF_NOWAIT then means it must wait, and
- * there is nothing to ask the kernel first. */
-static inline bool green__fd_blocking_pipe(int fd)
-{
-    return (green__fdcache_get(fd) & (GREEN__FDC_PIPE | GREEN__FDC_NONBLOCK))
-        == GREEN__FDC_PIPE;
-}
-
-/* Poll `fd` for `events` without waiting. True when the real call would not
- * block: it is ready, in error, hung up, or not a valid fd at all (the real
- * call then reports EBADF). Regular files are always ready. */
-static inline bool green__fd_ready(int fd, short events)
-{
-    struct pollfd p = { .fd = fd, .events = events };
-    const int r = GREEN_REAL_FN(poll)(&p, 1, 0);
-    return r != 0;
-}
-
-/* True when a read (POLLIN) or write (POLLOUT) on `fd` would block: not
- * ready, and the real call would not fail or return at once anyway (a bad
- * fd, the wrong direction, O_NONBLOCK set by the program, a terminal in
- * non-canonical mode with VMIN 0). Costs a poll, and an fcntl only when
- * not ready. Not for sockets (MSG_DONTWAIT answers for them). */
-bool green__fd_must_wait(int fd, short events);
 /* CLOCK_MONOTONIC deadline in ns for a relative timeout `ms` (-1: none). */
 static inline int64_t green__deadline_ms(int ms)
 {
@@ -158,20 +119,6 @@ static inline bool green__timespec_valid(const struct timespec *ts)
     return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
 }
 
-/* The deadline a blocking call on socket `fd` gets from the program's
- * SO_RCVTIMEO or SO_SNDTIMEO (`optname`), measured from now; -1 when none
- * is set or `fd` is not a socket. Read once per call, when it would first
- * block; the kernel then fails the call with EAGAIN. */
-int64_t green__sock_deadline(int fd, int optname);
-
-/* Park on socket *fd for `events` until ready or until the deadline of
- * `optname`, which *deadline caches (start it at GREEN__NO_DEADLINE_YET).
- * Returns 0 (retry the call: ready, or a handler with SA_RESTART ran),
- * -EAGAIN when the timeout passed, as the kernel reports it, or -EINTR.
- * *fd becomes the fd to retry on (green__fd_resume). */
-#define GREEN__NO_DEADLINE_YET (-2)
-int green__park_sock(int *fd, int events, int optname, int64_t *deadline);
-
 /* Wait on lot `key` for a synchronisation primitive the runtime handles
  * from the start (rwlock, semaphore, barrier, once, spin, futex): parks
  * while the runtime runs. Before it starts only this thread exists, so
@@ -186,17 +133,6 @@ int green__peek(void *dst, const void *src, size_t len);
 /* Copy `len` bytes to the program's memory at `dst` without faulting.
  * Returns 0 or -EFAULT. Any. */
 int green__poke(void *dst, const void *src, size_t len);
-
-/* The events a single-fd wait for `events` asks green__park_fd for: a
- * wait to read is exclusive (GREEN__ONE), as the kernel's waits in a
- * pipe read, an accept or a datagram receive are. Any. */
-int green__wait_events(int events);
-
-/* Park on non-socket *fd for `events` (GREEN__READ or GREEN__WRITE) with
- * no deadline; *fd becomes the fd to go on with (green__fd_resume).
- * Returns 0 (ready, or a handler with SA_RESTART ran: retry the call) or
- * -EINTR (a handler without it). Green thread, parks. */
-int green__park_io(int *fd, int events);
 
 /* After a park returned -EINTR: true when the interrupted call restarts,
  * because every handler that ran had SA_RESTART (signal(7) lists the
@@ -247,9 +183,11 @@ struct msghdr;
 ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
                            bool trusted);
 
-/* recvmsg as a blocking caller sees it: MSG_DONTWAIT, park, retry
- * (wrappers/socket.c). Returns bytes or -errno (-ENOTSOCK: not a socket).
- * Green thread, may park. */
+/* recvfrom and recvmsg as a blocking caller sees them: MSG_DONTWAIT,
+ * park, retry (wrappers/socket.c). Returns bytes or -errno (-ENOTSOCK:
+ * not a socket). Green thread, may park. */
+ssize_t green__recvfrom(int fd, void *buf, size_t len, int flags,
+                        struct sockaddr *addr, socklen_t *alen);
 ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags);
 
 /* readv and writev as a blocking caller sees them, on any fd: park while
