@@ -42,7 +42,7 @@
 
 void green__fork_prepare(void)
 {
-    green__fdcache_forget_all();        /* the child will share every fd */
+    green__fd_forget_all();        /* the child will share every fd */
     if (green__in_green_thread()) {
         green__tls_home(green__sched.current);
     }

@@ -27,7 +27,7 @@
 /* One wait of a green thread, in its thread object (never on a stack,
  * which copy mode moves): a deadline, kept in a libev ev_timer (opaque
  * outside loop.c, which checks that it fits), or readiness of an fd
- * number, kept by hub/fdstate.c, which lists the waiters of each fd and
+ * number, kept by hub/fdtable.c, which lists the waiters of each fd and
  * has one libev fd watcher per fd wait for all of them. */
 struct green__watcher {
     union {
@@ -55,7 +55,7 @@ struct green__watcher {
  * a private loop. Returns 0 or -ENOSYS with a message on stderr. Once. */
 int green__loop_open(void);
 
-/* The libev fd watcher of one fd number, which hub/fdstate.c starts for
+/* The libev fd watcher of one fd number, which hub/fdtable.c starts for
  * the union of its waiters' events. */
 struct green__fdwatch;
 
@@ -64,7 +64,7 @@ struct green__fdwatch;
 struct green__fdwatch *green__loop_fd_new(int fd);
 
 /* Have `w` wait for `events` (GREEN__READ | GREEN__WRITE; 0: stop it).
- * When the fd is ready it calls green__fdstate_fire on the hub. Any
+ * When the fd is ready it calls green__fd_fire on the hub. Any
  * (green kernel thread). */
 void green__loop_fd_set(struct green__fdwatch *w, int events);
 
@@ -173,7 +173,7 @@ struct green__thread {
     uint32_t lot_bits;              /* wakers' bits must intersect these */
     struct green__thread *lot_next, *lot_prev;
     /* The program closed fd `fd_moved_from` while this thread's call
-     * waited on it (fdstate.c): the call goes on with `fd_moved_to`, a
+     * waited on it (fdtable.c): the call goes on with `fd_moved_to`, a
      * descriptor kept for the same open file description, or -1 if none
      * could be kept. */
     bool fd_moved;
@@ -667,63 +667,70 @@ void green__park_disarm(struct green__thread *t);
  * thread). */
 void green__park_unlinger(struct green__thread *t);
 
-/* ---- fdcache.c: what is known of fds the program made here --------- */
+/* ---- fdtable.c: one record per fd number ---------------------------- */
 
-#define GREEN__FDC_SOCKET   1u      /* made by socket, socketpair, accept */
-#define GREEN__FDC_PIPE     2u      /* made by pipe, pipe2 */
-#define GREEN__FDC_NONBLOCK 4u      /* O_NONBLOCK set */
-#define GREEN__FDC_RCVTIMEO 8u      /* SO_RCVTIMEO set (not zero) */
-#define GREEN__FDC_SNDTIMEO 16u     /* SO_SNDTIMEO set (not zero) */
+/* What is known of an fd the program made here, without asking. */
+#define GREEN__FD_SOCKET   1u       /* made by socket, socketpair, accept */
+#define GREEN__FD_PIPE     2u       /* made by pipe, pipe2 */
+#define GREEN__FD_NONBLOCK 4u       /* O_NONBLOCK set */
+#define GREEN__FD_RCVTIMEO 8u       /* SO_RCVTIMEO set (not zero) */
+#define GREEN__FD_SNDTIMEO 16u      /* SO_SNDTIMEO set (not zero) */
 
-/* `fd` was just made with `bits` (a kind and its flags). */
-void green__fdcache_made(int fd, unsigned bits);
-/* The bits known of `fd`, or 0 if nothing is known. */
-unsigned green__fdcache_get(int fd);
-/* If `fd` is known: clear `clear`, then set `set`. */
-void green__fdcache_update(int fd, unsigned clear, unsigned set);
-/* `fd` is closed, replaced or duplicated: nothing is known of it. */
-void green__fdcache_forget(int fd);
-/* Another process may now share any fd: nothing is known of any. */
-void green__fdcache_forget_all(void);
+/* `fd` was just made with `bits` (a kind and its flags). Any (only the
+ * green kernel thread records). */
+void green__fd_made(int fd, unsigned bits);
+/* The bits known of `fd`, or 0 if nothing is known. Any. */
+unsigned green__fd_known(int fd);
+/* If `fd` is known: clear `clear`, then set `set`. Any. */
+void green__fd_update(int fd, unsigned clear, unsigned set);
+/* `fd`'s flags may change unseen (it was duplicated): nothing is known of
+ * it. Any kernel thread. */
+void green__fd_forget(int fd);
+/* Another process may now share any fd: nothing is known of any. Any. */
+void green__fd_forget_all(void);
 
-/* ---- fdstate.c: the program's fd numbers and who waits on them ------ */
+/* The program is about to close or replace fd number `fd` (close, dup2,
+ * fclose, ...): forget what is known of it and, when a green thread
+ * waits on it, move the waiters to a descriptor the runtime keeps for the
+ * same open file description, so that their calls go on there as blocked
+ * calls do in the kernel. Returns 0 (make the real call) or -EBADF: the
+ * fd is the runtime's, not the program's. Any kernel thread. */
+int green__fd_closing(int fd);
 
 /* Have thread `data` wait (with `w`) for `fd` to be ready for `events`
  * (GREEN__READ, GREEN__WRITE, GREEN__ONE): green__park_fire(data) when
  * it is. Any (green kernel thread). */
-void green__fdstate_watch(struct green__watcher *w, int fd, int events,
-                          void *data);
+void green__fd_watch(struct green__watcher *w, int fd, int events,
+                     void *data);
 
 /* End wait `w`; ending an ended one does nothing. Any (green kthread). */
-void green__fdstate_unwatch(struct green__watcher *w);
+void green__fd_unwatch(struct green__watcher *w);
 
 /* libev found `fd` ready for `revents`, or (`error`) found it closed
  * behind its back and stopped its watcher: wake its waiters (one
  * exclusive reader per readiness; on error every one, whose retry then
  * sees the error). Hub only (loop.c). */
-void green__fdstate_fire(int fd, int revents, bool error);
+void green__fd_fire(int fd, int revents, bool error);
 
 /* True when the runtime must act before `fd` is closed or replaced: a
  * green thread waits on it, or it is one of the runtime's own. A table
  * lookup. Any (green kernel thread). */
-bool green__fdstate_busy(int fd);
+bool green__fd_busy(int fd);
 
-/* The program is about to close or replace fd number `fd` (close, dup2,
- * close_range, fclose, ...): move every watcher on it to a descriptor the
- * runtime keeps for the same open file description, so that their calls
- * go on there as blocked calls do in the kernel, and no watcher stays on
- * the number. Green thread, before the real call. */
-void green__fdstate_release(int fd);
+/* Move every watcher on `fd` to a kept descriptor, as green__fd_closing
+ * does (for a number known to be the program's). Green thread, before
+ * the real call. */
+void green__fd_release(int fd);
 
 /* The same for every fd in [lo, hi]. */
-void green__fdstate_release_range(unsigned lo, unsigned hi);
+void green__fd_release_range(unsigned lo, unsigned hi);
 
 /* The lowest private fd (below) in [lo, hi], or -1. */
-int green__fdstate_next_private(unsigned lo, unsigned hi);
+int green__fd_next_private(unsigned lo, unsigned hi);
 
 /* True for an fd the program must never see: a kept descriptor or one
  * of the runtime's own (green__loop_owns_fd). Any (green kernel thread). */
-bool green__fdstate_private(int fd);
+bool green__fd_private(int fd);
 
 /* The fd a call that parked waiting on `fd` goes on with: `fd`, or the
  * kept descriptor when the program closed `fd` meanwhile (-1 when none
@@ -738,11 +745,11 @@ static inline int green__fd_resume(int fd)
 
 /* The calling thread's call has ended: let go of its kept descriptor.
  * errno is kept. Green thread, or any context when nothing was moved. */
-void green__fdstate_call_end(void);
+void green__fd_moved_end(void);
 
 /* Thread `t` is dropped with a call in progress (a fork's child): let go
  * of its kept descriptor. Green kernel thread. */
-void green__fdstate_call_gone(struct green__thread *t);
+void green__fd_moved_gone(struct green__thread *t);
 
 /* ---- lot.c: wait queues keyed by address --------------------------- */
 

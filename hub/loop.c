@@ -5,7 +5,7 @@
  * program's namespace (a program using libev itself is unaffected). One
  * private loop (ev_loop_new, never the default loop), epoll backend.
  * Its watchers: a timer per waiting thread, one fd watcher per fd number
- * for all the threads waiting on it (hub/fdstate.c keeps them: libev's
+ * for all the threads waiting on it (hub/fdtable.c keeps them: libev's
  * own per-fd watcher list is walked on every stop and every event, which
  * made N waiters on one fd cost O(N^2)), and the remote wake-up eventfd.
  *
@@ -98,7 +98,7 @@ static void fd_fired(struct ev_loop *loop, ev_io *w, int revents)
     if (error) {
         fw->events = 0;             /* libev stopped it (ev(3), EV_ERROR) */
     }
-    green__fdstate_fire(w->fd, revents & (EV_READ | EV_WRITE), error);
+    green__fd_fire(w->fd, revents & (EV_READ | EV_WRITE), error);
 }
 
 struct green__fdwatch *green__loop_fd_new(int fd)

@@ -8,13 +8,13 @@
  * real call is the wrapper's job.
  *
  * A thread's single-fd wait lingers after it ends: it stays among the
- * fd's waiters (hub/fdstate.c) while the thread runs, so the fd stays in
+ * fd's waiters (hub/fdtable.c) while the thread runs, so the fd stays in
  * epoll, and the thread's next wait on the same fd for the same events
  * uses it as it is. A thread per connection that reads, answers and
  * reads again so costs no epoll_ctl per request. A lingering wait ends
  * when it fires while its thread is neither waiting on it nor about to
  * run, when the thread waits for anything else, when the program closes
- * or replaces the fd (hub/fdstate.c), and when the thread exits. A close
+ * or replaces the fd (hub/fdtable.c), and when the thread exits. A close
  * the wrappers never see (a raw close system call) while a watcher
  * lingers, followed by the number's reuse, would leave that watcher with
  * no epoll registration; libgreen's close wrappers cover close, dup2,
@@ -37,7 +37,7 @@ int64_t green__now(void)
 void green__park_unlinger(struct green__thread *t)
 {
     if (t->io_linger) {
-        green__fdstate_unwatch(&t->io);
+        green__fd_unwatch(&t->io);
         t->io_armed = false;
         t->io_linger = false;
     }
@@ -47,7 +47,7 @@ void green__park_disarm(struct green__thread *t)
 {
     t->io_linger = t->io_armed;
     for (unsigned i = 0; i < t->nios; i++) {
-        green__fdstate_unwatch(&t->ios[i]);
+        green__fd_unwatch(&t->ios[i]);
     }
     t->nios = 0;
     if (t->timer_armed) {
@@ -120,7 +120,7 @@ int green__park_fd(int fd, int events, int64_t deadline)
         self->io_linger = false;        /* still started: use it */
     } else {
         green__park_unlinger(self);
-        green__fdstate_watch(&self->io, fd, events, self);
+        green__fd_watch(&self->io, fd, events, self);
         self->io_armed = true;
     }
     return green__park_block(self, deadline);
@@ -153,7 +153,7 @@ int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline)
         /* An fd polled for nothing can still report POLLHUP/POLLERR;
          * both also make it readable for epoll. */
         if (fds[i].fd >= 0) {
-            green__fdstate_watch(&self->ios[n++], fds[i].fd,
+            green__fd_watch(&self->ios[n++], fds[i].fd,
                                  events ? events : GREEN__READ, self);
         }
     }

@@ -420,7 +420,7 @@ static void drop(struct green__thread *t, const struct green__thread *self)
 {
     green__park_disarm(t);
     green__park_unlinger(t);
-    green__fdstate_call_gone(t);
+    green__fd_moved_gone(t);
     if (!green__sched_finished(t)) {
         green__signal_forget(t);    /* not main after its pthread_exit */
     }

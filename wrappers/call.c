@@ -18,9 +18,9 @@
 
 bool green__fd_nonblocking(int fd)
 {
-    const unsigned known = green__fdcache_get(fd);
+    const unsigned known = green__fd_known(fd);
     if (known != 0) {
-        return known & GREEN__FDC_NONBLOCK;
+        return known & GREEN__FD_NONBLOCK;
     }
     const int fl = fcntl(fd, F_GETFL);
     return fl >= 0 && (fl & O_NONBLOCK);
@@ -28,8 +28,8 @@ bool green__fd_nonblocking(int fd)
 
 bool green__fd_blocking_pipe(int fd)
 {
-    return (green__fdcache_get(fd) & (GREEN__FDC_PIPE | GREEN__FDC_NONBLOCK))
-        == GREEN__FDC_PIPE;
+    return (green__fd_known(fd) & (GREEN__FD_PIPE | GREEN__FD_NONBLOCK))
+        == GREEN__FD_PIPE;
 }
 
 bool green__fd_ready(int fd, short events)
@@ -60,9 +60,9 @@ bool green__fd_must_wait(int fd, short events)
 
 int64_t green__sock_deadline(int fd, int optname)
 {
-    const unsigned known = green__fdcache_get(fd);
-    if (known != 0 && !(known & (optname == SO_RCVTIMEO ? GREEN__FDC_RCVTIMEO
-                                                       : GREEN__FDC_SNDTIMEO))) {
+    const unsigned known = green__fd_known(fd);
+    if (known != 0 && !(known & (optname == SO_RCVTIMEO ? GREEN__FD_RCVTIMEO
+                                                       : GREEN__FD_SNDTIMEO))) {
         return -1;                  /* no timeout: nothing to ask */
     }
     struct timeval tv;

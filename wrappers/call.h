@@ -14,7 +14,7 @@
  *                 that ran had SA_RESTART and no socket timeout bounds
  *                 it, else fails with EINTR (signal(7));
  *   a close       the fd closed or replaced under the call: it goes on
- *                 with the descriptor kept for it (hub/fdstate.c);
+ *                 with the descriptor kept for it (hub/fdtable.c);
  *   progress      what a call did before it stopped (bytes sent,
  *                 messages received) is its result instead of an error.
  *
@@ -98,7 +98,7 @@ bool green__call_nonblocking(struct green__call *c);
  * EAGAIN exactly as natively. */
 bool green__fd_nonblocking(int fd);
 
-/* True when `fd` is known (hub/fdcache.c) to be a pipe the program made,
+/* True when `fd` is known (hub/fdtable.c) to be a pipe the program made,
  * without O_NONBLOCK: EAGAIN from RWF_NOWAIT then means it must wait, and
  * there is nothing to ask the kernel first. */
 bool green__fd_blocking_pipe(int fd);

@@ -8,7 +8,7 @@
  * one back if the call returns. Every exported exec function is wrapped,
  * since glibc's execl, execle, execlp, execv and execvp reach execve
  * inside libc, out of the wrappers' sight. A posix_spawn child may also
- * share every fd, so the fd cache forgets them all (hub/fdcache.c).
+ * share every fd, so the fd cache forgets them all (hub/fdtable.c).
  */
 #include "config.h"
 
@@ -72,7 +72,7 @@ GREEN_WRAP int posix_spawn(pid_t *pid, const char *path,
                            const posix_spawnattr_t *attr, char *const argv[],
                            char *const envp[])
 {
-    green__fdcache_forget_all();
+    green__fd_forget_all();
     WITH_CALLER_MASK(GREEN_REAL_FN(posix_spawn)(pid, path, actions, attr,
                                                 argv, envp));
 }
@@ -82,7 +82,7 @@ GREEN_WRAP int posix_spawnp(pid_t *pid, const char *file,
                             const posix_spawnattr_t *attr, char *const argv[],
                             char *const envp[])
 {
-    green__fdcache_forget_all();
+    green__fd_forget_all();
     WITH_CALLER_MASK(GREEN_REAL_FN(posix_spawnp)(pid, file, actions, attr,
                                                  argv, envp));
 }

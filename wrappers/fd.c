@@ -6,11 +6,11 @@
  * None of them ever parks, but for fclose, freopen and pclose, which
  * first wait, as glibc's wait for the FILE lock, until a stdio read of
  * another green thread on that FILE has ended (green__stdio_wait_idle,
- * wrappers/stdio-read.c). Each also tells the fd cache (hub/fdcache.c).
+ * wrappers/stdio-read.c). Each also tells the fd cache (hub/fdtable.c).
  *
  * Before the real call, every green thread waiting on a number that goes
  * away is moved to a descriptor kept for the same open file description
- * (hub/fdstate.c explains why: a blocked call goes on with the description
+ * (hub/fdtable.c explains why: a blocked call goes on with the description
  * it started on, as in the kernel). An fd nobody waits on costs a table
  * lookup. The runtime's own and kept descriptors are not the program's:
  * closing one gives EBADF, close_range and closefrom step around them, and
@@ -36,45 +36,36 @@
 static bool must_look(int fd)
 {
     return green__on_green_kthread() && green__sched.current != NULL
-        && green__fdstate_busy(fd);
+        && green__fd_busy(fd);
 }
 
 GREEN_WRAP int close(int fd)
 {
     green__ensure_init();
-    green__fdcache_forget(fd);
-    if (__builtin_expect(!must_look(fd), 1)) {
-        return GREEN_REAL_FN(close)(fd);
-    }
-    if (green__fdstate_private(fd)) {
+    if (__builtin_expect(green__fd_closing(fd) < 0, 0)) {
         errno = EBADF;
         return -1;
     }
-    green__fdstate_release(fd);
     return GREEN_REAL_FN(close)(fd);
 }
 
 /* dup2/dup3 onto `newfd`: 0 to go on with the real call, or -errno. */
 static int before_replace(int oldfd, int newfd)
 {
-    if (green__fdstate_private(oldfd)) {
+    if (green__fd_private(oldfd)) {
         return -EBADF;
     }
     if (oldfd == newfd || fcntl(oldfd, F_GETFD) < 0) {
         return 0;               /* newfd stays: the real call decides */
     }
-    if (green__fdstate_private(newfd)) {
-        return -EBUSY;
-    }
-    green__fdstate_release(newfd);
-    return 0;
+    return green__fd_closing(newfd) < 0 ? -EBUSY : 0;
 }
 
 GREEN_WRAP int dup2(int oldfd, int newfd)
 {
     green__ensure_init();
-    green__fdcache_forget(oldfd);
-    green__fdcache_forget(newfd);
+    green__fd_forget(oldfd);
+    green__fd_forget(newfd);
     if (must_look(newfd) || must_look(oldfd)) {
         const int entry_errno = errno;
         const int r = before_replace(oldfd, newfd);
@@ -89,8 +80,8 @@ GREEN_WRAP int dup2(int oldfd, int newfd)
 GREEN_WRAP int dup3(int oldfd, int newfd, int flags)
 {
     green__ensure_init();
-    green__fdcache_forget(oldfd);
-    green__fdcache_forget(newfd);
+    green__fd_forget(oldfd);
+    green__fd_forget(newfd);
     if (oldfd != newfd && (must_look(newfd) || must_look(oldfd))) {
         const int entry_errno = errno;
         const int r = before_replace(oldfd, newfd);
@@ -106,9 +97,9 @@ GREEN_WRAP int dup3(int oldfd, int newfd, int flags)
  * each stretch between private fds. Returns 0 or -errno. */
 static int close_pieces(unsigned lo, unsigned hi, unsigned flags)
 {
-    green__fdstate_release_range(lo, hi);
+    green__fd_release_range(lo, hi);
     for (;;) {
-        const int p = green__fdstate_next_private(lo, hi);
+        const int p = green__fd_next_private(lo, hi);
         const unsigned end = p < 0 ? hi : (unsigned)p - 1;
         if (p < 0 || (unsigned)p > lo) {
             if (GREEN_REAL_FN(close_range)(lo, end, flags) != 0) {
@@ -126,7 +117,7 @@ static int close_pieces(unsigned lo, unsigned hi, unsigned flags)
 GREEN_WRAP int close_range(unsigned int lo, unsigned int hi, int flags)
 {
     green__ensure_init();
-    green__fdcache_forget_all();
+    green__fd_forget_all();
     if (!green__on_green_kthread() || green__sched.current == NULL
         || lo > hi || (flags & CLOSE_RANGE_CLOEXEC)
         || (flags & ~CLOSE_RANGE_UNSHARE)) {
@@ -141,7 +132,7 @@ GREEN_WRAP int close_range(unsigned int lo, unsigned int hi, int flags)
 GREEN_WRAP void closefrom(int lo)
 {
     green__ensure_init();
-    green__fdcache_forget_all();
+    green__fd_forget_all();
     if (!green__on_green_kthread() || green__sched.current == NULL
         || lo < 0) {
         GREEN_REAL_FN(closefrom)(lo);
@@ -155,22 +146,13 @@ GREEN_WRAP void closefrom(int lo)
         const int last = getrlimit(RLIMIT_NOFILE, &rl) == 0
             && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
         for (int fd = lo; fd < last; fd++) {
-            if (!green__fdstate_private(fd)) {
-                green__fdstate_release(fd);
+            if (!green__fd_private(fd)) {
+                green__fd_release(fd);
                 GREEN_REAL_FN(close)(fd);
             }
         }
     }
     errno = entry_errno;
-}
-
-/* The fd of a stream or directory about to be closed by glibc itself. */
-static void release_hidden(int fd)
-{
-    green__fdcache_forget(fd);
-    if (fd >= 0 && must_look(fd) && !green__fdstate_private(fd)) {
-        green__fdstate_release(fd);
-    }
 }
 
 static int stream_fd(FILE *stream)
@@ -184,7 +166,7 @@ static int stream_fd(FILE *stream)
 void green__stream_closing(FILE *stream)
 {
     green__stdio_wait_idle(stream);
-    release_hidden(stream_fd(stream));
+    green__fd_closing(stream_fd(stream));  /* glibc closes it */
 }
 
 GREEN_WRAP int fclose(FILE *stream)
@@ -214,7 +196,7 @@ GREEN_WRAP int closedir(DIR *dir)
     const int saved = errno;
     const int fd = dirfd(dir);      /* glibc's closedir needs dir too */
     errno = saved;
-    release_hidden(fd);
+    green__fd_closing(fd);
     return GREEN_REAL_FN(closedir)(dir);
 }
 
@@ -223,9 +205,9 @@ GREEN_WRAP int closedir(DIR *dir)
 GREEN_WRAP int fcloseall(void)
 {
     green__ensure_init();
-    green__fdcache_forget_all();
+    green__fd_forget_all();
     if (green__on_green_kthread() && green__sched.current != NULL) {
-        green__fdstate_release_range(0, ~0U);
+        green__fd_release_range(0, ~0U);
     }
     return GREEN_REAL_FN(fcloseall)();
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The calls that make sockets and pipes, change their O_NONBLOCK flag or
  * socket timeouts, duplicate them, or let another process share them:
- * each passes straight through and tells the fd cache (hub/fdcache.c)
+ * each passes straight through and tells the fd cache (hub/fdtable.c)
  * what it made or changed. socket, socketpair, pipe and pipe2 make known
  * fds; fcntl (F_SETFL, F_DUPFD), ioctl (FIONBIO), setsockopt (SO_RCVTIMEO,
  * SO_SNDTIMEO) and dup update or forget them; _Fork, after which another
@@ -23,8 +23,8 @@ GREEN_WRAP int socket(int domain, int type, int protocol)
 {
     green__ensure_init();
     const int fd = GREEN_REAL_FN(socket)(domain, type, protocol);
-    green__fdcache_made(fd, GREEN__FDC_SOCKET
-                            | (type & SOCK_NONBLOCK ? GREEN__FDC_NONBLOCK : 0));
+    green__fd_made(fd, GREEN__FD_SOCKET
+                            | (type & SOCK_NONBLOCK ? GREEN__FD_NONBLOCK : 0));
     return fd;
 }
 
@@ -33,10 +33,10 @@ GREEN_WRAP int socketpair(int domain, int type, int protocol, int sv[2])
     green__ensure_init();
     const int r = GREEN_REAL_FN(socketpair)(domain, type, protocol, sv);
     if (r == 0) {
-        const unsigned bits = GREEN__FDC_SOCKET
-            | (type & SOCK_NONBLOCK ? GREEN__FDC_NONBLOCK : 0);
-        green__fdcache_made(sv[0], bits);
-        green__fdcache_made(sv[1], bits);
+        const unsigned bits = GREEN__FD_SOCKET
+            | (type & SOCK_NONBLOCK ? GREEN__FD_NONBLOCK : 0);
+        green__fd_made(sv[0], bits);
+        green__fd_made(sv[1], bits);
     }
     return r;
 }
@@ -46,10 +46,10 @@ GREEN_WRAP int pipe2(int fds[2], int flags)
     green__ensure_init();
     const int r = GREEN_REAL_FN(pipe2)(fds, flags);
     if (r == 0) {
-        const unsigned bits = GREEN__FDC_PIPE
-            | (flags & O_NONBLOCK ? GREEN__FDC_NONBLOCK : 0);
-        green__fdcache_made(fds[0], bits);
-        green__fdcache_made(fds[1], bits);
+        const unsigned bits = GREEN__FD_PIPE
+            | (flags & O_NONBLOCK ? GREEN__FD_NONBLOCK : 0);
+        green__fd_made(fds[0], bits);
+        green__fd_made(fds[1], bits);
     }
     return r;
 }
@@ -67,11 +67,11 @@ static void after_fcntl(int fd, int cmd, long arg, int r)
         return;
     }
     if (cmd == F_SETFL) {
-        green__fdcache_update(fd, GREEN__FDC_NONBLOCK,
-                              arg & O_NONBLOCK ? GREEN__FDC_NONBLOCK : 0);
+        green__fd_update(fd, GREEN__FD_NONBLOCK,
+                              arg & O_NONBLOCK ? GREEN__FD_NONBLOCK : 0);
     } else if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
-        green__fdcache_forget(fd);
-        green__fdcache_forget(r);
+        green__fd_forget(fd);
+        green__fd_forget(r);
     }
 }
 
@@ -101,8 +101,8 @@ GREEN_WRAP int ioctl(int fd, unsigned long request, ...)
     const int r = GREEN_REAL_FN(ioctl)(fd, request, arg);
     if (r >= 0 && request == FIONBIO) {
         /* The kernel read *arg without fault. */
-        green__fdcache_update(fd, GREEN__FDC_NONBLOCK,
-                              *(const int *)arg ? GREEN__FDC_NONBLOCK : 0);
+        green__fd_update(fd, GREEN__FD_NONBLOCK,
+                              *(const int *)arg ? GREEN__FD_NONBLOCK : 0);
     }
     return r;
 }
@@ -116,11 +116,11 @@ GREEN_WRAP int setsockopt(int fd, int level, int name, const void *val,
         && (name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW
             || name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)) {
         const bool rcv = name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW;
-        const unsigned bit = rcv ? GREEN__FDC_RCVTIMEO : GREEN__FDC_SNDTIMEO;
+        const unsigned bit = rcv ? GREEN__FD_RCVTIMEO : GREEN__FD_SNDTIMEO;
         /* Both layouts are two 64-bit fields here (x86-64's timeval and
          * __kernel_sock_timeval); the kernel accepted len and val. */
         const int64_t *tv = val;
-        green__fdcache_update(fd, bit, tv[0] != 0 || tv[1] != 0 ? bit : 0);
+        green__fd_update(fd, bit, tv[0] != 0 || tv[1] != 0 ? bit : 0);
     }
     return r;
 }
@@ -130,8 +130,8 @@ GREEN_WRAP int dup(int fd)
     green__ensure_init();
     const int r = GREEN_REAL_FN(dup)(fd);
     if (r >= 0) {
-        green__fdcache_forget(fd);
-        green__fdcache_forget(r);
+        green__fd_forget(fd);
+        green__fd_forget(r);
     }
     return r;
 }

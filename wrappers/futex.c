@@ -171,7 +171,7 @@ static long by_number(long number, long a[6])
     }
 }
 
-/* System calls that can change what the fd cache knows (hub/fdcache.c)
+/* System calls that can change what the fd cache knows (hub/fdtable.c)
  * unseen by the wrappers: after one, it forgets everything. */
 static bool changes_fds(long number)
 {
@@ -216,7 +216,7 @@ GREEN_WRAP long syscall(long number, ...)
         }
     }
     if (changes_fds(number)) {
-        green__fdcache_forget_all();
+        green__fd_forget_all();
     }
     const long r = GREEN_REAL_FN(syscall)(number, a[0], a[1], a[2], a[3], a[4],
                                        a[5]);

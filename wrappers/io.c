@@ -83,7 +83,7 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
     }
     const int entry_errno = errno;
     ssize_t r = -ENOTSOCK;
-    if (!(green__fdcache_get(fd) & GREEN__FDC_PIPE)) {
+    if (!(green__fd_known(fd) & GREEN__FD_PIPE)) {
         r = green__recvfrom(fd, buf, count, 0, NULL, NULL);
     }
     if (r == -ENOTSOCK) {
@@ -244,7 +244,7 @@ GREEN_WRAP ssize_t write(int fd, const void *buf, size_t count)
     const struct msghdr m = { .msg_iov = (struct iovec *)&v,
                               .msg_iovlen = 1 };
     ssize_t r = -ENOTSOCK;
-    if (!(green__fdcache_get(fd) & GREEN__FDC_PIPE)) {
+    if (!(green__fd_known(fd) & GREEN__FD_PIPE)) {
         r = green__sendmsg_all(fd, &m, 0, true);
     }
     if (r == -ENOTSOCK) {
@@ -258,7 +258,7 @@ ssize_t green__readv(int fd, const struct iovec *iov, int iovcnt)
     struct msghdr m = { .msg_iov = (struct iovec *)iov,
                         .msg_iovlen = (size_t)iovcnt };
     ssize_t r = -ENOTSOCK;
-    if (!(green__fdcache_get(fd) & GREEN__FDC_PIPE)) {
+    if (!(green__fd_known(fd) & GREEN__FD_PIPE)) {
         r = green__recvmsg(fd, &m, 0);
     }
     if (r == -ENOTSOCK) {
@@ -282,7 +282,7 @@ ssize_t green__writev(int fd, const struct iovec *iov, int iovcnt)
     const struct msghdr m = { .msg_iov = (struct iovec *)iov,
                               .msg_iovlen = (size_t)iovcnt };
     /* The msghdr is ours, the iovec array the program's. */
-    const ssize_t r = green__fdcache_get(fd) & GREEN__FDC_PIPE
+    const ssize_t r = green__fd_known(fd) & GREEN__FD_PIPE
         ? -ENOTSOCK : green__sendmsg_all(fd, &m, 0, false);
     return r == -ENOTSOCK ? writev_other(fd, iov, iovcnt, false) : r;
 }

@@ -99,7 +99,7 @@ static int run_shell(const char *command)
 GREEN_WRAP int system(const char *command)
 {
     green__ensure_init();
-    green__fdcache_forget_all();    /* the shell inherits the fds */
+    green__fd_forget_all();    /* the shell inherits the fds */
     if (!green__may_park()) {
         return GREEN_REAL_FN(system)(command);
     }
@@ -207,7 +207,7 @@ static FILE *open_proc(const char *command, const char *mode)
 GREEN_WRAP FILE *popen(const char *command, const char *mode)
 {
     green__ensure_init();
-    green__fdcache_forget_all();    /* the shell inherits the fds */
+    green__fd_forget_all();    /* the shell inherits the fds */
     if (!green__on_green_kthread()) {
         return GREEN_REAL_FN(popen)(command, mode);
     }

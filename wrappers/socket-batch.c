@@ -190,7 +190,7 @@ static void forget_if_rights(const struct mmsghdr *vec, int sent)
 {
     for (int i = 0; i < sent; i++) {
         if (vec[i].msg_hdr.msg_controllen > 0) {
-            green__fdcache_forget_all();
+            green__fd_forget_all();
             return;
         }
     }

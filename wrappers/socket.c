@@ -169,7 +169,7 @@ GREEN_WRAP ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
                             entry_errno);
     }
     if (r >= 0 && msg->msg_controllen > 0) {
-        green__fdcache_forget_all();    /* SCM_RIGHTS may have sent fds */
+        green__fd_forget_all();    /* SCM_RIGHTS may have sent fds */
     }
     return r;
 }
@@ -213,13 +213,13 @@ static int accept_wait(int *fd)
  * socket; O_NONBLOCK it does not copy). Returns `fd`. */
 static int accepted(int lfd, int fd, int flags)
 {
-    const unsigned l = green__fdcache_get(lfd);
+    const unsigned l = green__fd_known(lfd);
     if (l != 0) {
-        green__fdcache_made(fd, GREEN__FDC_SOCKET
-                            | (l & (GREEN__FDC_RCVTIMEO | GREEN__FDC_SNDTIMEO))
-                            | (flags & SOCK_NONBLOCK ? GREEN__FDC_NONBLOCK : 0));
+        green__fd_made(fd, GREEN__FD_SOCKET
+                            | (l & (GREEN__FD_RCVTIMEO | GREEN__FD_SNDTIMEO))
+                            | (flags & SOCK_NONBLOCK ? GREEN__FD_NONBLOCK : 0));
     } else {
-        green__fdcache_forget(fd);
+        green__fd_forget(fd);
     }
     return fd;
 }

@@ -25,13 +25,13 @@
 #define GREEN_EXPORT GREEN_WRAP
 
 /* The wrapper's call is over: if the program closed its fd while it
- * waited, let go of the descriptor kept for it (hub/fdstate.c). Every
+ * waited, let go of the descriptor kept for it (hub/fdtable.c). Every
  * wrapper that parks on an fd ends with this (green__wrap_ret does it). */
 static inline void green__fd_call_end(void)
 {
     const struct green__thread *self = green__sched.current;
     if (__builtin_expect(self != NULL && self->fd_moved, 0)) {
-        green__fdstate_call_end();
+        green__fd_moved_end();
     }
 }
 

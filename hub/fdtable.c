@@ -1,13 +1,30 @@
 /* SPDX-License-Identifier: MIT */
-/* The program's fd numbers and the green threads waiting on them: for
- * every fd number, the lists of its waiters and the one libev watcher
- * (hub/loop.c) that waits for the union of their events, so that waking
- * them, adding one and removing one cost O(1) however many wait on one
- * fd; closing or replacing a number (wrappers/fd.c: close, dup2, dup3,
- * close_range, closefrom, fclose, freopen, pclose, closedir, fcloseall)
- * never leaves a waiter on a closed or reused number (ev(3), "The special
- * problem of disappearing file descriptors"); and the descriptors the
- * runtime keeps for calls whose fd was closed under them.
+/* One record per fd number (hub/fdtable.c): what the runtime knows of the
+ * fd without asking the kernel, the green threads waiting on it, and the
+ * descriptor kept for calls whose fd was closed under them. A number that
+ * goes away is forgotten here, in one place (green__fd_closing).
+ *
+ * What is known. For the sockets and pipes the program made in this
+ * process (socket, socketpair, accept, accept4, pipe, pipe2): their kind,
+ * whether O_NONBLOCK is set and whether SO_RCVTIMEO or SO_SNDTIMEO is. A
+ * blocking call that must wait then parks at once, instead of asking
+ * fcntl(F_GETFL), getsockopt and poll first (three to four system calls
+ * per wait).
+ *
+ * The knowledge is only as good as the rule that nothing changes an fd
+ * unseen. Within the process, every libc call that could is wrapped and
+ * updates or forgets the entry: fcntl(F_SETFL) and ioctl(FIONBIO) set the
+ * flag, setsockopt the timeouts, close, dup2, dup3 and the closes of
+ * streams forget the number, and a descriptor duplicated by dup or
+ * F_DUPFD makes its source unknown (the flags are then reachable through
+ * another number). Another process can only change them if it shares the
+ * open file description, so all knowledge is dropped at once (a
+ * generation count) whenever that can begin: fork (hub/fork.c's prepare
+ * handler, which _Fork and a raw fork call too), posix_spawn, system,
+ * popen, a descriptor passed with SCM_RIGHTS, and any raw syscall() the
+ * wrappers do not understand that names an fd. What cannot be seen is
+ * another process taking the fd with pidfd_getfd(2), which needs ptrace
+ * rights over this one.
  *
  * Who is woken. A read, recv or accept waits exclusively (GREEN__ONE),
  * as the kernel's waits in a pipe read, an accept or a datagram receive
@@ -36,7 +53,7 @@
  * description (F_DUPFD_CLOEXEC near the top of RLIMIT_NOFILE, so that the
  * program's own numbering is unchanged), a single-fd call retries its
  * real call there (green__fd_resume), and the kept descriptor is closed
- * when the last call using it ends (green__fdstate_call_end), which is
+ * when the last call using it ends (green__fd_moved_end), which is
  * when the kernel would drop the blocked call's reference. A poll or
  * select waiter keeps waiting for the old description and, when it fires,
  * asks the kernel about the program's numbers again, as the kernel does.
@@ -49,9 +66,13 @@
  * them and close_range/closefrom step around them, as if they were not
  * open, which natively they are not.
  *
- * Only the green kernel thread touches this state; nothing is locked.
- */
-#include "config.h"
+ * The green kernel thread writes the table; another kernel thread (a
+ * resolver helper, a thread libgreen did not make) that closes or changes
+ * an fd only clears what is known of it, with an atomic store. The table
+ * is made of chunks that never move once allocated, so that store is safe
+ * at any moment, and a record's address stays valid while the table
+ * grows. Nothing is locked.
+ */#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,48 +93,116 @@ struct waiters {
 };
 
 struct fdrec {
+    /* What is known: valid while `gen` equals table.gen. */
+    uint32_t gen;
+    uint8_t bits;                   /* GREEN__FD_* */
+    bool kept;                      /* a descriptor the runtime keeps */
+    unsigned refs;                  /* kept: watchers and calls using it */
+    /* Who waits. */
     struct waiters shared;          /* woken together: poll, writers, ... */
     struct waiters one;             /* GREEN__ONE readers: one per event */
     unsigned readers, writers;      /* waiters for GREEN__READ, __WRITE */
     struct green__fdwatch *watch;   /* libev's watcher, made on first use */
-    unsigned refs;                  /* kept: watchers and calls using it */
-    bool kept;                      /* a descriptor the runtime keeps */
 };
 
-static struct {
-    struct fdrec *rec;              /* indexed by fd number */
-    unsigned len;
-} fds;
+#define CHUNK 1024                  /* records per chunk */
+#define CHUNKS 1024                 /* fds up to 1,048,576 (nr_open) */
 
-/* The waiter green__fdstate_fire looks at next: ending that wait moves
- * it on, so a wake-up may end any waits it likes. */
+static struct {
+    struct fdrec *chunk[CHUNKS];    /* NULL until an fd there is used */
+    unsigned len;                   /* chunks below this may exist */
+    uint32_t gen;                   /* never 0: 0 marks nothing known */
+} table = { .gen = 1 };
+
+/* The waiter green__fd_fire looks at next: ending that wait moves it on,
+ * so a wake-up may end any waits it likes. */
 static struct green__watcher *cursor;
 
+/* The record of `fd` if its chunk exists, else NULL. Any kernel thread. */
 static struct fdrec *rec_of(int fd)
 {
-    return fd >= 0 && (unsigned)fd < fds.len ? &fds.rec[fd] : NULL;
+    if (fd < 0 || fd >= CHUNK * CHUNKS) {
+        return NULL;
+    }
+    struct fdrec *c = __atomic_load_n(&table.chunk[fd / CHUNK],
+                                      __ATOMIC_ACQUIRE);
+    return c != NULL ? &c[fd % CHUNK] : NULL;
 }
 
-/* The record of `fd`, growing the table. NULL when memory ran out. */
-static struct fdrec *rec_grow(int fd)
+/* The record of `fd`, making its chunk. NULL when memory ran out or `fd`
+ * is out of range. Green kernel thread. */
+static struct fdrec *rec_make(int fd)
 {
-    if ((unsigned)fd >= fds.len) {
-        unsigned len = fds.len ? fds.len : 64;
-        while (len <= (unsigned)fd) {
-            len *= 2;
-        }
-        struct fdrec *rec = realloc(fds.rec, len * sizeof *rec);
-        if (rec == NULL) {
-            return NULL;
-        }
-        for (unsigned i = fds.len; i < len; i++) {
-            rec[i] = (struct fdrec){ 0 };
-        }
-        fds.rec = rec;
-        fds.len = len;
+    struct fdrec *r = rec_of(fd);
+    if (r != NULL || fd < 0 || fd >= CHUNK * CHUNKS) {
+        return r;
     }
-    return &fds.rec[fd];
+    struct fdrec *c = calloc(CHUNK, sizeof *c);
+    if (c == NULL) {
+        return NULL;
+    }
+    __atomic_store_n(&table.chunk[fd / CHUNK], c, __ATOMIC_RELEASE);
+    if ((unsigned)fd / CHUNK >= table.len) {
+        table.len = (unsigned)fd / CHUNK + 1;
+    }
+    return &c[fd % CHUNK];
 }
+
+/* ---- what is known ------------------------------------------------- */
+
+void green__fd_forget_all(void)
+{
+    if (__atomic_add_fetch(&table.gen, 1, __ATOMIC_RELAXED) == 0) {
+        __atomic_add_fetch(&table.gen, 1, __ATOMIC_RELAXED);
+    }
+}
+
+void green__fd_made(int fd, unsigned bits)
+{
+    if (!green__on_green_kthread()) {
+        return;
+    }
+    struct fdrec *r = rec_make(fd);
+    if (r == NULL) {
+        return;                     /* not known: the probes answer */
+    }
+    r->bits = (uint8_t)bits;
+    __atomic_store_n(&r->gen, __atomic_load_n(&table.gen, __ATOMIC_RELAXED),
+                     __ATOMIC_RELEASE);
+}
+
+unsigned green__fd_known(int fd)
+{
+    const struct fdrec *r = rec_of(fd);
+    if (r == NULL || !green__on_green_kthread()
+        || __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE)
+               != __atomic_load_n(&table.gen, __ATOMIC_RELAXED)) {
+        return 0;
+    }
+    return r->bits;
+}
+
+void green__fd_forget(int fd)
+{
+    struct fdrec *r = rec_of(fd);
+    if (r != NULL) {
+        __atomic_store_n(&r->gen, 0, __ATOMIC_RELEASE);
+    }
+}
+
+void green__fd_update(int fd, unsigned clear, unsigned set)
+{
+    if (!green__on_green_kthread()) {
+        green__fd_forget(fd);       /* bits are the green thread's to write */
+        return;
+    }
+    if (green__fd_known(fd) != 0) {
+        struct fdrec *r = rec_of(fd);
+        r->bits = (uint8_t)((r->bits & ~clear) | set);
+    }
+}
+
+/* ---- who waits ----------------------------------------------------- */
 
 /* Drop one reference to kept descriptor `fd`; close it after the last. */
 static void unref(int fd)
@@ -191,10 +280,10 @@ static struct green__watcher *first(const struct fdrec *r)
     return r->shared.head != NULL ? r->shared.head : r->one.head;
 }
 
-void green__fdstate_watch(struct green__watcher *w, int fd, int events,
+void green__fd_watch(struct green__watcher *w, int fd, int events,
                           void *data)
 {
-    struct fdrec *r = rec_grow(fd);
+    struct fdrec *r = rec_make(fd);
     if (r != NULL && r->watch == NULL) {
         r->watch = green__loop_fd_new(fd);
     }
@@ -211,7 +300,7 @@ void green__fdstate_watch(struct green__watcher *w, int fd, int events,
     count(r, events, 1);
 }
 
-void green__fdstate_unwatch(struct green__watcher *w)
+void green__fd_unwatch(struct green__watcher *w)
 {
     if (!w->wait.linked) {
         return;
@@ -248,7 +337,7 @@ static void wake_one_reader(struct fdrec *r)
     }
 }
 
-void green__fdstate_fire(int fd, int revents, bool error)
+void green__fd_fire(int fd, int revents, bool error)
 {
     struct fdrec *r = rec_of(fd);
     if (r == NULL) {
@@ -262,7 +351,7 @@ void green__fdstate_fire(int fd, int revents, bool error)
             struct green__thread *t = w->wait.data;
             green__park_fire(t, false);
             green__park_unlinger(t);
-            green__fdstate_unwatch(w);
+            green__fd_unwatch(w);
         }
         return;
     }
@@ -278,13 +367,13 @@ void green__fdstate_fire(int fd, int revents, bool error)
     }
 }
 
-bool green__fdstate_private(int fd)
+bool green__fd_private(int fd)
 {
     const struct fdrec *r = rec_of(fd);
     return (r != NULL && r->kept) || green__loop_owns_fd(fd);
 }
 
-bool green__fdstate_busy(int fd)
+bool green__fd_busy(int fd)
 {
     const struct fdrec *r = rec_of(fd);
     return (r != NULL && (first(r) != NULL || r->kept))
@@ -306,8 +395,8 @@ static int keep_fd(int fd)
         const int k = (int)green__sys(SYS_fcntl, fd, F_DUPFD_CLOEXEC, from);
         if (k >= 0) {
             /* Two numbers share the flags now: the cache knows neither. */
-            green__fdcache_forget(fd);
-            green__fdcache_forget(k);
+            green__fd_forget(fd);
+            green__fd_forget(k);
             return k;
         }
         errno = -k;
@@ -318,7 +407,7 @@ static int keep_fd(int fd)
     return -1;
 }
 
-void green__fdstate_release(int fd)
+void green__fd_release(int fd)
 {
     struct fdrec *r = rec_of(fd);
     if (r == NULL || first(r) == NULL || r->kept) {
@@ -340,7 +429,7 @@ void green__fdstate_release(int fd)
     }
     const int saved = errno;
     const int keep = keep_fd(fd);
-    struct fdrec *k = keep >= 0 ? rec_grow(keep) : NULL;
+    struct fdrec *k = keep >= 0 ? rec_make(keep) : NULL;
     if (keep >= 0 && k == NULL) {
         GREEN_REAL_FN(close)(keep);
     }
@@ -348,16 +437,15 @@ void green__fdstate_release(int fd)
     if (k != NULL) {
         k->kept = true;
         k->refs = 1;                /* held until every watcher moved */
-        r = rec_of(fd);             /* rec_grow may have moved the table */
     }
     struct green__watcher *w;
     while ((w = first(r)) != NULL) {
         struct green__thread *t = w->wait.data;
         const int events = w->wait.events;
-        green__fdstate_unwatch(w);
+        green__fd_unwatch(w);
         if (w == &t->io) {
             /* The call retries on the kept descriptor (green__fd_resume)
-             * and holds it until green__fdstate_call_end. */
+             * and holds it until green__fd_moved_end. */
             if (t->fd_moved) {
                 drop_moved(t);      /* a call that never ended: stale */
             }
@@ -369,7 +457,7 @@ void green__fdstate_release(int fd)
             }
         }
         if (k != NULL) {
-            green__fdstate_watch(w, keep, events, t);
+            green__fd_watch(w, keep, events, t);
         } else {
             green__park_fire(t, false);     /* retries see EBADF */
         }
@@ -380,14 +468,29 @@ void green__fdstate_release(int fd)
     errno = saved;
 }
 
-void green__fdstate_release_range(unsigned lo, unsigned hi)
+int green__fd_closing(int fd)
 {
-    for (unsigned fd = lo; fd < fds.len && fd <= hi; fd++) {
-        green__fdstate_release((int)fd);
+    green__fd_forget(fd);
+    if (!green__on_green_kthread() || green__sched.current == NULL
+        || !green__fd_busy(fd)) {
+        return 0;
+    }
+    if (green__fd_private(fd)) {
+        return -EBADF;
+    }
+    green__fd_release(fd);
+    return 0;
+}
+
+void green__fd_release_range(unsigned lo, unsigned hi)
+{
+    const unsigned end = table.len * CHUNK;
+    for (unsigned fd = lo; fd < end && fd <= hi; fd++) {
+        green__fd_release((int)fd);
     }
 }
 
-int green__fdstate_next_private(unsigned lo, unsigned hi)
+int green__fd_next_private(unsigned lo, unsigned hi)
 {
     int best = -1;
     int own[GREEN__OWN_FDS];
@@ -398,26 +501,28 @@ int green__fdstate_next_private(unsigned lo, unsigned hi)
             best = own[i];
         }
     }
-    for (unsigned fd = lo; fd < fds.len && fd <= hi; fd++) {
+    const unsigned end = table.len * CHUNK;
+    for (unsigned fd = lo; fd < end && fd <= hi; fd++) {
         if (best >= 0 && fd >= (unsigned)best) {
             break;
         }
-        if (fds.rec[fd].kept) {
+        const struct fdrec *r = rec_of((int)fd);
+        if (r != NULL && r->kept) {
             return (int)fd;
         }
     }
     return best;
 }
 
-void green__fdstate_call_end(void)
+void green__fd_moved_end(void)
 {
     struct green__thread *self = green__sched.current;
     if (self != NULL && green__on_green_kthread()) {
-        green__fdstate_call_gone(self);
+        green__fd_moved_gone(self);
     }
 }
 
-void green__fdstate_call_gone(struct green__thread *t)
+void green__fd_moved_gone(struct green__thread *t)
 {
     if (t->fd_moved) {
         green__park_unlinger(t);        /* may be on the kept descriptor */
