@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "hub/time.h"
 #include "preload/preload.h"
 #include "switch/switch.h"
 
@@ -629,9 +630,6 @@ bool green__hub_owns(uintptr_t sp);
 void green__copycheck(struct green__thread *x);
 
 /* ---- park.c: the one blocking primitive ---------------------------- */
-
-/* Monotonic now in ns (CLOCK_MONOTONIC). */
-int64_t green__now(void);
 
 /* Park until `fd` is ready for `events` or `deadline` (CLOCK_MONOTONIC ns,
  * -1: none) passes. Returns 0 (ready: the caller retries its call),

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "hub/internal.h"
+#include "hub/time.h"
 #include "preload/preload.h"
 #include "preload/real.h"
 
@@ -114,49 +115,6 @@ static inline bool green__fd_ready(int fd, short events)
  * non-canonical mode with VMIN 0). Costs a poll, and an fcntl only when
  * not ready. Not for sockets (MSG_DONTWAIT answers for them). */
 bool green__fd_must_wait(int fd, short events);
-/* CLOCK_MONOTONIC deadline in ns for a relative timeout `ms` (-1: none). */
-static inline int64_t green__deadline_ms(int ms)
-{
-    return ms < 0 ? -1 : green__now() + (int64_t)ms * 1000000;
-}
-
-/* CLOCK_MONOTONIC deadline `rel` from now, saturating (no overflow for a
- * program that sleeps "forever" with a huge tv_sec). */
-static inline int64_t green__deadline_after(const struct timespec *rel)
-{
-    const int64_t max_sec = (INT64_MAX - green__now()) / 1000000000 - 1;
-    if (rel->tv_sec >= max_sec) {
-        return INT64_MAX;
-    }
-    return green__now() + (int64_t)rel->tv_sec * 1000000000 + rel->tv_nsec;
-}
-
-/* Convert absolute time `abs` on `clock` (CLOCK_REALTIME or
- * CLOCK_MONOTONIC) into a CLOCK_MONOTONIC deadline, once, at entry. */
-static inline int64_t green__deadline_abs(clockid_t clock,
-                                          const struct timespec *abs)
-{
-    if (abs->tv_sec > INT64_MAX / 1000000000 - 1) {
-        return INT64_MAX;
-    }
-    if (abs->tv_sec < 0) {
-        return 0;                       /* long passed, on any clock */
-    }
-    const int64_t when = (int64_t)abs->tv_sec * 1000000000 + abs->tv_nsec;
-    if (clock == CLOCK_MONOTONIC) {
-        return when > 0 ? when : 0;     /* before boot: passed already */
-    }
-    struct timespec now;
-    clock_gettime(clock, &now);
-    const int64_t left = when - ((int64_t)now.tv_sec * 1000000000
-                                 + now.tv_nsec);
-    return green__now() + (left > 0 ? left : 0);
-}
-
-static inline bool green__timespec_valid(const struct timespec *ts)
-{
-    return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
-}
 
 /* The deadline a blocking call on socket `fd` gets from the program's
  * SO_RCVTIMEO or SO_SNDTIMEO (`optname`), measured from now; -1 when none
