@@ -86,8 +86,9 @@ static inline bool green__timespec_valid(const struct timespec *ts)
     return ts->tv_nsec >= 0 && ts->tv_nsec < GREEN__NS_PER_SEC;
 }
 
-/* True for a relative timeout the kernel takes: valid and not negative
- * (nanosleep(2), ppoll(2), sigtimedwait(2), futex(2) answer EINVAL). */
+/* True for a timeout or sleep the kernel takes: valid and not negative
+ * (nanosleep(2), clock_nanosleep(2), ppoll(2), sigtimedwait(2) and
+ * futex(2) answer EINVAL for any other). */
 static inline bool green__timeout_valid(const struct timespec *ts)
 {
     return green__timespec_valid(ts) && ts->tv_sec >= 0;
@@ -177,6 +178,13 @@ static inline int64_t green__ns_left(int64_t deadline)
 {
     const int64_t left = deadline - green__now();
     return left > 0 ? left : 0;
+}
+
+/* The same as a timespec: what nanosleep writes to `rem`, and recvmmsg
+ * back to its timeout. */
+static inline struct timespec green__timespec_left(int64_t deadline)
+{
+    return green__ns_timespec(green__ns_left(deadline));
 }
 
 #endif

@@ -26,7 +26,7 @@
 
 #include "wrappers/wrap.h"
 
-#define SHARED_POLL_NS 10000000
+#define SHARED_POLL_NS (10 * GREEN__NS_PER_MS)
 #define NOT_OURS (1L << 62)         /* "let the kernel answer" */
 
 /* A futex wait: returns 0 (woken, or spuriously), or -errno. */
@@ -43,7 +43,7 @@ static long futex_wait(uint32_t *uaddr, int op, uint32_t val,
         if (green__peek(&ts, timeout, sizeof ts) != 0) {
             return -EFAULT;
         }
-        if (!green__timespec_valid(&ts) || ts.tv_sec < 0) {
+        if (!green__timeout_valid(&ts)) {
             return -EINVAL;
         }
         if (cmd == FUTEX_WAIT) {
@@ -62,7 +62,7 @@ static long futex_wait(uint32_t *uaddr, int op, uint32_t val,
         return -EAGAIN;
     }
     if (!(op & FUTEX_PRIVATE_FLAG)) {
-        const int64_t poll = green__now() + SHARED_POLL_NS;
+        const int64_t poll = green__deadline_in(SHARED_POLL_NS);
         if (deadline < 0 || deadline > poll) {
             green__lot_wait_bits(uaddr, bits, poll);
             return 0;

@@ -128,8 +128,7 @@ GREEN_WRAP int sem_trywait(sem_t *sem)
 static int timed_take(sem_t *sem, clockid_t clock,
                       const struct timespec *abstime)
 {
-    if ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-        || !green__timespec_valid(abstime)) {
+    if (!green__abs_clock_valid(clock) || !green__timespec_valid(abstime)) {
         errno = EINVAL;                 /* glibc checks before anything */
         return -1;
     }

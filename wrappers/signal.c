@@ -234,7 +234,7 @@ static int sigwait_green(uint64_t set, siginfo_t *info, int64_t deadline)
             }
             return sig;
         }
-        if (deadline >= 0 && green__now() >= deadline) {
+        if (green__deadline_passed(deadline)) {
             return -EAGAIN;
         }
         const int fd = green__signal_wait_begin(set);
@@ -269,7 +269,7 @@ GREEN_WRAP int sigtimedwait(const sigset_t *set, siginfo_t *info,
     if (!green__may_park() || read_set(set, &s) != 0
         || (timeout != NULL
             && (green__peek(&ts, timeout, sizeof ts) != 0
-                || !green__timespec_valid(&ts) || ts.tv_sec < 0))) {
+                || !green__timeout_valid(&ts)))) {
         return GREEN_REAL_FN(sigtimedwait)(set, info, timeout);
     }
     const int entry_errno = errno;

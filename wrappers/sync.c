@@ -129,11 +129,6 @@ static int mutex_unlock(pthread_mutex_t *m, bool full, unsigned *depth)
     return 0;
 }
 
-static bool clock_valid(clockid_t clock)
-{
-    return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC;
-}
-
 /* Poll glibc's trylock on `m` until it stops answering EBUSY or `deadline`
  * (-1: none) passes. Returns trylock's answer (0, EOWNERDEAD, ...) or
  * ETIMEDOUT. */
@@ -254,7 +249,7 @@ GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
     if (!ours && !green__may_park()) {
         return GREEN_REAL_FN(pthread_mutex_clocklock)(m, clock, abstime);
     }
-    if (!clock_valid(clock)) {
+    if (!green__abs_clock_valid(clock)) {
         return EINVAL;
     }
     return ours ? mutex_clocklock(m, clock, abstime)
@@ -280,7 +275,7 @@ GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)
     return mutex_unlock(m, false, NULL);
 }
 
-#define POLLED_COND_NS 5000000
+#define POLLED_COND_NS (5 * GREEN__NS_PER_MS)
 
 /* A wait the runtime cannot queue (a process-shared condition variable, or
  * a mutex glibc keeps): unlock, sleep until `deadline` or 5 ms at most,
@@ -292,10 +287,10 @@ static int polled_cond_wait(pthread_mutex_t *m, int64_t deadline)
     if (r != 0) {
         return r;
     }
-    const int64_t poll = green__now() + POLLED_COND_NS;
-    green__park_until(deadline >= 0 && deadline < poll ? deadline : poll);
+    green__park_until(green__deadline_min(deadline,
+                                          green__deadline_in(POLLED_COND_NS)));
     pthread_mutex_lock(m);
-    return deadline >= 0 && green__now() >= deadline ? ETIMEDOUT : 0;
+    return green__deadline_passed(deadline) ? ETIMEDOUT : 0;
 }
 
 /* Must the runtime poll for this condition wait? */
@@ -375,7 +370,7 @@ GREEN_WRAP int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
     if (!polled && !cond_is_ours(c, m)) {
         return GREEN_REAL_FN(pthread_cond_clockwait)(c, m, clock, abstime);
     }
-    if (!clock_valid(clock) || !green__timespec_valid(abstime)) {
+    if (!green__abs_clock_valid(clock) || !green__timespec_valid(abstime)) {
         return EINVAL;
     }
     const int64_t deadline = green__deadline_abs(clock, abstime);

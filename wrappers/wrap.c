@@ -115,8 +115,7 @@ int green__sync_wait(const void *key, int64_t deadline)
             syscall(SYS_pause);
         }
     }
-    const struct timespec until = { .tv_sec = deadline / 1000000000,
-                                    .tv_nsec = deadline % 1000000000 };
+    const struct timespec until = green__ns_timespec(deadline);
     while (GREEN_REAL_FN(clock_nanosleep)(CLOCK_MONOTONIC, TIMER_ABSTIME,
                                        &until, NULL) == EINTR) {
     }
