@@ -646,6 +646,20 @@ int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline);
  * signal handler ran first. Green only. */
 int green__park_until(int64_t deadline);
 
+/* A growing green sleep: GREEN__BACKOFF(first, cap) starts one. */
+struct green__backoff {
+    int64_t pause;      /* the next sleep, ns */
+    int64_t cap;        /* after each sleep, pause doubles while below it */
+};
+#define GREEN__BACKOFF(first_ns, cap_ns) \
+    ((struct green__backoff){ .pause = (first_ns), .cap = (cap_ns) })
+
+/* Sleep b->pause, but not past `deadline` (-1: none), then grow the
+ * pause (hub/backoff.c). Returns 0, -EINTR when a signal handler ran
+ * (as green__park_until), or -ETIMEDOUT at once, without sleeping, when
+ * the deadline has passed. Green thread only, with green__may_park(). */
+int green__backoff_sleep(struct green__backoff *b, int64_t deadline);
+
 /* Block the running thread `self`, whose wake-up source (watcher, lot
  * entry) is already armed, until it fires or `deadline` (-1: none).
  * Returns 0, -ETIMEDOUT if the deadline woke it, or -EINTR if a signal

@@ -4,10 +4,11 @@
  * children exist but none has changed state, the thread parks on a pidfd
  * of the one child it waits for (readable when it exits, Linux >= 5.3),
  * or, waiting for any child, for a stop or continue, or without pidfd,
- * for a short while that doubles up to 20 ms. WNOHANG itself passes
- * through; a signal handler interrupts the wait as signal(7) says (EINTR
- * unless SA_RESTART). Nothing is ever reaped that the program did not
- * wait for: every real call is the program's own request plus WNOHANG.
+ * for a short while that doubles while under 20 ms (hub/backoff.c).
+ * WNOHANG itself passes through; a signal handler interrupts the wait as
+ * signal(7) says (EINTR unless SA_RESTART). Nothing is ever reaped that
+ * the program did not wait for: every real call is the program's own
+ * request plus WNOHANG.
  */
 #include "config.h"
 
@@ -18,7 +19,7 @@
 
 #include "wrappers/wrap.h"
 
-#define MAX_BACKOFF_NS 20000000
+#define MAX_BACKOFF_NS (20 * GREEN__NS_PER_MS)
 
 /* One non-blocking try of the program's wait: > 0 done (the real call's
  * result), 0 nothing yet, < 0 -errno. */
@@ -30,7 +31,7 @@ typedef long (*wait_try)(void *req);
  * -errno. Green thread, may park. */
 static long wait_green(wait_try try, void *req, pid_t pid, bool exits_only)
 {
-    int64_t backoff = 1000000;
+    struct green__backoff b = GREEN__BACKOFF(GREEN__NS_PER_MS, MAX_BACKOFF_NS);
     for (;;) {
         const long r = try(req);
         if (r != 0) {
@@ -44,10 +45,7 @@ static long wait_green(wait_try try, void *req, pid_t pid, bool exits_only)
             green__park_unlinger(green__sched.current);  /* before close */
             GREEN_REAL_FN(close)(pidfd);
         } else {
-            p = green__park_until(green__now() + backoff);
-            if (backoff < MAX_BACKOFF_NS) {
-                backoff *= 2;
-            }
+            p = green__backoff_sleep(&b, -1);
         }
         if (p == -EINTR && !green__restarts()) {
             return -EINTR;

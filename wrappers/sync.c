@@ -15,10 +15,11 @@
  * Process-shared, robust, priority-inheritance and -protection mutexes stay
  * glibc's objects, which another process may hold: while other green
  * threads could run, waiting for one polls glibc's trylock with a growing
- * green sleep (0.1 ms to 16 ms), so the kernel thread never blocks. A wait
- * on a process-shared condition variable (which another process may
- * signal) unlocks, sleeps 5 ms at most and relocks: a spurious wake-up,
- * which every condition wait must expect. Calls made by a malloc that
+ * green sleep (from 0.1 ms, doubling while under 16 ms: hub/backoff.c),
+ * so the kernel thread never blocks. A wait on a process-shared condition
+ * variable (which another process may signal) unlocks, sleeps 5 ms at
+ * most and relocks: a spurious wake-up, which every condition wait must
+ * expect. Calls made by a malloc that
  * replaced glibc's (jemalloc) go straight to glibc: its locks are shared
  * with its own kernel thread and held as briefly as glibc's arena locks. Everything before the runtime
  * starts is glibc's (one thread: glibc waits exactly as natively). Once it has started, waits always park, even
@@ -134,20 +135,12 @@ static int mutex_unlock(pthread_mutex_t *m, bool full, unsigned *depth)
  * ETIMEDOUT. */
 static int polled_lock(pthread_mutex_t *m, int64_t deadline)
 {
-    int64_t pause = 100000;
+    struct green__backoff b = GREEN__BACKOFF(100 * GREEN__NS_PER_US,
+                                             16 * GREEN__NS_PER_MS);
     int r;
     while ((r = GREEN_REAL_FN(pthread_mutex_trylock)(m)) == EBUSY) {
-        const int64_t now = green__now();
-        if (deadline >= 0 && now >= deadline) {
+        if (green__backoff_sleep(&b, deadline) == -ETIMEDOUT) {
             return ETIMEDOUT;
-        }
-        int64_t until = now + pause;
-        if (deadline >= 0 && until > deadline) {
-            until = deadline;
-        }
-        green__park_until(until);
-        if (pause < 16000000) {
-            pause *= 2;
         }
     }
     return r;
