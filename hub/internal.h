@@ -335,15 +335,16 @@ void green__sched_switched_out(struct green__thread *t);
  * hook. Green kernel thread, from the fork's child handler (hub/fork.c). */
 void green__sched_fork(struct green__thread *self);
 
-/* ---- fork.c: the atfork handlers --------------------------------------- */
+/* ---- fork.c: the fork sequence ---------------------------------------- */
 
-/* fork's prepare, parent and child handlers, registered when libgreen
- * loads; _Fork and a raw syscall(SYS_fork), which run no handlers, call
- * them themselves (wrappers/fdflags.c, wrappers/futex.c). The prepare
- * handler also drops what the fd cache knows. Any thread. */
-void green__fork_prepare(void);
-void green__fork_parent(void);
-void green__fork_child(void);
+/* Fork with `fork_call`, a fork that runs no atfork handlers (_Fork, a
+ * raw fork system call), between the runtime's own prepare handler and
+ * its parent or child handler, as glibc's fork runs them around its own
+ * (glibc's fork finds them registered with pthread_atfork). The prepare
+ * handler also drops what the fd cache knows. Returns what `fork_call`
+ * returned (0 in the child, the child's pid, or -1), with the errno it
+ * left. Any thread. */
+long green__fork_run(long (*fork_call)(void));
 
 /* ---- remote.c: wake-ups from other kernel threads -------------------- */
 

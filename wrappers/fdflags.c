@@ -136,21 +136,17 @@ GREEN_WRAP int dup(int fd)
     return r;
 }
 
+static long real_fork(void)
+{
+    return GREEN_REAL_FN(_Fork)();
+}
+
 /* _Fork runs no atfork handlers, but its child is a fork's child all the
  * same: it gets libgreen's (hub/fork.c). */
 GREEN_WRAP pid_t _Fork(void)
 {
     green__ensure_init();
-    green__fork_prepare();
-    const pid_t pid = GREEN_REAL_FN(_Fork)();
-    const int entry_errno = errno;
-    if (pid == 0) {
-        green__fork_child();
-    } else {
-        green__fork_parent();
-    }
-    errno = entry_errno;
-    return pid;
+    return (pid_t)green__fork_run(real_fork);
 }
 
 /* vfork's child borrows the parent's memory and stack, which a wrapper

@@ -121,21 +121,12 @@ static long futex(long a[6])
     }
 }
 
-/* A raw fork system call: libgreen's own fork handlers run around it, as
- * for _Fork (hub/fork.c), so that the child gets a runtime of its own;
+/* A raw fork system call. libgreen's own fork handlers run around it, as
+ * around _Fork (hub/fork.c), so that the child gets a runtime of its own;
  * the program's atfork handlers do not, as natively. */
-static long raw_fork(void)
+static long sys_fork(void)
 {
-    green__fork_prepare();
-    const long r = GREEN_REAL_FN(syscall)(SYS_fork, 0, 0, 0, 0, 0, 0);
-    const int entry_errno = errno;
-    if (r == 0) {
-        green__fork_child();
-    } else {
-        green__fork_parent();
-    }
-    errno = entry_errno;
-    return r;
+    return GREEN_REAL_FN(syscall)(SYS_fork, 0, 0, 0, 0, 0, 0);
 }
 
 /* Blocking calls by number: the wrappers, which set errno themselves.
@@ -144,7 +135,7 @@ static long by_number(long number, long a[6])
 {
     switch (number) {
     case SYS_fork:
-        return raw_fork();
+        return green__fork_run(sys_fork);
     case SYS_read:
         return read((int)a[0], (void *)a[1], (size_t)a[2]);
     case SYS_write:
