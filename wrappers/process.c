@@ -1,5 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The wait family: waitpid, wait, wait3, wait4, waitid park only the
+/* Child processes: making them (_Fork and vfork) and waiting for them.
+ *
+ * fork itself is glibc's, which runs the runtime's atfork handlers
+ * (hub/fork.c): the child goes on with a runtime of its own. _Fork runs
+ * no handlers, so it runs the runtime's itself (green__fork_run, as a raw
+ * fork system call does, wrappers/futex.c); vfork is fork here.
+ *
+ * The wait family: waitpid, wait, wait3, wait4, waitid park only the
  * calling green thread. Each asks the kernel with WNOHANG first; while
  * children exist but none has changed state, the thread parks on a pidfd
  * of the one child it waits for (readable when it exits, Linux >= 5.3),
@@ -18,6 +25,29 @@
 #include <unistd.h>
 
 #include "wrappers/wrap.h"
+
+static long real_fork(void)
+{
+    return GREEN_REAL_FN(_Fork)();
+}
+
+/* _Fork runs no atfork handlers, but its child is a fork's child all the
+ * same: it gets libgreen's (hub/fork.c). */
+GREEN_WRAP pid_t _Fork(void)
+{
+    green__ensure_init();
+    return (pid_t)green__fork_run(real_fork);
+}
+
+/* vfork's child borrows the parent's memory and stack, which a wrapper
+ * written in C cannot allow (its own frame would be reused by the child);
+ * POSIX lets vfork be fork, and so it is here (atfork handlers then run,
+ * the fd cache's among them). glibc's posix_spawn, system and popen do not
+ * call it. */
+GREEN_WRAP pid_t vfork(void)
+{
+    return fork();
+}
 
 #define MAX_BACKOFF_NS (20 * GREEN__NS_PER_MS)
 
