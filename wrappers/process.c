@@ -4,7 +4,7 @@
  * fork itself is glibc's, which runs the runtime's atfork handlers
  * (hub/fork.c): the child goes on with a runtime of its own. _Fork runs
  * no handlers, so it runs the runtime's itself (green__fork_run, as a raw
- * fork system call does, wrappers/futex.c); vfork is fork here.
+ * fork system call does, wrappers/syscall.c); vfork is fork here.
  *
  * The wait family: waitpid, wait, wait3, wait4, waitid park only the
  * calling green thread. Each asks the kernel with WNOHANG first; while

@@ -16,7 +16,7 @@
  * from other kernel threads or from libgreen itself, and every call before
  * the runtime starts go to the kernel. glibc's thread descriptor keeps the
  * kernel tid, which raise() and abort() signal. syscall() passes the
- * numbers here (wrappers/futex.c); /proc/self/task/ and system calls made
+ * numbers here (wrappers/syscall.c); /proc/self/task/ and system calls made
  * without libc's syscall() see the one kernel thread.
  */
 #include "config.h"
