@@ -117,10 +117,10 @@ GREEN_WRAP int setsockopt(int fd, int level, int name, const void *val,
             || name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)) {
         const bool rcv = name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW;
         const unsigned bit = rcv ? GREEN__FDC_RCVTIMEO : GREEN__FDC_SNDTIMEO;
-        /* Both layouts are two 64-bit fields here (x86-64's timeval and
-         * __kernel_sock_timeval); the kernel accepted len and val. */
-        const int64_t *tv = val;
-        green__fdcache_update(fd, bit, tv[0] != 0 || tv[1] != 0 ? bit : 0);
+        /* Both layouts are a struct timeval here (x86-64's timeval and
+         * __kernel_sock_timeval are two 64-bit fields); the kernel
+         * accepted len and val. */
+        green__fdcache_update(fd, bit, green__timeval_zero(val) ? 0 : bit);
     }
     return r;
 }
