@@ -335,7 +335,7 @@ void green__sched_switched_out(struct green__thread *t);
  * hook. Green kernel thread, from the fork's child handler (hub/fork.c). */
 void green__sched_fork(struct green__thread *self);
 
-/* ---- fork.c: the fork sequence ---------------------------------------- */
+/* ---- fork.c: the fork sequence ------------------------------------- */
 
 /* Fork with `fork_call`, a fork that runs no atfork handlers (_Fork, a
  * raw fork system call), between the runtime's own prepare handler and
@@ -647,20 +647,6 @@ int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline);
  * signal handler ran first. Green only. */
 int green__park_until(int64_t deadline);
 
-/* A growing green sleep: GREEN__BACKOFF(first, cap) starts one. */
-struct green__backoff {
-    int64_t pause;      /* the next sleep, ns */
-    int64_t cap;        /* after each sleep, pause doubles while below it */
-};
-#define GREEN__BACKOFF(first_ns, cap_ns) \
-    ((struct green__backoff){ .pause = (first_ns), .cap = (cap_ns) })
-
-/* Sleep b->pause, but not past `deadline` (-1: none), then grow the
- * pause (hub/backoff.c). Returns 0, -EINTR when a signal handler ran
- * (as green__park_until), or -ETIMEDOUT at once, without sleeping, when
- * the deadline has passed. Green thread only, with green__may_park(). */
-int green__backoff_sleep(struct green__backoff *b, int64_t deadline);
-
 /* Block the running thread `self`, whose wake-up source (watcher, lot
  * entry) is already armed, until it fires or `deadline` (-1: none).
  * Returns 0, -ETIMEDOUT if the deadline woke it, or -EINTR if a signal
@@ -679,6 +665,22 @@ void green__park_disarm(struct green__thread *t);
 /* Stop `t`'s lingering single-fd watcher, if any. Any (green kernel
  * thread). */
 void green__park_unlinger(struct green__thread *t);
+
+/* ---- backoff.c: a growing sleep between polls ---------------------- */
+
+/* A growing green sleep: GREEN__BACKOFF(first, cap) starts one. */
+struct green__backoff {
+    int64_t pause;      /* the next sleep, ns */
+    int64_t cap;        /* after each sleep, pause doubles while below it */
+};
+#define GREEN__BACKOFF(first_ns, cap_ns) \
+    ((struct green__backoff){ .pause = (first_ns), .cap = (cap_ns) })
+
+/* Sleep b->pause, but not past `deadline` (-1: none), then grow the
+ * pause. Returns 0, -EINTR when a signal handler ran (as
+ * green__park_until), or -ETIMEDOUT at once, without sleeping, when the
+ * deadline has passed. Green thread only, with green__may_park(). */
+int green__backoff_sleep(struct green__backoff *b, int64_t deadline);
 
 /* ---- fdcache.c: what is known of fds the program made here --------- */
 
