@@ -35,12 +35,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <unistd.h>
 
 #include "hub/internal.h"
 
-void green__fork_prepare(void)
+static void fork_prepare(void)
 {
     green__fd_forget_all();        /* the child will share every fd */
     if (green__in_green_thread()) {
@@ -48,14 +49,14 @@ void green__fork_prepare(void)
     }
 }
 
-void green__fork_parent(void)
+static void fork_parent(void)
 {
     if (green__in_green_thread()) {
         green__tls_away(green__sched.current);
     }
 }
 
-void green__fork_child(void)
+static void fork_child(void)
 {
     green__sched_forget_tid();          /* the child's tid is its pid */
     if (!green__sched.active) {
@@ -78,9 +79,23 @@ void green__fork_child(void)
                 (int)getpid());
 }
 
+long green__fork_run(long (*fork_call)(void))
+{
+    fork_prepare();
+    const long r = fork_call();
+    const int entry_errno = errno;
+    if (r == 0) {
+        fork_child();
+    } else {
+        fork_parent();
+    }
+    errno = entry_errno;
+    return r;
+}
+
+/* glibc's fork runs the same three handlers itself. */
 __attribute__((constructor))
 static void fork_handlers(void)
 {
-    pthread_atfork(green__fork_prepare, green__fork_parent,
-                   green__fork_child);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "hub/time.h"
 #include "preload/preload.h"
 #include "switch/switch.h"
 
@@ -334,15 +335,16 @@ void green__sched_switched_out(struct green__thread *t);
  * hook. Green kernel thread, from the fork's child handler (hub/fork.c). */
 void green__sched_fork(struct green__thread *self);
 
-/* ---- fork.c: the atfork handlers --------------------------------------- */
+/* ---- fork.c: the fork sequence ------------------------------------- */
 
-/* fork's prepare, parent and child handlers, registered when libgreen
- * loads; _Fork and a raw syscall(SYS_fork), which run no handlers, call
- * them themselves (wrappers/fdflags.c, wrappers/futex.c). The prepare
- * handler also drops what the fd cache knows. Any thread. */
-void green__fork_prepare(void);
-void green__fork_parent(void);
-void green__fork_child(void);
+/* Fork with `fork_call`, a fork that runs no atfork handlers (_Fork, a
+ * raw fork system call), between the runtime's own prepare handler and
+ * its parent or child handler, as glibc's fork runs them around its own
+ * (glibc's fork finds them registered with pthread_atfork). The prepare
+ * handler also drops what the fd cache knows. Returns what `fork_call`
+ * returned (0 in the child, the child's pid, or -1), with the errno it
+ * left. Any thread. */
+long green__fork_run(long (*fork_call)(void));
 
 /* ---- remote.c: wake-ups from other kernel threads -------------------- */
 
@@ -630,9 +632,6 @@ void green__copycheck(struct green__thread *x);
 
 /* ---- park.c: the one blocking primitive ---------------------------- */
 
-/* Monotonic now in ns (CLOCK_MONOTONIC). */
-int64_t green__now(void);
-
 /* Park until `fd` is ready for `events` or `deadline` (CLOCK_MONOTONIC ns,
  * -1: none) passes. Returns 0 (ready: the caller retries its call),
  * -ETIMEDOUT, or -EINTR (a signal handler ran). Green thread only, with
@@ -666,6 +665,22 @@ void green__park_disarm(struct green__thread *t);
 /* Stop `t`'s lingering single-fd watcher, if any. Any (green kernel
  * thread). */
 void green__park_unlinger(struct green__thread *t);
+
+/* ---- backoff.c: a growing sleep between polls ---------------------- */
+
+/* A growing green sleep: GREEN__BACKOFF(first, cap) starts one. */
+struct green__backoff {
+    int64_t pause;      /* the next sleep, ns */
+    int64_t cap;        /* after each sleep, pause doubles while below it */
+};
+#define GREEN__BACKOFF(first_ns, cap_ns) \
+    ((struct green__backoff){ .pause = (first_ns), .cap = (cap_ns) })
+
+/* Sleep b->pause, but not past `deadline` (-1: none), then grow the
+ * pause. Returns 0, -EINTR when a signal handler ran (as
+ * green__park_until), or -ETIMEDOUT at once, without sleeping, when the
+ * deadline has passed. Green thread only, with green__may_park(). */
+int green__backoff_sleep(struct green__backoff *b, int64_t deadline);
 
 /* ---- fdtable.c: one record per fd number ---------------------------- */
 

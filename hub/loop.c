@@ -133,11 +133,8 @@ void green__loop_timer_start(struct green__watcher *gw, int64_t deadline,
     /* libev times timers from its cached loop time: refresh it so that
      * "after" is measured from now, not from the last iteration. */
     ev.now_update(ev.loop);
-    int64_t after = deadline - green__now();
-    if (after < 0) {
-        after = 0;
-    }
-    ev_timer_init(w, timer_fired, (ev_tstamp)after / 1e9, 0.);
+    ev_timer_init(w, timer_fired,
+                  green__ns_seconds(green__ns_left(deadline)), 0.);
     w->data = data;
     ev.timer_start(ev.loop, w);
 }

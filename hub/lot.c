@@ -60,7 +60,7 @@ static int lot_wait(const void *key, uint32_t bits, int64_t deadline,
                     bool intr)
 {
     struct green__thread *self = green__sched.current;
-    if (deadline >= 0 && green__now() >= deadline) {
+    if (green__deadline_passed(deadline)) {
         return -ETIMEDOUT;
     }
     struct bucket *b = bucket_of(key);

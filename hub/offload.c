@@ -112,9 +112,8 @@ static struct job *take(void)
  * no longer counted, must end. With the lock held. */
 static struct job *await_job(void)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += IDLE_SECONDS;
+    const struct timespec until = green__ns_timespec(
+        green__deadline_in(IDLE_SECONDS * GREEN__NS_PER_SEC));
     struct job *j;
     while ((j = take()) == NULL) {
         pool.idle++;

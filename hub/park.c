@@ -31,7 +31,7 @@ int64_t green__now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return green__timespec_ns(&ts);
 }
 
 void green__park_unlinger(struct green__thread *t)
@@ -112,7 +112,7 @@ int green__park_block(struct green__thread *self, int64_t deadline)
 int green__park_fd(int fd, int events, int64_t deadline)
 {
     struct green__thread *self = green__sched.current;
-    if (deadline >= 0 && green__now() >= deadline) {
+    if (green__deadline_passed(deadline)) {
         return -ETIMEDOUT;
     }
     if (self->io_linger && self->io.wait.fd == fd
@@ -129,7 +129,7 @@ int green__park_fd(int fd, int events, int64_t deadline)
 int green__park_poll(const struct pollfd *fds, nfds_t nfds, int64_t deadline)
 {
     struct green__thread *self = green__sched.current;
-    if (deadline >= 0 && green__now() >= deadline) {
+    if (green__deadline_passed(deadline)) {
         return -ETIMEDOUT;
     }
     free(self->ios);

@@ -39,14 +39,8 @@
 #include <unistd.h>
 
 #include "hub/internal.h"
+#include "hub/sigset.h"
 #include "preload/real.h"
-
-#define NSIGS 64
-#define BIT(sig) (1ULL << ((sig) - 1))
-/* Never blocked: SIGKILL and SIGSTOP (the kernel's rule) and glibc's
- * SIGCANCEL (32) and SIGSETXID (33), which its pthread_sigmask keeps
- * open. */
-#define UNBLOCKABLE (BIT(SIGKILL) | BIT(SIGSTOP) | BIT(32) | BIT(33))
 
 struct green__sigrec {
     siginfo_t info;
@@ -54,9 +48,10 @@ struct green__sigrec {
 };
 
 /* The program's actions as it installed them (index: signal). */
-static struct sigaction actions[NSIGS + 1];
+static struct sigaction actions[GREEN__NSIGS + 1];
 
-static unsigned blocked_by[NSIGS];  /* live threads blocking each signal */
+/* Live threads blocking each signal (index: signal - 1). */
+static unsigned blocked_by[GREEN__NSIGS];
 static uint64_t blocked_by_any;     /* the signals with blocked_by > 0 */
 static unsigned counted;            /* live threads whose masks count */
 static uint64_t kernel_mask;        /* what the kernel thread blocks */
@@ -66,19 +61,6 @@ static pid_t kernel_tid;
 /* Signals for the process that no thread took when they came. */
 static struct green__sigrec *proc_q;
 static uint64_t proc_pending;
-
-static uint64_t word_of(const sigset_t *s)
-{
-    uint64_t w;
-    memcpy(&w, s, sizeof w);
-    return w;
-}
-
-static void set_of(sigset_t *s, uint64_t w)
-{
-    sigemptyset(s);
-    memcpy(s, &w, sizeof w);
-}
 
 /* ---- masks ---------------------------------------------------------- */
 
@@ -95,7 +77,7 @@ static void sync_kernel_mask(void)
     if (m != kernel_mask) {
         kernel_mask = m;
         sigset_t s;
-        set_of(&s, m);
+        green__sigset_make(&s, m);
         GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, &s, NULL);
     }
 }
@@ -116,7 +98,7 @@ static void count(uint64_t mask, int delta)
 
 static void set_mask(struct green__thread *t, uint64_t m)
 {
-    m &= ~UNBLOCKABLE;
+    m &= ~GREEN__SIGS_UNBLOCKABLE;
     const uint64_t added = m & ~t->sigmask, removed = t->sigmask & ~m;
     if (added == 0 && removed == 0) {
         return;
@@ -137,7 +119,7 @@ void green__signal_exec_begin(const struct green__thread *self)
 {
     if (counted > 0 && self->sigmask != kernel_mask) {
         sigset_t s;
-        set_of(&s, self->sigmask);
+        green__sigset_make(&s, self->sigmask);
         GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, &s, NULL);
     }
 }
@@ -146,7 +128,7 @@ void green__signal_exec_end(const struct green__thread *self)
 {
     if (counted > 0 && self->sigmask != kernel_mask) {
         sigset_t s;
-        set_of(&s, kernel_mask);
+        green__sigset_make(&s, kernel_mask);
         GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, &s, NULL);
     }
 }
@@ -157,7 +139,7 @@ void green__signal_activate(struct green__thread *main_thread)
     GREEN_REAL_FN(pthread_sigmask)(SIG_SETMASK, NULL, &s);
     self_pid = getpid();
     kernel_tid = (pid_t)green__sys(SYS_gettid);
-    main_thread->sigmask = word_of(&s) & ~UNBLOCKABLE;
+    main_thread->sigmask = green__sigset_word(&s) & ~GREEN__SIGS_UNBLOCKABLE;
     kernel_mask = main_thread->sigmask;
     count(main_thread->sigmask, 1);
     counted = 1;
@@ -199,7 +181,7 @@ static void enqueue(struct green__sigrec **q, uint64_t *pending,
                     const siginfo_t *info)
 {
     const int sig = info->si_signo;
-    if (sig < SIGRTMIN && (*pending & BIT(sig))) {
+    if (sig < SIGRTMIN && (*pending & GREEN__SIGBIT(sig))) {
         return;
     }
     struct green__sigrec *r = malloc(sizeof *r);
@@ -212,7 +194,7 @@ static void enqueue(struct green__sigrec **q, uint64_t *pending,
         q = &(*q)->next;
     }
     *q = r;
-    *pending |= BIT(sig);
+    *pending |= GREEN__SIGBIT(sig);
 }
 
 /* Remove the oldest record of a signal in `set` from queue *q into *info.
@@ -226,7 +208,7 @@ static int dequeue(struct green__sigrec **q, uint64_t *pending, uint64_t set,
     for (; *q != NULL; q = &(*q)->next) {
         struct green__sigrec *r = *q;
         const int sig = r->info.si_signo;
-        if (set & BIT(sig)) {
+        if (set & GREEN__SIGBIT(sig)) {
             *info = r->info;
             *q = r->next;
             free(r);
@@ -235,7 +217,7 @@ static int dequeue(struct green__sigrec **q, uint64_t *pending, uint64_t set,
                 more = o->info.si_signo == sig;
             }
             if (!more) {
-                *pending &= ~BIT(sig);
+                *pending &= ~GREEN__SIGBIT(sig);
             }
             return sig;
         }
@@ -245,7 +227,8 @@ static int dequeue(struct green__sigrec **q, uint64_t *pending, uint64_t set,
 
 static bool accepts(struct green__thread *t, int sig)
 {
-    return !(t->sigmask & BIT(sig)) || (t->sigwaiting & BIT(sig));
+    const uint64_t bit = GREEN__SIGBIT(sig);
+    return !(t->sigmask & bit) || (t->sigwaiting & bit);
 }
 
 /* Queue `info` on `t`; if `t` takes it now, have it run: it delivers as
@@ -300,8 +283,8 @@ static void run_handler(struct green__thread *t, int sig, siginfo_t *info,
     uint64_t old = 0;
     if (t != NULL) {
         old = t->sigmask;
-        set_mask(t, old | word_of(&act.sa_mask)
-                    | (act.sa_flags & SA_NODEFER ? 0 : BIT(sig)));
+        set_mask(t, old | green__sigset_word(&act.sa_mask)
+                    | (act.sa_flags & SA_NODEFER ? 0 : GREEN__SIGBIT(sig)));
         t->sig_runs++;
         if (!(act.sa_flags & SA_RESTART)) {
             t->sig_restart = false;
@@ -470,7 +453,7 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
     }
     struct green__thread *cur = green__sched.current;
     struct green__thread *target = pick(info, cur);
-    if (target != NULL && target == cur && !(cur->sigmask & BIT(sig))
+    if (target != NULL && target == cur && !(cur->sigmask & GREEN__SIGBIT(sig))
         && !green__hub_owns(GREEN__UCTX_SP(uc))) {
         const uint64_t before = kernel_mask;
         errno = entry_errno;
@@ -478,7 +461,8 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
         if (kernel_mask != before) {
             /* sigreturn restores uc_sigmask: make it the new mask. */
             ucontext_t *u = uc;
-            const uint64_t keep = word_of(&u->uc_sigmask) & UNBLOCKABLE;
+            const uint64_t keep = green__sigset_word(&u->uc_sigmask)
+                & GREEN__SIGS_UNBLOCKABLE;
             memcpy(&u->uc_sigmask, &(uint64_t){ kernel_mask | keep },
                    sizeof(uint64_t));
         }
@@ -493,9 +477,9 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 int green__signal_action(int sig, const struct sigaction *act,
                          struct sigaction *old)
 {
-    if (sig < 1 || sig > NSIGS || sig == 32 || sig == 33 || act == NULL) {
+    if (!green__sig_usable(sig) || act == NULL) {
         const int r = GREEN_REAL_FN(sigaction)(sig, act, old);
-        if (r == 0 && old != NULL && sig >= 1 && sig <= NSIGS
+        if (r == 0 && old != NULL && sig >= 1 && sig <= GREEN__NSIGS
             && old->sa_sigaction == trampoline) {
             old->sa_sigaction = actions[sig].sa_sigaction;
             old->sa_flags = (old->sa_flags & ~SA_SIGINFO)
@@ -548,7 +532,7 @@ int green__signal_send(struct green__thread *t, const siginfo_t *info)
     if (k.sa_handler == SIG_IGN) {
         return 0;                   /* discarded, as by the kernel */
     }
-    if (k.sa_sigaction == trampoline || (t->sigmask & BIT(sig))) {
+    if (k.sa_sigaction == trampoline || (t->sigmask & GREEN__SIGBIT(sig))) {
         queue_on(t, info);
         if (t == green__sched.current && green__signal_due(t)) {
             green__signal_deliver(t);   /* to itself: before returning */
@@ -573,14 +557,14 @@ uint64_t green__signal_pending(void)
 
 /* sigwait's readiness: one signalfd for the union of the waited sets. */
 static int sfd = -1;
-static unsigned waiting_for[NSIGS];
+static unsigned waiting_for[GREEN__NSIGS];
 static uint64_t sfd_mask;
 
 /* Point the signalfd at exactly the signals some thread waits for. */
 static int sync_sfd(void)
 {
     uint64_t m = 0;
-    for (int i = 0; i < NSIGS; i++) {
+    for (int i = 0; i < GREEN__NSIGS; i++) {
         if (waiting_for[i] > 0) {
             m |= 1ULL << i;
         }
@@ -589,7 +573,7 @@ static int sync_sfd(void)
         return sfd;
     }
     sigset_t s;
-    set_of(&s, m);
+    green__sigset_make(&s, m);
     const int fd = signalfd(sfd, &s, SFD_NONBLOCK | SFD_CLOEXEC);
     if (fd < 0) {
         return -errno;

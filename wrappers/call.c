@@ -68,11 +68,10 @@ int64_t green__sock_deadline(int fd, int optname)
     struct timeval tv;
     socklen_t len = sizeof tv;
     if (getsockopt(fd, SOL_SOCKET, optname, &tv, &len) != 0
-        || (tv.tv_sec == 0 && tv.tv_usec == 0)) {
+        || green__timeval_zero(&tv)) {
         return -1;
     }
-    return green__now() + (int64_t)tv.tv_sec * 1000000000
-        + (int64_t)tv.tv_usec * 1000;
+    return green__deadline_in(green__timeval_ns(&tv));
 }
 
 bool green__call_nonblocking(struct green__call *c)

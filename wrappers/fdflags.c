@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The calls that make sockets and pipes, change their O_NONBLOCK flag or
- * socket timeouts, duplicate them, or let another process share them:
- * each passes straight through and tells the fd cache (hub/fdtable.c)
- * what it made or changed. socket, socketpair, pipe and pipe2 make known
- * fds; fcntl (F_SETFL, F_DUPFD), ioctl (FIONBIO), setsockopt (SO_RCVTIMEO,
- * SO_SNDTIMEO) and dup update or forget them; _Fork, after which another
- * process may share every fd, drops all knowledge (fork does so in an
- * atfork handler, vfork is fork here, posix_spawn is wrappers/exec.c's
- * and system and popen are wrappers/shell.c's). accept,
- * close, dup2 and the other closes tell the cache from their own files.
+ * socket timeouts, or duplicate them: each passes straight through and
+ * tells the fd cache (hub/fdtable.c) what it made or changed. socket,
+ * socketpair, pipe and pipe2 make known fds; fcntl (F_SETFL, F_DUPFD),
+ * ioctl (FIONBIO), setsockopt (SO_RCVTIMEO, SO_SNDTIMEO) and dup update
+ * or forget them. After a fork another process may share every fd, and
+ * the cache forgets all it knows (hub/fork.c, for fork, _Fork and vfork,
+ * wrappers/process.c); posix_spawn is wrappers/exec.c's, system and
+ * popen are wrappers/shell.c's. accept, close, dup2 and the other closes
+ * tell the cache from their own files.
  */
 #include "config.h"
 
@@ -117,10 +117,10 @@ GREEN_WRAP int setsockopt(int fd, int level, int name, const void *val,
             || name == SO_SNDTIMEO_OLD || name == SO_SNDTIMEO_NEW)) {
         const bool rcv = name == SO_RCVTIMEO_OLD || name == SO_RCVTIMEO_NEW;
         const unsigned bit = rcv ? GREEN__FD_RCVTIMEO : GREEN__FD_SNDTIMEO;
-        /* Both layouts are two 64-bit fields here (x86-64's timeval and
-         * __kernel_sock_timeval); the kernel accepted len and val. */
-        const int64_t *tv = val;
-        green__fd_update(fd, bit, tv[0] != 0 || tv[1] != 0 ? bit : 0);
+        /* Both layouts are a struct timeval here (x86-64's timeval and
+         * __kernel_sock_timeval are two 64-bit fields); the kernel
+         * accepted len and val. */
+        green__fd_update(fd, bit, green__timeval_zero(val) ? 0 : bit);
     }
     return r;
 }
@@ -134,31 +134,4 @@ GREEN_WRAP int dup(int fd)
         green__fd_forget(r);
     }
     return r;
-}
-
-/* _Fork runs no atfork handlers, but its child is a fork's child all the
- * same: it gets libgreen's (hub/fork.c). */
-GREEN_WRAP pid_t _Fork(void)
-{
-    green__ensure_init();
-    green__fork_prepare();
-    const pid_t pid = GREEN_REAL_FN(_Fork)();
-    const int entry_errno = errno;
-    if (pid == 0) {
-        green__fork_child();
-    } else {
-        green__fork_parent();
-    }
-    errno = entry_errno;
-    return pid;
-}
-
-/* vfork's child borrows the parent's memory and stack, which a wrapper
- * written in C cannot allow (its own frame would be reused by the child);
- * POSIX lets vfork be fork, and so it is here (atfork handlers then run,
- * the fd cache's among them). glibc's posix_spawn, system and popen do not
- * call it. */
-GREEN_WRAP pid_t vfork(void)
-{
-    return fork();
 }

@@ -16,6 +16,7 @@
 
 #define ONCE_IN_PROGRESS 1
 #define ONCE_DONE 2
+#define RECHECK_NS (10 * GREEN__NS_PER_MS)
 
 GREEN_WRAP int pthread_once(pthread_once_t *control, void (*init)(void))
 {
@@ -25,7 +26,7 @@ GREEN_WRAP int pthread_once(pthread_once_t *control, void (*init)(void))
     }
     volatile int *state = (volatile int *)control;
     while (*state & ONCE_IN_PROGRESS && !(*state & ONCE_DONE)) {
-        green__sync_wait(control, green__now() + 10000000);
+        green__sync_wait(control, green__deadline_in(RECHECK_NS));
     }
     if (*state & ONCE_DONE) {
         return 0;

@@ -83,9 +83,8 @@ static int poll_call(struct pollfd *fds, nfds_t nfds, int timeout)
         if (p == -ENOMEM) {
             /* No memory for the watchers: wait the correct, blocking way. */
             const int64_t left = deadline < 0 ? -1
-                : (deadline - green__now()) / 1000000;
-            return GREEN_REAL_FN(poll)(fds, nfds, left < 0 && deadline >= 0
-                                    ? 0 : (int)left);
+                : green__ns_left(deadline) / GREEN__NS_PER_MS;
+            return GREEN_REAL_FN(poll)(fds, nfds, (int)left);
         }
     }
 }
@@ -127,8 +126,7 @@ static int ppoll_call(struct pollfd *fds, nfds_t nfds,
     struct timespec ts = { 0, 0 };
     if (!green__may_park() || (timeout != NULL
         && (green__peek(&ts, timeout, sizeof ts) != 0
-            || !green__timespec_valid(&ts) || ts.tv_sec < 0
-            || (ts.tv_sec == 0 && ts.tv_nsec == 0)))) {
+            || !green__timeout_valid(&ts) || green__timespec_zero(&ts)))) {
         return GREEN_REAL_FN(ppoll)(fds, nfds, timeout, mask);
     }
     const int entry_errno = errno;
@@ -223,8 +221,7 @@ static int epoll_pwait2_call(int epfd, struct epoll_event *events, int max,
     struct timespec ts = { 0, 0 };
     if (!green__may_park() || (timeout != NULL
         && (green__peek(&ts, timeout, sizeof ts) != 0
-            || !green__timespec_valid(&ts) || ts.tv_sec < 0
-            || (ts.tv_sec == 0 && ts.tv_nsec == 0)))) {
+            || !green__timeout_valid(&ts) || green__timespec_zero(&ts)))) {
         /* No waiting, or a bad timeout the kernel reports. */
         return GREEN_REAL_FN(epoll_pwait2)(epfd, events, max, timeout, mask);
     }
@@ -422,7 +419,7 @@ static int select_call(int nfds, fd_set *readfds, fd_set *writefds,
     if (!green__may_park() || nfds < 0 || nfds > FD_SETSIZE
         || (timeout != NULL
             && (green__peek(&tv, timeout, sizeof tv) != 0 || tv.tv_sec < 0
-                || tv.tv_usec < 0 || (tv.tv_sec == 0 && tv.tv_usec == 0)))) {
+                || tv.tv_usec < 0 || green__timeval_zero(&tv)))) {
         return GREEN_REAL_FN(select)(nfds, readfds, writefds, exceptfds,
                                   timeout);
     }
@@ -432,19 +429,13 @@ static int select_call(int nfds, fd_set *readfds, fd_set *writefds,
         return GREEN_REAL_FN(select)(nfds, readfds, writefds, exceptfds,
                                   timeout);
     }
-    const struct timespec rel = { .tv_sec = tv.tv_sec + tv.tv_usec / 1000000,
-                                  .tv_nsec = tv.tv_usec % 1000000 * 1000 };
+    const struct timespec rel = green__timeval_timespec(&tv);
     const int64_t deadline = timeout ? green__deadline_after(&rel) : -1;
     const int r = select_green(nfds, &s, deadline, NULL);
     sets_free(&s);
     if (timeout != NULL) {
         /* Linux reports the time not slept, as the kernel does. */
-        int64_t left = deadline - green__now();
-        if (left < 0) {
-            left = 0;
-        }
-        timeout->tv_sec = left / 1000000000;
-        timeout->tv_usec = left % 1000000000 / 1000;
+        *timeout = green__ns_timeval(green__ns_left(deadline));
     }
     return r;
 }
@@ -464,8 +455,7 @@ static int pselect_call(int nfds, fd_set *readfds, fd_set *writefds,
     if (!green__may_park() || nfds < 0 || nfds > FD_SETSIZE
         || (timeout != NULL
             && (green__peek(&ts, timeout, sizeof ts) != 0
-                || !green__timespec_valid(&ts) || ts.tv_sec < 0
-                || (ts.tv_sec == 0 && ts.tv_nsec == 0)))) {
+                || !green__timeout_valid(&ts) || green__timespec_zero(&ts)))) {
         return GREEN_REAL_FN(pselect)(nfds, readfds, writefds, exceptfds,
                                    timeout, mask);
     }

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The wait family: waitpid, wait, wait3, wait4, waitid park only the
+/* Child processes: making them (_Fork and vfork) and waiting for them.
+ *
+ * fork itself is glibc's, which runs the runtime's atfork handlers
+ * (hub/fork.c): the child goes on with a runtime of its own. _Fork runs
+ * no handlers, so it runs the runtime's itself (green__fork_run, as a raw
+ * fork system call does, wrappers/syscall.c); vfork is fork here.
+ *
+ * The wait family: waitpid, wait, wait3, wait4, waitid park only the
  * calling green thread. Each asks the kernel with WNOHANG first; while
  * children exist but none has changed state, the thread parks on a pidfd
  * of the one child it waits for (readable when it exits, Linux >= 5.3),
  * or, waiting for any child, for a stop or continue, or without pidfd,
- * for a short while that doubles up to 20 ms. WNOHANG itself passes
- * through; a signal handler interrupts the wait as signal(7) says (EINTR
- * unless SA_RESTART). Nothing is ever reaped that the program did not
- * wait for: every real call is the program's own request plus WNOHANG.
+ * for a short while that doubles while under 20 ms (hub/backoff.c).
+ * WNOHANG itself passes through; a signal handler interrupts the wait as
+ * signal(7) says (EINTR unless SA_RESTART). Nothing is ever reaped that
+ * the program did not wait for: every real call is the program's own
+ * request plus WNOHANG.
  */
 #include "config.h"
 
@@ -18,7 +26,30 @@
 
 #include "wrappers/wrap.h"
 
-#define MAX_BACKOFF_NS 20000000
+static long real_fork(void)
+{
+    return GREEN_REAL_FN(_Fork)();
+}
+
+/* _Fork runs no atfork handlers, but its child is a fork's child all the
+ * same: it gets libgreen's (hub/fork.c). */
+GREEN_WRAP pid_t _Fork(void)
+{
+    green__ensure_init();
+    return (pid_t)green__fork_run(real_fork);
+}
+
+/* vfork's child borrows the parent's memory and stack, which a wrapper
+ * written in C cannot allow (its own frame would be reused by the child);
+ * POSIX lets vfork be fork, and so it is here (atfork handlers then run,
+ * the fd cache's among them). glibc's posix_spawn, system and popen do not
+ * call it. */
+GREEN_WRAP pid_t vfork(void)
+{
+    return fork();
+}
+
+#define MAX_BACKOFF_NS (20 * GREEN__NS_PER_MS)
 
 /* One non-blocking try of the program's wait: > 0 done (the real call's
  * result), 0 nothing yet, < 0 -errno. */
@@ -30,7 +61,7 @@ typedef long (*wait_try)(void *req);
  * -errno. Green thread, may park. */
 static long wait_green(wait_try try, void *req, pid_t pid, bool exits_only)
 {
-    int64_t backoff = 1000000;
+    struct green__backoff b = GREEN__BACKOFF(GREEN__NS_PER_MS, MAX_BACKOFF_NS);
     for (;;) {
         const long r = try(req);
         if (r != 0) {
@@ -44,10 +75,7 @@ static long wait_green(wait_try try, void *req, pid_t pid, bool exits_only)
             green__park_unlinger(green__sched.current);  /* before close */
             GREEN_REAL_FN(close)(pidfd);
         } else {
-            p = green__park_until(green__now() + backoff);
-            if (backoff < MAX_BACKOFF_NS) {
-                backoff *= 2;
-            }
+            p = green__backoff_sleep(&b, -1);
         }
         if (p == -EINTR && !green__restarts()) {
             return -EINTR;

@@ -71,17 +71,13 @@ static int wrlock(pthread_rwlock_t *rw, int64_t deadline)
     return 0;
 }
 
-static bool clock_valid(clockid_t clock)
-{
-    return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC;
-}
 
 /* glibc checks the clock and timeout first, even when it need not wait. */
 static int timed(pthread_rwlock_t *rw, clockid_t clock,
                  const struct timespec *abstime,
                  int (*lock)(pthread_rwlock_t *, int64_t))
 {
-    if (!clock_valid(clock) || !green__timespec_valid(abstime)) {
+    if (!green__abs_clock_valid(clock) || !green__timespec_valid(abstime)) {
         return EINVAL;
     }
     return lock(rw, green__deadline_abs(clock, abstime));

@@ -7,8 +7,8 @@
  *
  * A process-shared semaphore (sem_init with pshared, or sem_open) may be
  * posted by another process, which cannot wake our lot: its waits try
- * sem_trywait and park for a growing while in between (1 ms to 16 ms), so
- * the kernel thread never blocks.
+ * sem_trywait and park for a growing while in between (1 ms to 16 ms,
+ * hub/backoff.c), so the kernel thread never blocks.
  */
 #include "config.h"
 
@@ -41,22 +41,14 @@ static bool sem_is_private(sem_t *sem)
 /* Wait for a process-shared semaphore. Returns 0 or -ETIMEDOUT. */
 static int shared_wait(sem_t *sem, int64_t deadline)
 {
-    int64_t pause = 1000000;
+    struct green__backoff b = GREEN__BACKOFF(GREEN__NS_PER_MS,
+                                             16 * GREEN__NS_PER_MS);
     while (GREEN_REAL_FN(sem_trywait)(sem) != 0) {
         if (errno != EAGAIN) {
             return green__neg_errno();
         }
-        const int64_t now = green__now();
-        if (deadline >= 0 && now >= deadline) {
+        if (green__backoff_sleep(&b, deadline) == -ETIMEDOUT) {
             return -ETIMEDOUT;
-        }
-        int64_t until = now + pause;
-        if (deadline >= 0 && until > deadline) {
-            until = deadline;
-        }
-        green__park_until(until);
-        if (pause < 16000000) {
-            pause *= 2;
         }
     }
     return 0;
@@ -128,8 +120,7 @@ GREEN_WRAP int sem_trywait(sem_t *sem)
 static int timed_take(sem_t *sem, clockid_t clock,
                       const struct timespec *abstime)
 {
-    if ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-        || !green__timespec_valid(abstime)) {
+    if (!green__abs_clock_valid(clock) || !green__timespec_valid(abstime)) {
         errno = EINVAL;                 /* glibc checks before anything */
         return -1;
     }

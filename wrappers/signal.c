@@ -15,22 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hub/sigset.h"
 #include "wrappers/wrap.h"
-
-#define BIT(sig) (1ULL << ((sig) - 1))
-
-static uint64_t word_of(const sigset_t *s)
-{
-    uint64_t w;
-    memcpy(&w, s, sizeof w);
-    return w;
-}
-
-static void set_of(sigset_t *s, uint64_t w)
-{
-    sigemptyset(s);
-    memcpy(s, &w, sizeof w);
-}
 
 GREEN_WRAP int sigaction(int sig, const struct sigaction *act,
                          struct sigaction *old)
@@ -59,13 +45,13 @@ static __sighandler_t bsd_signal_green(int sig, __sighandler_t handler)
 {
     green__ensure_init();
     struct sigaction act = { .sa_handler = handler }, old;
-    if (handler == SIG_ERR || sig < 1 || sig >= NSIG || sig == 32
-        || sig == 33 || sigemptyset(&act.sa_mask) != 0
+    if (handler == SIG_ERR || !green__sig_usable(sig)
+        || sigemptyset(&act.sa_mask) != 0
         || sigaddset(&act.sa_mask, sig) != 0) {
         errno = EINVAL;
         return SIG_ERR;
     }
-    act.sa_flags = (interrupting & BIT(sig)) ? 0 : SA_RESTART;
+    act.sa_flags = (interrupting & GREEN__SIGBIT(sig)) ? 0 : SA_RESTART;
     const int r = green__signal_action(sig, &act, &old);
     if (r < 0) {
         errno = -r;
@@ -94,8 +80,7 @@ GREEN_WRAP __sighandler_t sysv_signal(int sig, __sighandler_t handler)
 {
     green__ensure_init();
     struct sigaction act = { .sa_handler = handler }, old;
-    if (handler == SIG_ERR || sig < 1 || sig >= NSIG || sig == 32
-        || sig == 33) {
+    if (handler == SIG_ERR || !green__sig_usable(sig)) {
         errno = EINVAL;
         return SIG_ERR;
     }
@@ -118,16 +103,15 @@ GREEN_WRAP int siginterrupt(int sig, int flag)
 {
     green__ensure_init();
     struct sigaction act;
-    if (sig < 1 || sig >= NSIG || sig == 32 || sig == 33
-        || green__signal_action(sig, NULL, &act) < 0) {
+    if (!green__sig_usable(sig) || green__signal_action(sig, NULL, &act) < 0) {
         errno = EINVAL;
         return -1;
     }
     if (flag) {
-        interrupting |= BIT(sig);
+        interrupting |= GREEN__SIGBIT(sig);
         act.sa_flags &= ~SA_RESTART;
     } else {
-        interrupting &= ~BIT(sig);
+        interrupting &= ~GREEN__SIGBIT(sig);
         act.sa_flags |= SA_RESTART;
     }
     const int r = green__signal_action(sig, &act, NULL);
@@ -198,7 +182,7 @@ GREEN_WRAP int sigpending(sigset_t *set)
     if (GREEN_REAL_FN(sigpending)(&k) != 0) {
         return -1;
     }
-    const uint64_t w = (word_of(&k) | green__signal_pending())
+    const uint64_t w = (green__sigset_word(&k) | green__signal_pending())
         & green__sched.current->sigmask;
     if (green__poke(set, &w, sizeof w) != 0) {
         errno = EFAULT;
@@ -214,7 +198,7 @@ static int sigwait_green(uint64_t set, siginfo_t *info, int64_t deadline)
 {
     struct green__thread *self = green__sched.current;
     sigset_t kset;
-    set_of(&kset, set);
+    green__sigset_make(&kset, set);
     for (;;) {
         siginfo_t si;
         int sig = green__signal_take(set, &si);
@@ -234,7 +218,7 @@ static int sigwait_green(uint64_t set, siginfo_t *info, int64_t deadline)
             }
             return sig;
         }
-        if (deadline >= 0 && green__now() >= deadline) {
+        if (green__deadline_passed(deadline)) {
             return -EAGAIN;
         }
         const int fd = green__signal_wait_begin(set);
@@ -256,7 +240,7 @@ static int read_set(const sigset_t *set, uint64_t *out)
     if (green__peek(out, set, sizeof *out) != 0) {
         return -EFAULT;
     }
-    *out &= ~(BIT(SIGKILL) | BIT(SIGSTOP) | BIT(32) | BIT(33));
+    *out &= ~GREEN__SIGS_UNBLOCKABLE;
     return 0;
 }
 
@@ -269,7 +253,7 @@ GREEN_WRAP int sigtimedwait(const sigset_t *set, siginfo_t *info,
     if (!green__may_park() || read_set(set, &s) != 0
         || (timeout != NULL
             && (green__peek(&ts, timeout, sizeof ts) != 0
-                || !green__timespec_valid(&ts) || ts.tv_sec < 0))) {
+                || !green__timeout_valid(&ts)))) {
         return GREEN_REAL_FN(sigtimedwait)(set, info, timeout);
     }
     const int entry_errno = errno;
@@ -343,8 +327,7 @@ GREEN_WRAP int pthread_sigqueue(pthread_t thread, int sig,
 {
     green__ensure_init();
     struct green__thread *t = green__sched_lookup(thread);
-    if (t == NULL || !green__in_green_thread() || sig <= 0 || sig > 64
-        || sig == 32 || sig == 33) {
+    if (t == NULL || !green__in_green_thread() || !green__sig_usable(sig)) {
         return GREEN_REAL_FN(pthread_sigqueue)(
             t != NULL ? GREEN_REAL_FN(pthread_self)() : thread, sig, value);
     }

@@ -15,17 +15,6 @@
 
 #include "wrappers/wrap.h"
 
-/* The time from now until CLOCK_MONOTONIC `deadline`, 0 if passed. */
-static struct timespec left_until(int64_t deadline)
-{
-    int64_t left = deadline - green__now();
-    if (left < 0) {
-        left = 0;
-    }
-    return (struct timespec){ .tv_sec = left / 1000000000,
-                              .tv_nsec = left % 1000000000 };
-}
-
 GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
 {
     green__ensure_init();
@@ -35,7 +24,7 @@ GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
     const int entry_errno = errno;
     struct timespec ts;
     int r = green__peek(&ts, req, sizeof ts);
-    if (r == 0 && (!green__timespec_valid(&ts) || ts.tv_sec < 0)) {
+    if (r == 0 && !green__timeout_valid(&ts)) {
         r = -EINVAL;
     }
     if (r == 0) {
@@ -43,7 +32,7 @@ GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
         r = green__park_until(deadline);
         if (r == -EINTR && rem != NULL) {
             /* Never restarted; `rem` gets the time not slept. */
-            const struct timespec left = left_until(deadline);
+            const struct timespec left = green__timespec_left(deadline);
             if (green__poke(rem, &left, sizeof left) != 0) {
                 r = -EFAULT;
             }
@@ -66,7 +55,7 @@ GREEN_WRAP int clock_nanosleep(clockid_t clock, int flags,
     if (green__peek(&ts, req, sizeof ts) != 0) {
         return EFAULT;
     }
-    if (!green__timespec_valid(&ts) || ts.tv_sec < 0) {
+    if (!green__timeout_valid(&ts)) {
         return EINVAL;
     }
     const int entry_errno = errno;
@@ -79,7 +68,7 @@ GREEN_WRAP int clock_nanosleep(clockid_t clock, int flags,
     const int r = green__park_until(deadline);
     errno = entry_errno;
     if (r == -EINTR && rem != NULL && !(flags & TIMER_ABSTIME)) {
-        const struct timespec left = left_until(deadline);
+        const struct timespec left = green__timespec_left(deadline);
         if (green__poke(rem, &left, sizeof left) != 0) {
             return EFAULT;
         }
@@ -94,7 +83,8 @@ GREEN_WRAP int usleep(useconds_t usec)
         return GREEN_REAL_FN(usleep)(usec);
     }
     const int entry_errno = errno;
-    const int r = green__park_until(green__now() + (int64_t)usec * 1000);
+    const int r = green__park_until(
+        green__deadline_in((int64_t)usec * GREEN__NS_PER_US));
     return (int)green__wrap_ret(r, entry_errno);
 }
 
@@ -106,8 +96,9 @@ GREEN_WRAP unsigned int sleep(unsigned int seconds)
         return GREEN_REAL_FN(sleep)(seconds);
     }
     const int entry_errno = errno;
-    const int64_t deadline = green__now() + (int64_t)seconds * 1000000000;
+    const int64_t deadline =
+        green__deadline_in((int64_t)seconds * GREEN__NS_PER_SEC);
     const int r = green__park_until(deadline);
     errno = r == -EINTR ? EINTR : entry_errno;  /* glibc's nanosleep's */
-    return r == -EINTR ? (unsigned)left_until(deadline).tv_sec : 0;
+    return r == -EINTR ? (unsigned)green__timespec_left(deadline).tv_sec : 0;
 }

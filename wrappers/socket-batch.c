@@ -32,17 +32,6 @@
 /* The kernel handles at most UIO_MAXIOV messages per call. */
 #define MAX_BATCH IOV_MAX
 
-/* The time left until `end` (CLOCK_MONOTONIC ns), zero once passed. */
-static struct timespec time_left(int64_t end)
-{
-    int64_t left = end - green__now();
-    if (left < 0) {
-        left = 0;
-    }
-    return (struct timespec){ .tv_sec = left / 1000000000,
-                              .tv_nsec = left % 1000000000 };
-}
-
 /* After a batch that ended early: true when the socket holds an error
  * the kernel stopped for (it saved it for the next call: POLLERR). */
 static bool sock_error_pending(int fd)
@@ -66,7 +55,7 @@ static long recvmmsg_nowait(struct green__call *c, void *arg)
 {
     const struct batch *a = arg;
     while (c->done < a->vlen) {
-        struct timespec left = time_left(a->end);
+        struct timespec left = green__timespec_left(a->end);
         const int r = GREEN_REAL_FN(recvmmsg)(c->fd, a->vec + c->done,
                                               a->vlen - (unsigned)c->done,
                                               a->flags | MSG_DONTWAIT,
@@ -77,7 +66,7 @@ static long recvmmsg_nowait(struct green__call *c, void *arg)
         c->done += (unsigned)r;
         c->deadline = GREEN__NO_DEADLINE_YET;   /* SO_RCVTIMEO: per message */
         if ((a->flags & MSG_WAITFORONE)
-            || (a->end >= 0 && left.tv_sec == 0 && left.tv_nsec == 0)
+            || (a->end >= 0 && green__timespec_zero(&left))
             || (a->vec[c->done - 1].msg_hdr.msg_flags & MSG_OOB)
             || (c->done < a->vlen && sock_error_pending(c->fd))) {
             break;
@@ -104,8 +93,8 @@ GREEN_WRAP int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
      * the kernel rejects (EFAULT, EINVAL) fails at once. */
     if (!green__may_park() || vlen == 0
         || (flags & (MSG_DONTWAIT | MSG_ERRQUEUE)) || (timeout != NULL
-            && (green__peek(&ts, timeout, sizeof ts) != 0 || ts.tv_sec < 0
-                || !green__timespec_valid(&ts)))) {
+            && (green__peek(&ts, timeout, sizeof ts) != 0
+                || !green__timeout_valid(&ts)))) {
         return GREEN_REAL_FN(recvmmsg)(fd, vec, vlen, flags, timeout);
     }
     const int entry_errno = errno;
@@ -113,7 +102,7 @@ GREEN_WRAP int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen,
     int r = recvmmsg_loop(fd, vec, vlen < MAX_BATCH ? vlen : MAX_BATCH,
                           flags, end);
     if (r > 0 && timeout != NULL) {
-        ts = time_left(end);
+        ts = green__timespec_left(end);
         if (green__poke(timeout, &ts, sizeof ts) != 0) {
             r = -EFAULT;
         }

@@ -353,17 +353,14 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
             return r;
         }
     }
-    int64_t backoff = 1000000;
+    struct green__backoff b = GREEN__BACKOFF(GREEN__NS_PER_MS,
+                                             16 * GREEN__NS_PER_MS);
     int r;
     while ((r = connect_once(fd, flags, addr, len)) == -EAGAIN) {
         /* A Unix-domain listener with a full backlog: a blocking connect
          * would wait for room, which poll does not announce. */
-        if (green__park_until(green__now() + backoff) == -EINTR
-            && !green__restarts()) {
+        if (green__backoff_sleep(&b, -1) == -EINTR && !green__restarts()) {
             return -EINTR;
-        }
-        if (backoff < 16000000) {
-            backoff *= 2;
         }
     }
     if (r != -EINPROGRESS) {

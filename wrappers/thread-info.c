@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "hub/sigset.h"
 #include "wrappers/wrap.h"
 
 /* The green thread behind `thread`, if the runtime owns it (not main). */
@@ -80,8 +81,7 @@ GREEN_WRAP int pthread_kill(pthread_t thread, int sig)
     if (green__sched_finished(t)) {
         return sig == 0 ? 0 : ESRCH;    /* glibc: exited, not joined */
     }
-    if (sig == 0 || t == green__sched.current || sig < 0 || sig > 64
-        || sig == 32 || sig == 33) {
+    if (sig == 0 || t == green__sched.current || !green__sig_usable(sig)) {
         /* To itself (raise), a check, or an invalid signal: glibc's. */
         return GREEN_REAL_FN(pthread_kill)(kernel_thread(), sig);
     }

@@ -160,8 +160,7 @@ GREEN_WRAP int pthread_clockjoin_np(pthread_t thread, void **retval,
     if (abstime == NULL) {
         return join(t, retval, -1);
     }
-    if ((clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
-        || !green__timespec_valid(abstime)) {
+    if (!green__abs_clock_valid(clock) || !green__timespec_valid(abstime)) {
         return EINVAL;
     }
     const int64_t deadline = green__deadline_abs(clock, abstime);

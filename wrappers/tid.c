@@ -16,7 +16,7 @@
  * from other kernel threads or from libgreen itself, and every call before
  * the runtime starts go to the kernel. glibc's thread descriptor keeps the
  * kernel tid, which raise() and abort() signal. syscall() passes the
- * numbers here (wrappers/futex.c); /proc/self/task/ and system calls made
+ * numbers here (wrappers/syscall.c); /proc/self/task/ and system calls made
  * without libc's syscall() see the one kernel thread.
  */
 #include "config.h"
@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include "hub/sigset.h"
 #include "wrappers/wrap.h"
 
 #define NOT_GREEN LONG_MIN          /* "the kernel answers" */
@@ -284,13 +285,13 @@ static long do_tgkill(pid_t tgid, pid_t tid, int sig, bool group)
     if (t == NULL || (group && tgid != getpid())) {
         return NOT_GREEN;
     }
-    if (sig < 0 || sig > 64) {
+    if (sig < 0 || sig > GREEN__NSIGS) {
         return -EINVAL;             /* valid_signal() */
     }
     if (sig == 0) {
         return 0;
     }
-    if (t == green__sched.current || sig == 32 || sig == 33) {
+    if (t == green__sched.current || green__sig_reserved(sig)) {
         /* To itself, as raise(); glibc's internal signals act on glibc's
          * thread, the kernel thread: as pthread_kill does. */
         return raw(SYS_tgkill, getpid(), green__sched_kernel_tid(), sig);

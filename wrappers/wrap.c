@@ -14,40 +14,41 @@
 
 #include "wrappers/wrap.h"
 
-int green__peek(void *dst, const void *src, size_t len)
+/* Copy `len` bytes between libgreen's `ours` and the program's `theirs`:
+ * from it (`to_program` false) or to it. process_vm_readv and
+ * process_vm_writev on our own pid fail with EFAULT where a plain access
+ * of a bad pointer would crash the program. Returns 0 or -EFAULT; errno
+ * is left as it was. */
+static int copy_program(void *ours, void *theirs, size_t len,
+                        bool to_program)
 {
-    struct iovec local = { .iov_base = dst, .iov_len = len };
-    struct iovec remote = { .iov_base = (void *)src, .iov_len = len };
+    struct iovec local = { .iov_base = ours, .iov_len = len };
+    struct iovec remote = { .iov_base = theirs, .iov_len = len };
     const int entry_errno = errno;
-    const ssize_t r = process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+    const ssize_t r = to_program
+        ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0)
+        : process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
     const int err = errno;
     errno = entry_errno;
     if (r == (ssize_t)len) {
         return 0;
     }
     if (r < 0 && (err == ENOSYS || err == EPERM)) {
-        memcpy(dst, src, len);          /* filtered (seccomp): trust it */
+        /* Filtered (seccomp): trust the pointer. */
+        memcpy(to_program ? theirs : ours, to_program ? ours : theirs, len);
         return 0;
     }
     return -EFAULT;
 }
 
+int green__peek(void *dst, const void *src, size_t len)
+{
+    return copy_program(dst, (void *)src, len, false);
+}
+
 int green__poke(void *dst, const void *src, size_t len)
 {
-    struct iovec local = { .iov_base = (void *)src, .iov_len = len };
-    struct iovec remote = { .iov_base = dst, .iov_len = len };
-    const int entry_errno = errno;
-    const ssize_t r = process_vm_writev(getpid(), &local, 1, &remote, 1, 0);
-    const int err = errno;
-    errno = entry_errno;
-    if (r == (ssize_t)len) {
-        return 0;
-    }
-    if (r < 0 && (err == ENOSYS || err == EPERM)) {
-        memcpy(dst, src, len);          /* filtered (seccomp): trust it */
-        return 0;
-    }
-    return -EFAULT;
+    return copy_program((void *)src, dst, len, true);
 }
 
 int green__iov_copy(const struct iovec *src, size_t cnt, bool trusted,
@@ -80,8 +81,7 @@ int green__sync_wait(const void *key, int64_t deadline)
             syscall(SYS_pause);
         }
     }
-    const struct timespec until = { .tv_sec = deadline / 1000000000,
-                                    .tv_nsec = deadline % 1000000000 };
+    const struct timespec until = green__ns_timespec(deadline);
     while (GREEN_REAL_FN(clock_nanosleep)(CLOCK_MONOTONIC, TIMER_ABSTIME,
                                        &until, NULL) == EINTR) {
     }

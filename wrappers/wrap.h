@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* What every wrapper shares: the export attribute, the pass-through test,
  * errno helpers (internal code returns -errno; only wrappers set errno, on
- * the way out) and deadline conversion. How a blocking call waits is
- * wrappers/call.h's.
+ * the way out), copies of the program's memory and iovec arrays, and the
+ * hooks' state kept in wrappers/. How a blocking call waits is
+ * wrappers/call.h's; time arithmetic is hub/time.h's.
  */
 #ifndef GREEN_WRAPPERS_WRAP_H
 #define GREEN_WRAPPERS_WRAP_H
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include "hub/internal.h"
+#include "hub/time.h"
 #include "preload/preload.h"
 #include "preload/real.h"
 #include "wrappers/call.h"
@@ -75,49 +77,6 @@ static inline long green__neg_errno(void)
     return -(long)errno;
 }
 
-/* CLOCK_MONOTONIC deadline in ns for a relative timeout `ms` (-1: none). */
-static inline int64_t green__deadline_ms(int ms)
-{
-    return ms < 0 ? -1 : green__now() + (int64_t)ms * 1000000;
-}
-
-/* CLOCK_MONOTONIC deadline `rel` from now, saturating (no overflow for a
- * program that sleeps "forever" with a huge tv_sec). */
-static inline int64_t green__deadline_after(const struct timespec *rel)
-{
-    const int64_t max_sec = (INT64_MAX - green__now()) / 1000000000 - 1;
-    if (rel->tv_sec >= max_sec) {
-        return INT64_MAX;
-    }
-    return green__now() + (int64_t)rel->tv_sec * 1000000000 + rel->tv_nsec;
-}
-
-/* Convert absolute time `abs` on `clock` (CLOCK_REALTIME or
- * CLOCK_MONOTONIC) into a CLOCK_MONOTONIC deadline, once, at entry. */
-static inline int64_t green__deadline_abs(clockid_t clock,
-                                          const struct timespec *abs)
-{
-    if (abs->tv_sec > INT64_MAX / 1000000000 - 1) {
-        return INT64_MAX;
-    }
-    if (abs->tv_sec < 0) {
-        return 0;                       /* long passed, on any clock */
-    }
-    const int64_t when = (int64_t)abs->tv_sec * 1000000000 + abs->tv_nsec;
-    if (clock == CLOCK_MONOTONIC) {
-        return when > 0 ? when : 0;     /* before boot: passed already */
-    }
-    struct timespec now;
-    clock_gettime(clock, &now);
-    const int64_t left = when - ((int64_t)now.tv_sec * 1000000000
-                                 + now.tv_nsec);
-    return green__now() + (left > 0 ? left : 0);
-}
-
-static inline bool green__timespec_valid(const struct timespec *ts)
-{
-    return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000;
-}
 
 /* Wait on lot `key` for a synchronisation primitive the runtime handles
  * from the start (rwlock, semaphore, barrier, once, spin, futex): parks
@@ -211,7 +170,7 @@ void green__tid_fork(int parent_id, int id);
  * the result in *ret and errno set as syscall() sets it, when the call
  * is the runtime's to answer; false for the kernel to answer (a tid that
  * is no green thread's). The runtime's own system calls never come here
- * (green__sys). Green thread (futex.c). */
+ * (green__sys). Green thread (wrappers/syscall.c). */
 bool green__tid_syscall(long number, const long a[6], long *ret);
 
 /* In a fork's child: the FILE locks other threads held or waited for are

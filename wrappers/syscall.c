@@ -26,7 +26,7 @@
 
 #include "wrappers/wrap.h"
 
-#define SHARED_POLL_NS 10000000
+#define SHARED_POLL_NS (10 * GREEN__NS_PER_MS)
 #define NOT_OURS (1L << 62)         /* "let the kernel answer" */
 
 /* A futex wait: returns 0 (woken, or spuriously), or -errno. */
@@ -43,7 +43,7 @@ static long futex_wait(uint32_t *uaddr, int op, uint32_t val,
         if (green__peek(&ts, timeout, sizeof ts) != 0) {
             return -EFAULT;
         }
-        if (!green__timespec_valid(&ts) || ts.tv_sec < 0) {
+        if (!green__timeout_valid(&ts)) {
             return -EINVAL;
         }
         if (cmd == FUTEX_WAIT) {
@@ -62,7 +62,7 @@ static long futex_wait(uint32_t *uaddr, int op, uint32_t val,
         return -EAGAIN;
     }
     if (!(op & FUTEX_PRIVATE_FLAG)) {
-        const int64_t poll = green__now() + SHARED_POLL_NS;
+        const int64_t poll = green__deadline_in(SHARED_POLL_NS);
         if (deadline < 0 || deadline > poll) {
             green__lot_wait_bits(uaddr, bits, poll);
             return 0;
@@ -121,21 +121,12 @@ static long futex(long a[6])
     }
 }
 
-/* A raw fork system call: libgreen's own fork handlers run around it, as
- * for _Fork (hub/fork.c), so that the child gets a runtime of its own;
+/* A raw fork system call. libgreen's own fork handlers run around it, as
+ * around _Fork (hub/fork.c), so that the child gets a runtime of its own;
  * the program's atfork handlers do not, as natively. */
-static long raw_fork(void)
+static long sys_fork(void)
 {
-    green__fork_prepare();
-    const long r = GREEN_REAL_FN(syscall)(SYS_fork, 0, 0, 0, 0, 0, 0);
-    const int entry_errno = errno;
-    if (r == 0) {
-        green__fork_child();
-    } else {
-        green__fork_parent();
-    }
-    errno = entry_errno;
-    return r;
+    return GREEN_REAL_FN(syscall)(SYS_fork, 0, 0, 0, 0, 0, 0);
 }
 
 /* Blocking calls by number: the wrappers, which set errno themselves.
@@ -144,7 +135,7 @@ static long by_number(long number, long a[6])
 {
     switch (number) {
     case SYS_fork:
-        return raw_fork();
+        return green__fork_run(sys_fork);
     case SYS_read:
         return read((int)a[0], (void *)a[1], (size_t)a[2]);
     case SYS_write:

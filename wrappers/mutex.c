@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/* Mutexes on the parking lot (hub/lot.c): pthread_mutex_lock, trylock,
+ * timedlock, clocklock and unlock; init and destroy stay glibc's.
+ * Condition variables, whose waits release and retake these mutexes, are
+ * wrappers/cond.c's.
+ *
+ * State lives in the program's own pthread_mutex_t, in glibc's encoding, so
+ * static initialisers and pthread_mutex_init/destroy (left to glibc) just
+ * work, and a mutex glibc locked before the first thread existed is
+ * understood after: __lock is 0 free, 1 locked, 2 locked with waiters;
+ * __owner is the owner's id (main: its kernel tid, as glibc writes);
+ * __count counts recursive locks; __nusers counts holders (glibc's
+ * pthread_mutex_destroy answers EBUSY from it); __kind is the type.
+ * Waiters queue in the lot under the mutex's address.
+ *
+ * Process-shared, robust, priority-inheritance and -protection mutexes stay
+ * glibc's objects, which another process may hold: while other green
+ * threads could run, waiting for one polls glibc's trylock with a growing
+ * green sleep (from 0.1 ms, doubling while under 16 ms: hub/backoff.c),
+ * so the kernel thread never blocks. Calls made by a malloc that replaced
+ * glibc's (jemalloc) go straight to glibc: its locks are shared with its
+ * own kernel thread and held as briefly as glibc's arena locks.
+ * Everything before the runtime starts is glibc's (one thread: glibc
+ * waits exactly as natively). Once it has started, waits always park,
+ * even with one thread left: the hub then sleeps in libev until a
+ * deadline, or forever if nothing can wake anyone, as a deadlocked
+ * program would.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "wrappers/mutex.h"
+#include "wrappers/wrap.h"
+
+#define KIND_TYPE_MASK  3       /* PTHREAD_MUTEX_KIND_MASK_NP */
+#define KIND_ELISION    (256 | 512)
+
+bool green__mutex_is_ours(const pthread_mutex_t *m)
+{
+    return green__in_green_thread()
+        && (m->__data.__kind & ~(KIND_TYPE_MASK | KIND_ELISION)) == 0;
+}
+
+static int mutex_type(const pthread_mutex_t *m)
+{
+    return m->__data.__kind & KIND_TYPE_MASK;
+}
+
+/* Take a free mutex. */
+static void mutex_take(pthread_mutex_t *m, int id, bool contended)
+{
+    m->__data.__lock = contended ? 2 : 1;
+    m->__data.__owner = id;
+    m->__data.__nusers++;
+    if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE) {
+        m->__data.__count = 1;
+    }
+}
+
+int green__mutex_lock(pthread_mutex_t *m, int64_t deadline)
+{
+    const int id = green__sched.current->id;
+    if (m->__data.__lock != 0 && m->__data.__owner == id) {
+        if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE) {
+            if (m->__data.__count == UINT_MAX) {
+                return EAGAIN;
+            }
+            m->__data.__count++;
+            return 0;
+        }
+        if (mutex_type(m) == PTHREAD_MUTEX_ERRORCHECK) {
+            return EDEADLK;
+        }
+    }
+    bool contended = false;
+    while (m->__data.__lock != 0) {
+        m->__data.__lock = 2;
+        if (green__lot_wait(m, deadline) == -ETIMEDOUT) {
+            return ETIMEDOUT;
+        }
+        contended = true;
+    }
+    mutex_take(m, id, contended);
+    return 0;
+}
+
+int green__mutex_unlock(pthread_mutex_t *m, bool full, unsigned *depth)
+{
+    const int type = mutex_type(m);
+    if ((type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK)
+        && (m->__data.__lock == 0
+            || m->__data.__owner != green__sched.current->id)) {
+        return EPERM;
+    }
+    if (type == PTHREAD_MUTEX_RECURSIVE) {
+        if (depth) {
+            *depth = m->__data.__count;
+        }
+        if (!full && --m->__data.__count != 0) {
+            return 0;
+        }
+        m->__data.__count = 0;
+    }
+    m->__data.__owner = 0;
+    m->__data.__nusers--;
+    const int old = m->__data.__lock;
+    m->__data.__lock = 0;
+    if (old == 2 && green__lot_wake(m, 1) == 0) {
+        /* The waiter is a kernel thread the runtime did not make, in
+         * glibc's lock: wake it as glibc's unlock would. */
+        syscall(SYS_futex, &m->__data.__lock,
+                FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+    }
+    return 0;
+}
+
+/* Poll glibc's trylock on `m` until it stops answering EBUSY or `deadline`
+ * (-1: none) passes. Returns trylock's answer (0, EOWNERDEAD, ...) or
+ * ETIMEDOUT. */
+static int polled_lock(pthread_mutex_t *m, int64_t deadline)
+{
+    struct green__backoff b = GREEN__BACKOFF(100 * GREEN__NS_PER_US,
+                                             16 * GREEN__NS_PER_MS);
+    int r;
+    while ((r = GREEN_REAL_FN(pthread_mutex_trylock)(m)) == EBUSY) {
+        if (green__backoff_sleep(&b, deadline) == -ETIMEDOUT) {
+            return ETIMEDOUT;
+        }
+    }
+    return r;
+}
+
+/* Timed polled lock: glibc looks at the timeout only when it must wait. */
+static int polled_clocklock(pthread_mutex_t *m, clockid_t clock,
+                            const struct timespec *abstime)
+{
+    const int r = GREEN_REAL_FN(pthread_mutex_trylock)(m);
+    if (r != EBUSY) {
+        return r;
+    }
+    if (!green__timespec_valid(abstime)) {
+        return EINVAL;
+    }
+    return polled_lock(m, green__deadline_abs(clock, abstime));
+}
+
+/* Mutexes glibc keeps are polled (never blocking the kernel thread)
+ * where other green threads could run, and glibc's call elsewhere. */
+GREEN_WRAP int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    green__ensure_init();
+    if (GREEN__FROM_ALLOCATOR()) {
+        return GREEN_REAL_FN(pthread_mutex_lock)(m);
+    }
+    if (green__mutex_is_ours(m)) {
+        return green__mutex_lock(m, -1);
+    }
+    if (green__may_park()) {
+        return polled_lock(m, -1);
+    }
+    return GREEN_REAL_FN(pthread_mutex_lock)(m);
+}
+
+GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    green__ensure_init();
+    if (GREEN__FROM_ALLOCATOR()) {
+        return GREEN_REAL_FN(pthread_mutex_trylock)(m);
+    }
+    if (!green__mutex_is_ours(m)) {
+        return GREEN_REAL_FN(pthread_mutex_trylock)(m);
+    }
+    if (m->__data.__lock != 0) {
+        if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
+            && m->__data.__owner == green__sched.current->id) {
+            return green__mutex_lock(m, -1);
+        }
+        green__sched_spun();            /* a loop of trylocks is a poll */
+        return EBUSY;
+    }
+    mutex_take(m, green__sched.current->id, false);
+    return 0;
+}
+
+/* glibc looks at the timeout only when it has to wait. */
+static int mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
+                           const struct timespec *abstime)
+{
+    const bool own = m->__data.__owner == green__sched.current->id
+        && (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
+            || mutex_type(m) == PTHREAD_MUTEX_ERRORCHECK);
+    int64_t deadline = -1;
+    if (m->__data.__lock != 0 && !own) {
+        if (!green__timespec_valid(abstime)) {
+            return EINVAL;
+        }
+        deadline = green__deadline_abs(clock, abstime);
+    }
+    return green__mutex_lock(m, deadline);
+}
+
+GREEN_WRAP int pthread_mutex_timedlock(pthread_mutex_t *m,
+                                       const struct timespec *abstime)
+{
+    green__ensure_init();
+    if (GREEN__FROM_ALLOCATOR()) {
+        return GREEN_REAL_FN(pthread_mutex_timedlock)(m, abstime);
+    }
+    if (green__mutex_is_ours(m)) {
+        return mutex_clocklock(m, CLOCK_REALTIME, abstime);
+    }
+    if (green__may_park()) {
+        return polled_clocklock(m, CLOCK_REALTIME, abstime);
+    }
+    return GREEN_REAL_FN(pthread_mutex_timedlock)(m, abstime);
+}
+
+GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
+                                       const struct timespec *abstime)
+{
+    green__ensure_init();
+    if (GREEN__FROM_ALLOCATOR()) {
+        return GREEN_REAL_FN(pthread_mutex_clocklock)(m, clock, abstime);
+    }
+    const bool ours = green__mutex_is_ours(m);
+    if (!ours && !green__may_park()) {
+        return GREEN_REAL_FN(pthread_mutex_clocklock)(m, clock, abstime);
+    }
+    if (!green__abs_clock_valid(clock)) {
+        return EINVAL;
+    }
+    return ours ? mutex_clocklock(m, clock, abstime)
+                : polled_clocklock(m, clock, abstime);
+}
+
+GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    green__ensure_init();
+    if (GREEN__FROM_ALLOCATOR()) {
+        return GREEN_REAL_FN(pthread_mutex_unlock)(m);
+    }
+    if (!green__mutex_is_ours(m)) {
+        /* From another kernel thread: glibc wakes kernel waiters; green
+         * ones (they marked the lock contended) need the hub. */
+        const bool contended = m->__data.__lock == 2;
+        const int r = GREEN_REAL_FN(pthread_mutex_unlock)(m);
+        if (r == 0 && contended && !green__on_green_kthread()) {
+            green__remote_wake(m, 1);
+        }
+        return r;
+    }
+    return green__mutex_unlock(m, false, NULL);
+}
