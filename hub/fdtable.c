@@ -517,7 +517,7 @@ int green__fd_next_private(unsigned lo, unsigned hi)
 void green__fd_moved_end(void)
 {
     struct green__thread *self = green__sched.current;
-    if (self != NULL && green__on_green_kthread()) {
+    if (self != NULL && self->fd_moved && green__on_green_kthread()) {
         green__fd_moved_gone(self);
     }
 }
@@ -528,4 +528,11 @@ void green__fd_moved_gone(struct green__thread *t)
         green__park_unlinger(t);        /* may be on the kept descriptor */
         drop_moved(t);
     }
+}
+
+int green__fd_resume(int fd)
+{
+    const struct green__thread *self = green__sched.current;
+    return self->fd_moved && fd == self->fd_moved_from ? self->fd_moved_to
+                                                       : fd;
 }

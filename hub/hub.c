@@ -36,7 +36,7 @@ static void run(struct green__thread *t)
     green__tls_switch(t);
     t->state = GREEN__RUNNING;
     green__sched.current = t;
-    green__sched.switches++;
+    green__sched_private.switches++;
     green__switch(&hub.ctx, &t->ctx);
     green__sched.current = NULL;
     if (__builtin_expect(green__config.debug, 0)) {
@@ -57,8 +57,8 @@ static void hub_main(void *unused)
         struct green__thread *t = green__sched_next();
         if (t != NULL) {
             run(t);
-            if (++since_poll >= round || green__sched.poll_soon) {
-                green__sched.poll_soon = false;
+            if (++since_poll >= round || green__sched_private.poll_soon) {
+                green__sched_private.poll_soon = false;
                 since_poll = 0;
                 green__loop_run(false);
                 round = green__sched_queued();

@@ -89,7 +89,7 @@ int green__park_block(struct green__thread *self, int64_t deadline)
         self->timer_armed = true;
     }
     self->state = GREEN__PARKED;
-    green__sched.parks++;
+    green__sched_private.parks++;
     const unsigned runs = self->sig_runs;
     green__sched_block();
     /* A handler that ran as the thread resumed interrupted the wait, even

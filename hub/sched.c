@@ -24,6 +24,7 @@
 #include "preload/real.h"
 
 struct green__sched green__sched;
+struct green__sched_private green__sched_private;
 
 static struct green__thread main_thread;
 static pthread_t main_handle;
@@ -213,7 +214,7 @@ int green__sched_spawn(struct green__thread **out, void *(*start)(void *),
     green__signal_adopt(t, green__sched.current);
     all_add(t);
     green__sched.live++;
-    green__sched.created++;
+    green__sched_private.created++;
     green__sched_ready(t);
     *out = t;
     return 0;
@@ -258,7 +259,7 @@ unsigned green__sched_queued(void)
 void green__sched_block(void)
 {
     struct green__thread *self = green__sched.current;
-    green__sched.spins = 0;
+    green__sched_private.spins = 0;
     self->saved_errno = errno;
     self->saved_h_errno = h_errno;
     green__hub_enter(self);
@@ -277,8 +278,8 @@ void green__sched_yield(void)
 
 void green__sched_spun(void)
 {
-    if (++green__sched.spins >= GREEN__SPINS && green__may_park()) {
-        green__sched.poll_soon = true;
+    if (++green__sched_private.spins >= GREEN__SPINS && green__may_park()) {
+        green__sched_private.poll_soon = true;
         green__sched_yield();
     }
 }
@@ -294,7 +295,7 @@ void green__sched_exit(void *retval)
     self->state = GREEN__EXITED;
     green__sched.live--;
     green__lot_wake(self, UINT_MAX);
-    if (green__sched.live == 0 && green__sched.main_exited) {
+    if (green__sched.live == 0 && green__sched_private.main_exited) {
         if (main_thread.state == GREEN__EXITED) {
             /* A fork's child, main left behind: the last thread ends the
              * process, as glibc's start_thread does. */
@@ -312,7 +313,7 @@ void green__sched_exit_main(void *retval)
     hooks->thread_ending();
     main_thread.retval = retval;
     green__signal_forget(&main_thread);
-    green__sched.main_exited = true;
+    green__sched_private.main_exited = true;
     green__sched.live--;
     green__lot_wake(&main_thread, UINT_MAX);
     while (green__sched.live > 0) {
@@ -325,7 +326,7 @@ void green__sched_exit_main(void *retval)
 
 bool green__sched_finished(const struct green__thread *t)
 {
-    return t->is_main ? green__sched.main_exited : t->state == GREEN__EXITED;
+    return t->is_main ? green__sched_private.main_exited : t->state == GREEN__EXITED;
 }
 
 struct green__thread *green__sched_main(void)
@@ -375,7 +376,7 @@ static void free_if_done(struct green__thread *t)
            && !green__stack_pinned(&t->stack)) {
         struct green__stack *c = green__stack_unlink(&t->stack);
         free(t->ios);
-        free(t->specific);
+        free(t->keys);
         t->magic = 0;
         free(t);
         t = c ? (struct green__thread *)((char *)c
@@ -383,9 +384,75 @@ static void free_if_done(struct green__thread *t)
     }
 }
 
-void green__sched_release(struct green__thread *t)
+int green__sched_join(struct green__thread *t, void **retval,
+                      int64_t deadline)
 {
+    if (t == green__sched.current) {
+        return EDEADLK;
+    }
+    if (t->detached || t->joined) {
+        return EINVAL;
+    }
+    while (!green__sched_finished(t)) {
+        if (deadline == 0) {
+            return EBUSY;
+        }
+        if (green__lot_wait(t, deadline) < 0) {
+            return ETIMEDOUT;
+        }
+    }
+    if (retval != NULL) {
+        *retval = t->retval;
+    }
+    t->joined = true;
     free_if_done(t);
+    return 0;
+}
+
+int green__sched_detach(struct green__thread *t)
+{
+    if (t->detached) {
+        return EINVAL;
+    }
+    t->detached = true;
+    free_if_done(t);
+    return 0;
+}
+
+/* ---- what wrappers/ may know of a thread ---------------------------- */
+
+int green__thread_id(const struct green__thread *t)
+{
+    return t->id;
+}
+
+bool green__thread_is_main(const struct green__thread *t)
+{
+    return t->is_main;
+}
+
+char *green__thread_name(struct green__thread *t)
+{
+    return t->name;
+}
+
+void **green__thread_keys(struct green__thread *t)
+{
+    return &t->keys;
+}
+
+bool green__thread_detached(const struct green__thread *t)
+{
+    return t->detached;
+}
+
+void green__thread_stack(const struct green__thread *t, void **lo,
+                         size_t *size, size_t *guard)
+{
+    *lo = (void *)t->stack.limit;
+    *size = t->stack.top - t->stack.limit;
+    *guard = t->stack.kind == GREEN__STACK_FOREIGN
+        ? 0 : (size_t)sysconf(_SC_PAGESIZE);
 }
 
 void green__sched_switched_out(struct green__thread *t)
@@ -452,7 +519,7 @@ void green__sched_fork(struct green__thread *self)
     const int parent_id = self->id;
     self->id = green__sched_kernel_tid();
     if (!self->is_main) {
-        green__sched.main_exited = true;
+        green__sched_private.main_exited = true;
     }
     hooks->fork_child(self, parent_id);
     green__sched.live = 1;
@@ -463,9 +530,9 @@ static void report(void)
 {
     green__log("stats: threads=%llu switches=%llu parks=%llu "
                "copied_bytes=%llu\n",
-               (unsigned long long)green__sched.created,
-               (unsigned long long)green__sched.switches,
-               (unsigned long long)green__sched.parks,
+               (unsigned long long)green__sched_private.created,
+               (unsigned long long)green__sched_private.switches,
+               (unsigned long long)green__sched_private.parks,
                (unsigned long long)green__stack_copied_bytes());
 }
 

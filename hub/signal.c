@@ -434,7 +434,7 @@ static struct green__thread *pick(const siginfo_t *info,
         return cur;                 /* raise(), or the kernel's SIGPIPE */
     }
     struct green__thread *main_thread = green__sched_main();
-    if (!green__sched.main_exited && accepts(main_thread, sig)) {
+    if (!green__sched_private.main_exited && accepts(main_thread, sig)) {
         return main_thread;
     }
     if (cur != NULL && accepts(cur, sig)) {
@@ -636,4 +636,19 @@ void green__signal_fork(struct green__thread *self)
     }
     sfd_mask = 0;
     memset(waiting_for, 0, sizeof waiting_for);
+}
+
+uint64_t green__signal_mask(void)
+{
+    return green__sched.current->sigmask;
+}
+
+unsigned green__signal_runs(void)
+{
+    return green__sched.current->sig_runs;
+}
+
+bool green__signal_restarts(void)
+{
+    return green__sched.current->sig_restart;
 }

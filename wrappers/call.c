@@ -95,7 +95,7 @@ int64_t green__call_deadline(struct green__call *c)
 
 bool green__call_restarts(const struct green__call *c)
 {
-    return c->done == 0 && c->deadline < 0 && green__restarts();
+    return c->done == 0 && c->deadline < 0 && green__signal_restarts();
 }
 
 int green__call_wait(struct green__call *c)

@@ -26,10 +26,10 @@
         if (!green__in_green_thread()) {                                   \
             return call;                                                   \
         }                                                                  \
-        green__signal_exec_begin(green__sched.current);                    \
+        green__signal_exec_begin(green__self());                    \
         const int ret_ = call;                                             \
         const int saved_ = errno;                                          \
-        green__signal_exec_end(green__sched.current);                      \
+        green__signal_exec_end(green__self());                      \
         errno = saved_;                                                    \
         return ret_;                                                       \
     } while (0)

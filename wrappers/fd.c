@@ -35,7 +35,7 @@
  * kernel thread) and someone waits on the fd or it is private. */
 static bool must_look(int fd)
 {
-    return green__on_green_kthread() && green__sched.current != NULL
+    return green__on_green_kthread() && green__self() != NULL
         && green__fd_busy(fd);
 }
 
@@ -118,7 +118,7 @@ GREEN_WRAP int close_range(unsigned int lo, unsigned int hi, int flags)
 {
     green__ensure_init();
     green__fd_forget_all();
-    if (!green__on_green_kthread() || green__sched.current == NULL
+    if (!green__on_green_kthread() || green__self() == NULL
         || lo > hi || (flags & CLOSE_RANGE_CLOEXEC)
         || (flags & ~CLOSE_RANGE_UNSHARE)) {
         /* Nothing closed (or only the kernel's EINVAL): no one to move. */
@@ -133,7 +133,7 @@ GREEN_WRAP void closefrom(int lo)
 {
     green__ensure_init();
     green__fd_forget_all();
-    if (!green__on_green_kthread() || green__sched.current == NULL
+    if (!green__on_green_kthread() || green__self() == NULL
         || lo < 0) {
         GREEN_REAL_FN(closefrom)(lo);
         return;
@@ -206,7 +206,7 @@ GREEN_WRAP int fcloseall(void)
 {
     green__ensure_init();
     green__fd_forget_all();
-    if (green__on_green_kthread() && green__sched.current != NULL) {
+    if (green__on_green_kthread() && green__self() != NULL) {
         green__fd_release_range(0, ~0U);
     }
     return GREEN_REAL_FN(fcloseall)();

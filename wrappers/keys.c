@@ -12,9 +12,10 @@
  *
  * glibc still allocates every key (so a key works in any kernel thread) and
  * keeps the values of main and of kernel threads the runtime did not make.
- * The runtime keeps each green thread's values in a small array in the
- * thread object, stamped with the key's generation: a key deleted and
- * created again reads NULL in every thread, as POSIX requires.
+ * Each green thread's values are kept here, in a block its thread object
+ * points at (green__thread_keys), stamped with the key's generation: a
+ * key deleted and created again reads NULL in every thread, as POSIX
+ * requires.
  */
 #include "config.h"
 
@@ -33,14 +34,53 @@ static struct {
 } keys[KEYS];
 static pthread_key_t keys_end;      /* one past the highest key created */
 
-/* Values of the running green thread, or NULL when the values of the
- * calling thread are glibc's (main, other kernel threads, no runtime). */
-static struct green__thread *green_owner(void)
+/* One C++ thread_local destructor (__cxa_thread_atexit_impl). */
+struct dtor {
+    void (*func)(void *);
+    void *obj;
+    struct dtor *next;
+};
+
+/* A green thread's key values and thread_local destructors: one block,
+ * which its thread object points at (green__thread_keys) and the runtime
+ * frees with it. A value counts while its `gen` is its key's. */
+struct values {
+    struct dtor *dtors;             /* last registered first */
+    unsigned n;                     /* entries in v */
+    struct {
+        unsigned gen;
+        void *value;
+    } v[];
+};
+
+/* Where the running green thread's values live, or NULL when the calling
+ * thread's are glibc's (main, other kernel threads, no runtime). */
+static struct values **owner(void)
 {
-    if (!green__in_green_thread() || green__sched.current->is_main) {
+    if (!green__in_green_thread() || green__thread_is_main(green__self())) {
         return NULL;
     }
-    return green__sched.current;
+    return (struct values **)green__thread_keys(green__self());
+}
+
+/* Make room in *vs for `n` values. Returns false when memory ran out. */
+static bool grow(struct values **vs, unsigned n)
+{
+    const unsigned had = *vs != NULL ? (*vs)->n : 0;
+    if (*vs != NULL && n <= had) {
+        return true;
+    }
+    struct values *g = realloc(*vs, sizeof *g + n * sizeof g->v[0]);
+    if (g == NULL) {
+        return false;
+    }
+    if (*vs == NULL) {
+        g->dtors = NULL;
+    }
+    memset(&g->v[had], 0, (n - had) * sizeof g->v[0]);
+    g->n = n;
+    *vs = g;
+    return true;
 }
 
 GREEN_WRAP int pthread_key_create(pthread_key_t *key,
@@ -74,39 +114,33 @@ GREEN_WRAP int pthread_key_delete(pthread_key_t key)
 GREEN_WRAP void *pthread_getspecific(pthread_key_t key)
 {
     green__ensure_init();
-    const struct green__thread *t = green_owner();
-    if (t == NULL) {
+    struct values **vs = owner();
+    if (vs == NULL) {
         return GREEN_REAL_FN(pthread_getspecific)(key);
     }
-    if (key >= t->nspecific || !keys[key].used
-        || t->specific[key].gen != keys[key].gen) {
+    const struct values *v = *vs;
+    if (v == NULL || key >= v->n || !keys[key].used
+        || v->v[key].gen != keys[key].gen) {
         return NULL;
     }
-    return t->specific[key].value;
+    return v->v[key].value;
 }
 
 GREEN_WRAP int pthread_setspecific(pthread_key_t key, const void *value)
 {
     green__ensure_init();
-    struct green__thread *t = green_owner();
-    if (t == NULL) {
+    struct values **vs = owner();
+    if (vs == NULL) {
         return GREEN_REAL_FN(pthread_setspecific)(key, value);
     }
     if (key >= KEYS || !keys[key].used) {
         return EINVAL;
     }
-    if (key >= t->nspecific) {
-        const unsigned n = key < 8 ? 8 : key + 1;
-        struct green__specific *s = realloc(t->specific, n * sizeof *s);
-        if (s == NULL) {
-            return ENOMEM;
-        }
-        memset(s + t->nspecific, 0, (n - t->nspecific) * sizeof *s);
-        t->specific = s;
-        t->nspecific = n;
+    if (!grow(vs, key < 8 ? 8 : key + 1)) {
+        return ENOMEM;
     }
-    t->specific[key].gen = keys[key].gen;
-    t->specific[key].value = (void *)value;
+    (*vs)->v[key].gen = keys[key].gen;
+    (*vs)->v[key].value = (void *)value;
     return 0;
 }
 
@@ -114,24 +148,24 @@ GREEN_WRAP int __cxa_thread_atexit_impl(void (*func)(void *), void *obj,
                                         void *dso)
 {
     green__ensure_init();
-    struct green__thread *t = green_owner();
-    if (t == NULL) {
+    struct values **vs = owner();
+    if (vs == NULL) {
         return GREEN_REAL_FN(__cxa_thread_atexit_impl)(func, obj, dso);
     }
-    struct green__tls_dtor *d = malloc(sizeof *d);
-    GREEN_ASSERT(d != NULL, "out of memory registering a TLS destructor");
-    *d = (struct green__tls_dtor){ .func = func, .obj = obj,
-                                   .next = t->tls_dtors };
-    t->tls_dtors = d;
+    struct dtor *d = malloc(sizeof *d);
+    GREEN_ASSERT(d != NULL && grow(vs, 1),
+                 "out of memory registering a TLS destructor");
+    *d = (struct dtor){ .func = func, .obj = obj, .next = (*vs)->dtors };
+    (*vs)->dtors = d;
     return 0;
 }
 
 /* thread_local destructors, last registered first. */
-static void run_tls_dtors(struct green__thread *t)
+static void run_tls_dtors(struct values **vs)
 {
-    while (t->tls_dtors != NULL) {
-        struct green__tls_dtor *d = t->tls_dtors;
-        t->tls_dtors = d->next;
+    while (*vs != NULL && (*vs)->dtors != NULL) {
+        struct dtor *d = (*vs)->dtors;
+        (*vs)->dtors = d->next;
         d->func(d->obj);
         free(d);
     }
@@ -163,9 +197,9 @@ static void run_key_dtors(void)
 
 void green__thread_destructors(void)
 {
-    struct green__thread *t = green_owner();
-    if (t != NULL) {
-        run_tls_dtors(t);
+    struct values **vs = owner();
+    if (vs != NULL) {
+        run_tls_dtors(vs);
     }
     run_key_dtors();
 }

@@ -63,7 +63,7 @@ static void mutex_take(pthread_mutex_t *m, int id, bool contended)
 
 int green__mutex_lock(pthread_mutex_t *m, int64_t deadline)
 {
-    const int id = green__sched.current->id;
+    const int id = green__thread_id(green__self());
     if (m->__data.__lock != 0 && m->__data.__owner == id) {
         if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE) {
             if (m->__data.__count == UINT_MAX) {
@@ -93,7 +93,7 @@ int green__mutex_unlock(pthread_mutex_t *m, bool full, unsigned *depth)
     const int type = mutex_type(m);
     if ((type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK)
         && (m->__data.__lock == 0
-            || m->__data.__owner != green__sched.current->id)) {
+            || m->__data.__owner != green__thread_id(green__self()))) {
         return EPERM;
     }
     if (type == PTHREAD_MUTEX_RECURSIVE) {
@@ -176,13 +176,13 @@ GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
     }
     if (m->__data.__lock != 0) {
         if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
-            && m->__data.__owner == green__sched.current->id) {
+            && m->__data.__owner == green__thread_id(green__self())) {
             return green__mutex_lock(m, -1);
         }
         green__sched_spun();            /* a loop of trylocks is a poll */
         return EBUSY;
     }
-    mutex_take(m, green__sched.current->id, false);
+    mutex_take(m, green__thread_id(green__self()), false);
     return 0;
 }
 
@@ -190,7 +190,7 @@ GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
 static int mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
                            const struct timespec *abstime)
 {
-    const bool own = m->__data.__owner == green__sched.current->id
+    const bool own = m->__data.__owner == green__thread_id(green__self())
         && (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
             || mutex_type(m) == PTHREAD_MUTEX_ERRORCHECK);
     int64_t deadline = -1;

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hub/internal.h"
+#include "hub/hub.h"
 
 /* True in a mutex or condition wrapper called by a malloc that replaced
  * glibc's: its locks stay glibc's (green__called_by_allocator).

@@ -28,19 +28,18 @@ struct wait_mask {
 
 static void wait_mask_begin(struct wait_mask *w, const sigset_t *mask)
 {
-    struct green__thread *self = green__sched.current;
     uint64_t m;
-    w->runs = self->sig_runs;
+    w->runs = green__signal_runs();
     w->on = mask != NULL && green__peek(&m, mask, sizeof m) == 0;
     if (w->on) {
-        w->saved = self->sigmask;
+        w->saved = green__signal_mask();
         green__signal_setmask(m);
     }
 }
 
 static bool wait_mask_interrupted(const struct wait_mask *w)
 {
-    return green__sched.current->sig_runs != w->runs;
+    return green__signal_runs() != w->runs;
 }
 
 static void wait_mask_end(const struct wait_mask *w)

@@ -72,12 +72,12 @@ static long wait_green(wait_try try, void *req, pid_t pid, bool exits_only)
             ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
         if (pidfd >= 0) {
             p = green__park_fd(pidfd, GREEN__READ, -1);
-            green__park_unlinger(green__sched.current);  /* before close */
+            green__park_unlinger(green__self());  /* before close */
             GREEN_REAL_FN(close)(pidfd);
         } else {
             p = green__backoff_sleep(&b, -1);
         }
-        if (p == -EINTR && !green__restarts()) {
+        if (p == -EINTR && !green__signal_restarts()) {
             return -EINTR;
         }
     }

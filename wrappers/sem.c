@@ -63,7 +63,7 @@ static int sem_take(sem_t *sem, int64_t deadline)
     }
     struct glibc_sem *s = as_glibc(sem);
     while ((s->data & SEM_VALUE_BITS) == 0) {
-        if (green__sched.current == NULL) {
+        if (green__self() == NULL) {
             if (green__sync_wait(sem, deadline) < 0) {
                 return -ETIMEDOUT;
             }
@@ -72,7 +72,7 @@ static int sem_take(sem_t *sem, int64_t deadline)
         const int r = green__lot_wait_intr(sem, GREEN__LOT_ANY, deadline);
         /* A handler interrupts sem_timedwait always, sem_wait unless it
          * has SA_RESTART (the futex wait behind them, futex(2)). */
-        if (r == -EINTR && (deadline >= 0 || !green__restarts())) {
+        if (r == -EINTR && (deadline >= 0 || !green__signal_restarts())) {
             return -EINTR;
         }
         if (r == -ETIMEDOUT) {

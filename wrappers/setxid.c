@@ -20,7 +20,7 @@
         if (!green__in_green_thread()) {                                   \
             return GREEN_REAL_FN(name) args;                               \
         }                                                                  \
-        struct green__thread *self = green__sched.current;                 \
+        struct green__thread *self = green__self();                 \
         green__tls_home(self);                                             \
         const int ret = GREEN_REAL_FN(name) args;                          \
         green__tls_away(self);                                             \

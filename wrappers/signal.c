@@ -123,8 +123,8 @@ GREEN_WRAP int siginterrupt(int sig, int flag)
  * writes) without faulting. */
 static int mask_green(int how, const sigset_t *set, sigset_t *old)
 {
-    struct green__thread *self = green__sched.current;
-    uint64_t want = self->sigmask;
+    const uint64_t mask = green__signal_mask();
+    uint64_t want = mask;
     if (set != NULL) {
         uint64_t s;
         if (green__peek(&s, set, sizeof s) != 0) {
@@ -144,7 +144,7 @@ static int mask_green(int how, const sigset_t *set, sigset_t *old)
             return EINVAL;
         }
     }
-    if (old != NULL && green__poke(old, &self->sigmask, sizeof(uint64_t))) {
+    if (old != NULL && green__poke(old, &mask, sizeof mask)) {
         return EFAULT;
     }
     if (set != NULL) {
@@ -183,7 +183,7 @@ GREEN_WRAP int sigpending(sigset_t *set)
         return -1;
     }
     const uint64_t w = (green__sigset_word(&k) | green__signal_pending())
-        & green__sched.current->sigmask;
+        & green__signal_mask();
     if (green__poke(set, &w, sizeof w) != 0) {
         errno = EFAULT;
         return -1;
@@ -196,7 +196,6 @@ GREEN_WRAP int sigpending(sigset_t *set)
  * handler of another signal runs). Returns the signal or -errno. */
 static int sigwait_green(uint64_t set, siginfo_t *info, int64_t deadline)
 {
-    struct green__thread *self = green__sched.current;
     sigset_t kset;
     green__sigset_make(&kset, set);
     for (;;) {
@@ -222,13 +221,13 @@ static int sigwait_green(uint64_t set, siginfo_t *info, int64_t deadline)
             return -EAGAIN;
         }
         const int fd = green__signal_wait_begin(set);
-        const unsigned runs = self->sig_runs;
+        const unsigned runs = green__signal_runs();
         int p = fd < 0 ? fd : green__park_fd(fd, GREEN__READ, deadline);
         green__signal_wait_end(set);
         if (fd < 0) {
             return fd;
         }
-        if (p == -EINTR && self->sig_runs != runs) {
+        if (p == -EINTR && green__signal_runs() != runs) {
             return -EINTR;
         }
     }
@@ -291,12 +290,11 @@ GREEN_WRAP int sigwait(const sigset_t *set, int *sig)
  * meanwhile; the mask is restored after. Returns -EINTR, as sigsuspend. */
 static int suspend_green(uint64_t mask)
 {
-    struct green__thread *self = green__sched.current;
-    const uint64_t old = self->sigmask;
-    const unsigned runs = self->sig_runs;
+    const uint64_t old = green__signal_mask();
+    const unsigned runs = green__signal_runs();
     green__signal_setmask(mask);
-    while (self->sig_runs == runs) {
-        green__park_block(self, -1);
+    while (green__signal_runs() == runs) {
+        green__park_block(green__self(), -1);
     }
     green__signal_setmask(old);
     return -EINTR;
@@ -318,7 +316,7 @@ GREEN_WRAP int pause(void)
     if (!green__may_park()) {
         return GREEN_REAL_FN(pause)();
     }
-    return (int)green__wrap_ret(suspend_green(green__sched.current->sigmask),
+    return (int)green__wrap_ret(suspend_green(green__signal_mask()),
                                 errno);
 }
 

@@ -49,7 +49,7 @@ static struct file_lock **find(FILE *f)
  * own. Returns 0, EBUSY if another thread holds it, or ENOMEM. */
 static int take(FILE *f)
 {
-    struct green__thread *self = green__sched.current;
+    struct green__thread *self = green__self();
     struct file_lock **at = find(f);
     struct file_lock *l = *at;
     if (l == NULL) {
@@ -102,7 +102,7 @@ GREEN_WRAP void funlockfile(FILE *f)
     green__ensure_init();
     struct file_lock **at = green__in_green_thread() ? find(f) : NULL;
     struct file_lock *l = at != NULL ? *at : NULL;
-    if (l == NULL || l->owner != green__sched.current) {
+    if (l == NULL || l->owner != green__self()) {
         GREEN_REAL_FN(funlockfile)(f);
         return;
     }

@@ -72,7 +72,7 @@ static long futex_wait(uint32_t *uaddr, int op, uint32_t val,
      * with SA_RESTART. */
     const int r = green__lot_wait_intr(uaddr, bits, deadline);
     if (r == -EINTR) {
-        return deadline < 0 && green__restarts() ? 0 : -EINTR;
+        return deadline < 0 && green__signal_restarts() ? 0 : -EINTR;
     }
     return r < 0 ? -ETIMEDOUT : 0;
 }

@@ -26,7 +26,7 @@ static struct green__thread *green_only(pthread_t thread)
 {
     struct green__thread *t = green__in_green_thread()
         ? green__sched_lookup(thread) : NULL;
-    return t != NULL && !t->is_main ? t : NULL;
+    return t != NULL && !green__thread_is_main(t) ? t : NULL;
 }
 
 /* The kernel thread every green thread runs on. */
@@ -43,10 +43,10 @@ GREEN_WRAP int pthread_setname_np(pthread_t thread, const char *name)
         return GREEN_REAL_FN(pthread_setname_np)(thread, name);
     }
     const size_t len = strlen(name);
-    if (len >= sizeof t->name) {
+    if (len >= GREEN__THREAD_NAME) {
         return ERANGE;
     }
-    memcpy(t->name, name, len + 1);
+    memcpy(green__thread_name(t), name, len + 1);
     return 0;
 }
 
@@ -57,9 +57,9 @@ GREEN_WRAP int pthread_getname_np(pthread_t thread, char *buf, size_t len)
     if (t == NULL) {
         return GREEN_REAL_FN(pthread_getname_np)(thread, buf, len);
     }
-    char name[sizeof t->name];
-    if (t->name[0] != '\0') {
-        memcpy(name, t->name, sizeof name);
+    char name[GREEN__THREAD_NAME];
+    if (green__thread_name(t)[0] != '\0') {
+        memcpy(name, green__thread_name(t), sizeof name);
     } else if (prctl(PR_GET_NAME, name) != 0) {
         return errno;
     }
@@ -81,7 +81,7 @@ GREEN_WRAP int pthread_kill(pthread_t thread, int sig)
     if (green__sched_finished(t)) {
         return sig == 0 ? 0 : ESRCH;    /* glibc: exited, not joined */
     }
-    if (sig == 0 || t == green__sched.current || !green__sig_usable(sig)) {
+    if (sig == 0 || t == green__self() || !green__sig_usable(sig)) {
         /* To itself (raise), a check, or an invalid signal: glibc's. */
         return GREEN_REAL_FN(pthread_kill)(kernel_thread(), sig);
     }

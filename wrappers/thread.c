@@ -41,7 +41,7 @@ static size_t default_stack_size(void)
 static void fork_child(const struct green__thread *self, int parent_id)
 {
     green__stdio_lock_fork(self);
-    green__tid_fork(parent_id, self->id);
+    green__tid_fork(parent_id, green__thread_id(self));
 }
 
 static const struct green__hooks hooks = {
@@ -96,32 +96,6 @@ GREEN_WRAP int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     return 0;
 }
 
-/* Join green thread `t`, waiting until `deadline` (-1: none; 0: do not
- * wait). Returns 0, EDEADLK, EINVAL, EBUSY or ETIMEDOUT. */
-static int join(struct green__thread *t, void **retval, int64_t deadline)
-{
-    if (t == green__sched.current) {
-        return EDEADLK;
-    }
-    if (t->detached || t->joined) {
-        return EINVAL;
-    }
-    while (!green__sched_finished(t)) {
-        if (deadline == 0) {
-            return EBUSY;
-        }
-        if (green__lot_wait(t, deadline) < 0) {
-            return ETIMEDOUT;
-        }
-    }
-    if (retval != NULL) {
-        *retval = t->retval;
-    }
-    t->joined = true;
-    green__sched_release(t);
-    return 0;
-}
-
 static struct green__thread *green_target(pthread_t thread)
 {
     return green__in_green_thread() ? green__sched_lookup(thread) : NULL;
@@ -134,7 +108,7 @@ GREEN_WRAP int pthread_join(pthread_t thread, void **retval)
     if (t == NULL) {
         return GREEN_REAL_FN(pthread_join)(thread, retval);
     }
-    return join(t, retval, -1);
+    return green__sched_join(t, retval, -1);
 }
 
 GREEN_WRAP int pthread_tryjoin_np(pthread_t thread, void **retval)
@@ -144,7 +118,7 @@ GREEN_WRAP int pthread_tryjoin_np(pthread_t thread, void **retval)
     if (t == NULL) {
         return GREEN_REAL_FN(pthread_tryjoin_np)(thread, retval);
     }
-    return join(t, retval, 0);
+    return green__sched_join(t, retval, 0);
 }
 
 GREEN_WRAP int pthread_clockjoin_np(pthread_t thread, void **retval,
@@ -158,13 +132,13 @@ GREEN_WRAP int pthread_clockjoin_np(pthread_t thread, void **retval,
                                                 abstime);
     }
     if (abstime == NULL) {
-        return join(t, retval, -1);
+        return green__sched_join(t, retval, -1);
     }
     if (!green__abs_clock_valid(clock) || !green__timespec_valid(abstime)) {
         return EINVAL;
     }
     const int64_t deadline = green__deadline_abs(clock, abstime);
-    return join(t, retval, deadline > 0 ? deadline : 1);
+    return green__sched_join(t, retval, deadline > 0 ? deadline : 1);
 }
 
 GREEN_WRAP int pthread_timedjoin_np(pthread_t thread, void **retval,
@@ -180,20 +154,14 @@ GREEN_WRAP int pthread_detach(pthread_t thread)
     if (t == NULL) {
         return GREEN_REAL_FN(pthread_detach)(thread);
     }
-    if (t->detached) {
-        return EINVAL;
-    }
-    t->detached = true;
-    green__sched_release(t);
-    return 0;
+    return green__sched_detach(t);
 }
 
 GREEN_WRAP void pthread_exit(void *retval)
 {
     green__ensure_init();
     if (green__in_green_thread()) {
-        struct green__thread *self = green__sched.current;
-        if (!self->is_main) {
+        if (!green__thread_is_main(green__self())) {
             green__sched_exit(retval);
         }
         if (green__sched.live > 1) {
@@ -208,7 +176,7 @@ GREEN_WRAP pthread_t pthread_self(void)
 {
     green__ensure_init();
     if (green__in_green_thread()) {
-        return green__sched_handle(green__sched.current);
+        return green__sched_handle(green__self());
     }
     return GREEN_REAL_FN(pthread_self)();
 }
@@ -217,23 +185,23 @@ GREEN_WRAP int pthread_getattr_np(pthread_t thread, pthread_attr_t *attr)
 {
     green__ensure_init();
     struct green__thread *t = green_target(thread);
-    if (t == NULL || t->is_main) {
+    if (t == NULL || green__thread_is_main(t)) {
         return GREEN_REAL_FN(pthread_getattr_np)(thread, attr);
     }
-    const struct green__stack *st = &t->stack;
+    void *lo;
+    size_t size, guard;
+    green__thread_stack(t, &lo, &size, &guard);
     int r = pthread_attr_init(attr);
     if (r == 0) {
-        r = pthread_attr_setstack(attr, (void *)st->limit,
-                                  st->top - st->limit);
+        r = pthread_attr_setstack(attr, lo, size);
     }
     if (r == 0) {
-        r = pthread_attr_setdetachstate(attr, t->detached
+        r = pthread_attr_setdetachstate(attr, green__thread_detached(t)
                                         ? PTHREAD_CREATE_DETACHED
                                         : PTHREAD_CREATE_JOINABLE);
     }
     if (r == 0) {
-        r = pthread_attr_setguardsize(attr, st->kind == GREEN__STACK_FOREIGN
-                                      ? 0 : (size_t)sysconf(_SC_PAGESIZE));
+        r = pthread_attr_setguardsize(attr, guard);
     }
     return r;
 }

@@ -81,7 +81,7 @@ static struct green__thread *target(pid_t tid)
     if (!green__in_green_thread() || tid < 0) {
         return NULL;
     }
-    return tid == 0 ? green__sched.current : green__sched_by_id(tid);
+    return tid == 0 ? green__self() : green__sched_by_id(tid);
 }
 
 /* ---- the values kept per thread ------------------------------------ */
@@ -103,7 +103,7 @@ static struct rec *find(int id)
 static bool mark_live(struct green__thread *t, int unused)
 {
     (void)unused;
-    struct rec *r = find(t->id);
+    struct rec *r = find(green__thread_id(t));
     if (r != NULL) {
         r->live = true;
     }
@@ -291,7 +291,7 @@ static long do_tgkill(pid_t tgid, pid_t tid, int sig, bool group)
     if (sig == 0) {
         return 0;
     }
-    if (t == green__sched.current || green__sig_reserved(sig)) {
+    if (t == green__self() || green__sig_reserved(sig)) {
         /* To itself, as raise(); glibc's internal signals act on glibc's
          * thread, the kernel thread: as pthread_kill does. */
         return raw(SYS_tgkill, getpid(), green__sched_kernel_tid(), sig);
@@ -308,7 +308,7 @@ static long get_affinity(pid_t tid, unsigned len, void *mask)
         return NOT_GREEN;
     }
     const long n = raw(SYS_sched_getaffinity, 0, len, (long)mask);
-    const struct rec *r = find(t->id);
+    const struct rec *r = find(green__thread_id(t));
     if (n <= 0 || r == NULL || !r->has_mask) {
         return n;
     }
@@ -326,7 +326,7 @@ static long set_affinity(pid_t tid, unsigned len, const void *mask)
     if (t == NULL || size == 0) {
         return NOT_GREEN;
     }
-    struct rec *r = rec_for(t->id);
+    struct rec *r = rec_for(green__thread_id(t));
     if (r == NULL) {
         return -ENOMEM;
     }
@@ -352,7 +352,7 @@ static long set_affinity(pid_t tid, unsigned len, const void *mask)
 static long get_scheduler(pid_t tid)
 {
     const struct green__thread *t = target(tid);
-    return t == NULL ? NOT_GREEN : policy_of(find(t->id));
+    return t == NULL ? NOT_GREEN : policy_of(find(green__thread_id(t)));
 }
 
 static long get_param(pid_t tid, struct sched_param *param)
@@ -365,7 +365,7 @@ static long get_param(pid_t tid, struct sched_param *param)
         return -EINVAL;
     }
     const struct sched_param p = {
-        .sched_priority = priority_of(find(t->id)),
+        .sched_priority = priority_of(find(green__thread_id(t))),
     };
     return green__poke(param, &p, sizeof p) == 0 ? 0 : -EFAULT;
 }
@@ -394,7 +394,7 @@ static long set_scheduler(pid_t tid, int policy,
     if (green__peek(&p, param, sizeof p) != 0) {
         return -EFAULT;
     }
-    const struct rec *r = find(t->id);
+    const struct rec *r = find(green__thread_id(t));
     const int cur = policy_of(r);
     const int cur_policy = cur & ~RESET;
     const bool reset = keep ? cur & RESET : policy & RESET;
@@ -419,7 +419,7 @@ static long set_scheduler(pid_t tid, int policy,
             return -EPERM;
         }
     }
-    struct rec *w = rec_for(t->id);
+    struct rec *w = rec_for(green__thread_id(t));
     if (w == NULL) {
         return -ENOMEM;
     }
@@ -434,7 +434,7 @@ static long get_priority(int which, pid_t who)
 {
     const struct green__thread *t = which == PRIO_PROCESS ? target(who)
                                                           : NULL;
-    return t == NULL ? NOT_GREEN : 20 - nice_of(find(t->id));
+    return t == NULL ? NOT_GREEN : 20 - nice_of(find(green__thread_id(t)));
 }
 
 static long set_priority(int which, pid_t who, int nice)
@@ -445,10 +445,10 @@ static long set_priority(int which, pid_t who, int nice)
         return NOT_GREEN;
     }
     nice = nice < -20 ? -20 : nice > 19 ? 19 : nice;
-    if (nice < nice_of(find(t->id)) && !can_nice(nice)) {
+    if (nice < nice_of(find(green__thread_id(t))) && !can_nice(nice)) {
         return -EACCES;
     }
-    struct rec *r = rec_for(t->id);
+    struct rec *r = rec_for(green__thread_id(t));
     if (r == NULL) {
         return -ENOMEM;
     }
@@ -463,7 +463,7 @@ bool green__tid_syscall(long number, const long a[6], long *ret)
     const int entry_errno = errno;
     switch (number) {
     case SYS_gettid:
-        r = green__sched.current->id;
+        r = green__thread_id(green__self());
         break;
     case SYS_tgkill:
         r = do_tgkill((pid_t)a[0], (pid_t)a[1], (int)a[2], true);
@@ -515,8 +515,8 @@ GREEN_WRAP pid_t gettid(void)
     /* The cheapest test first: a thread the runtime does not know
      * (role not yet asked, or another kernel thread's) gets the kernel's
      * answer. */
-    if (green__kthread_role > 0 && green__sched.current != NULL) {
-        return green__sched.current->id;
+    if (green__kthread_role > 0 && green__self() != NULL) {
+        return green__thread_id(green__self());
     }
     return GREEN_REAL_FN(gettid)();
 }

@@ -72,7 +72,7 @@ int green__iov_copy(const struct iovec *src, size_t cnt, bool trusted,
 
 int green__sync_wait(const void *key, int64_t deadline)
 {
-    if (green__sched.current != NULL) {
+    if (green__self() != NULL) {
         return green__lot_wait(key, deadline);
     }
     const int entry_errno = errno;

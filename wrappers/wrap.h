@@ -17,7 +17,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#include "hub/internal.h"
+#include "hub/hub.h"
 #include "hub/time.h"
 #include "preload/preload.h"
 #include "preload/real.h"
@@ -31,10 +31,7 @@
  * wrapper that parks on an fd ends with this (green__wrap_ret does it). */
 static inline void green__fd_call_end(void)
 {
-    const struct green__thread *self = green__sched.current;
-    if (__builtin_expect(self != NULL && self->fd_moved, 0)) {
-        green__fd_moved_end();
-    }
+    green__fd_moved_end();
 }
 
 /* Turn an internal result into the wrapper's: r < 0 sets errno = -r and
@@ -92,14 +89,6 @@ int green__peek(void *dst, const void *src, size_t len);
 /* Copy `len` bytes to the program's memory at `dst` without faulting.
  * Returns 0 or -EFAULT. Any. */
 int green__poke(void *dst, const void *src, size_t len);
-
-/* After a park returned -EINTR: true when the interrupted call restarts,
- * because every handler that ran had SA_RESTART (signal(7) lists the
- * calls that never restart; those return EINTR without asking). */
-static inline bool green__restarts(void)
-{
-    return green__sched.current->sig_restart;
-}
 
 /* Skip `n` bytes already transferred from the iovec array *iov of *cnt
  * entries (a copy the caller owns). */
