@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* read, write, readv, writev, and their cores green__readv, green__writev
- * and green__sendmsg_all (shared with the positional, batch and transfer
- * calls): try the call without blocking, park the green thread on the fd
- * if it would block, retry; return libc's result and errno.
+/* read, write, readv, writev, and the transfer cores every byte-moving
+ * wrapper shares: green__readv, green__writev, green__recvfrom,
+ * green__recvmsg and green__sendmsg_all (the socket, positional, batch and
+ * transfer calls use them). Each gives the blocking-call engine
+ * (wrappers/call.c) an attempt that cannot block; the engine parks and
+ * retries; the result and errno are libc's.
  *
- * Sockets are tried with recv/recvmsg/sendmsg and MSG_DONTWAIT, which works
- * per call on any socket and leaves the file status flags alone. Other fds
- * are tried with preadv2/pwritev2 and RWF_NOWAIT (offset -1: the file
- * position, as read and write use), which pipes, FIFOs, eventfds and most
- * files take: never a flag another process could see, and never a moment
- * between a readiness test and the call in which another process could
- * empty or fill a shared pipe. Where RWF_NOWAIT is refused (ttys), a
- * zero-timeout poll decides: ready (regular files always are) means the
- * real call will not block.
+ * Sockets are tried with recvfrom/recvmsg/sendmsg and MSG_DONTWAIT, which
+ * works per call on any socket and leaves the file status flags alone: a
+ * read on a socket is a recv. Other fds are tried with preadv2/pwritev2
+ * and RWF_NOWAIT (offset -1: the file position, as read and write use),
+ * which pipes, FIFOs, eventfds and most files take: never a flag another
+ * process could see, and never a moment between a readiness test and the
+ * call in which another process could empty or fill a shared pipe. Where
+ * RWF_NOWAIT is refused (ttys), a zero-timeout poll decides: ready
+ * (regular files always are) means the real call will not block.
  */
 #include "config.h"
 
@@ -91,6 +93,76 @@ GREEN_WRAP ssize_t read(int fd, void *buf, size_t count)
         r = readv_other(fd, &v, 1);
     }
     return green__wrap_ret(r, entry_errno);
+}
+
+/* True for a stream socket (MSG_WAITALL reads it whole). */
+static bool is_stream(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof type;
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0
+        && type == SOCK_STREAM;
+}
+
+/* The arguments of a receive's attempt. */
+struct recv {
+    void *buf;
+    size_t len;
+    int flags;
+    struct sockaddr *addr;
+    socklen_t *alen;
+};
+
+/* Attempt: recvfrom with MSG_DONTWAIT. MSG_WAITALL on a stream socket
+ * keeps reading until `len` bytes, end of stream or an error, as the
+ * kernel does (datagrams ignore it). */
+static long recvfrom_nowait(struct green__call *c, void *arg)
+{
+    const struct recv *a = arg;
+    const bool waitall = (a->flags & MSG_WAITALL) && !(a->flags & MSG_PEEK);
+    for (;;) {
+        const ssize_t r = GREEN_REAL_FN(recvfrom)(c->fd, (char *)a->buf
+                                                  + c->done,
+                                                  a->len - c->done,
+                                                  a->flags | MSG_DONTWAIT,
+                                                  a->addr, a->alen);
+        if (r < 0) {
+            return green__neg_errno();
+        }
+        if (r > 0 && waitall && c->done + (size_t)r < a->len
+            && is_stream(c->fd) && !green__call_nonblocking(c)) {
+            c->done += (size_t)r;
+            continue;
+        }
+        return r + (long)c->done;
+    }
+}
+
+ssize_t green__recvfrom(int fd, void *buf, size_t len, int flags,
+                        struct sockaddr *addr, socklen_t *alen)
+{
+    struct recv a = { .buf = buf, .len = len, .flags = flags,
+                      .addr = addr, .alen = alen };
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_READ
+                                           | GREEN__CALL_SOCKET);
+    return green__call_run(&c, recvfrom_nowait, &a);
+}
+
+/* Attempt: recvmsg with MSG_DONTWAIT. */
+static long recvmsg_nowait(struct green__call *c, void *arg)
+{
+    const struct recv *a = arg;
+    const ssize_t r = GREEN_REAL_FN(recvmsg)(c->fd, a->buf,
+                                             a->flags | MSG_DONTWAIT);
+    return r < 0 ? green__neg_errno() : r;
+}
+
+ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    struct recv a = { .buf = msg, .flags = flags };
+    struct green__call c = GREEN__CALL(fd, GREEN__CALL_READ
+                                           | GREEN__CALL_SOCKET);
+    return green__call_run(&c, recvmsg_nowait, &a);
 }
 
 /* Attempt: write all of a->iov (the caller's copy, advanced past what

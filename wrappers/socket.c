@@ -23,57 +23,6 @@
  * reads the error queue and gives EAGAIN when it is empty (ip(7)). */
 #define NEVER_WAITS (MSG_DONTWAIT | MSG_ERRQUEUE)
 
-static bool is_stream(int fd)
-{
-    int type = 0;
-    socklen_t len = sizeof type;
-    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0
-        && type == SOCK_STREAM;
-}
-
-/* The arguments of a receive's attempt. */
-struct recv {
-    void *buf;
-    size_t len;
-    int flags;
-    struct sockaddr *addr;
-    socklen_t *alen;
-};
-
-/* Attempt: recvfrom with MSG_DONTWAIT. MSG_WAITALL on a stream socket
- * keeps reading until `len` bytes, end of stream or an error, as the
- * kernel does (datagrams ignore it). */
-static long recvfrom_nowait(struct green__call *c, void *arg)
-{
-    const struct recv *a = arg;
-    const bool waitall = (a->flags & MSG_WAITALL) && !(a->flags & MSG_PEEK);
-    for (;;) {
-        const ssize_t r = GREEN_REAL_FN(recvfrom)(c->fd, (char *)a->buf
-                                                  + c->done,
-                                                  a->len - c->done,
-                                                  a->flags | MSG_DONTWAIT,
-                                                  a->addr, a->alen);
-        if (r < 0) {
-            return green__neg_errno();
-        }
-        if (r > 0 && waitall && c->done + (size_t)r < a->len
-            && is_stream(c->fd) && !green__call_nonblocking(c)) {
-            c->done += (size_t)r;
-            continue;
-        }
-        return r + (long)c->done;
-    }
-}
-
-ssize_t green__recvfrom(int fd, void *buf, size_t len, int flags,
-                        struct sockaddr *addr, socklen_t *alen)
-{
-    struct recv a = { .buf = buf, .len = len, .flags = flags,
-                      .addr = addr, .alen = alen };
-    struct green__call c = GREEN__CALL(fd, GREEN__CALL_READ
-                                           | GREEN__CALL_SOCKET);
-    return green__call_run(&c, recvfrom_nowait, &a);
-}
 
 GREEN_WRAP ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
@@ -97,23 +46,6 @@ GREEN_WRAP ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
     const int entry_errno = errno;
     return green__wrap_ret(green__recvfrom(fd, buf, len, flags, addr, alen),
                            entry_errno);
-}
-
-/* Attempt: recvmsg with MSG_DONTWAIT. */
-static long recvmsg_nowait(struct green__call *c, void *arg)
-{
-    const struct recv *a = arg;
-    const ssize_t r = GREEN_REAL_FN(recvmsg)(c->fd, a->buf,
-                                             a->flags | MSG_DONTWAIT);
-    return r < 0 ? green__neg_errno() : r;
-}
-
-ssize_t green__recvmsg(int fd, struct msghdr *msg, int flags)
-{
-    struct recv a = { .buf = msg, .flags = flags };
-    struct green__call c = GREEN__CALL(fd, GREEN__CALL_READ
-                                           | GREEN__CALL_SOCKET);
-    return green__call_run(&c, recvmsg_nowait, &a);
 }
 
 GREEN_WRAP ssize_t recvmsg(int fd, struct msghdr *msg, int flags)

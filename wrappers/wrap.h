@@ -132,7 +132,7 @@ ssize_t green__sendmsg_all(int fd, const struct msghdr *msg, int flags,
                            bool trusted);
 
 /* recvfrom and recvmsg as a blocking caller sees them: MSG_DONTWAIT,
- * park, retry (wrappers/socket.c). Returns bytes or -errno (-ENOTSOCK:
+ * park, retry (wrappers/io.c). Returns bytes or -errno (-ENOTSOCK:
  * not a socket). Green thread, may park. */
 ssize_t green__recvfrom(int fd, void *buf, size_t len, int flags,
                         struct sockaddr *addr, socklen_t *alen);
