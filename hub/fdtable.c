@@ -221,6 +221,7 @@ static void unref(int fd)
 static void drop_moved(struct green__thread *t)
 {
     t->fd_moved = false;
+    green__sched.calls_moved--;
     if (t->fd_moved_to >= 0) {
         unref(t->fd_moved_to);
     }
@@ -450,6 +451,7 @@ void green__fd_release(int fd)
                 drop_moved(t);      /* a call that never ended: stale */
             }
             t->fd_moved = true;
+            green__sched.calls_moved++;
             t->fd_moved_from = fd;
             t->fd_moved_to = to;
             if (k != NULL) {
@@ -514,7 +516,7 @@ int green__fd_next_private(unsigned lo, unsigned hi)
     return best;
 }
 
-void green__fd_moved_end(void)
+void green__fd_moved_ended(void)
 {
     struct green__thread *self = green__sched.current;
     if (self != NULL && self->fd_moved && green__on_green_kthread()) {
@@ -530,7 +532,7 @@ void green__fd_moved_gone(struct green__thread *t)
     }
 }
 
-int green__fd_resume(int fd)
+int green__fd_resume_moved(int fd)
 {
     const struct green__thread *self = green__sched.current;
     return self->fd_moved && fd == self->fd_moved_from ? self->fd_moved_to

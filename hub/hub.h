@@ -51,6 +51,8 @@ struct green__sched {
     unsigned live;                  /* threads not yet exited, incl. main */
     bool active;                    /* hub started by a pthread_create */
     unsigned handler_depth;         /* program signal handlers running */
+    unsigned calls_moved;           /* calls whose fd was closed under
+                                       them (hub/fdtable.c) */
 };
 
 extern struct green__sched green__sched;
@@ -429,12 +431,23 @@ bool green__fd_private(int fd);
  * kept descriptor when the program closed `fd` meanwhile (-1 when none
  * could be kept: the retry then fails with EBADF, as after a close, and
  * never touches a new fd that took the number). Green thread only. */
-int green__fd_resume(int fd);
+int green__fd_resume_moved(int fd);
+static inline int green__fd_resume(int fd)
+{
+    return __builtin_expect(green__sched.calls_moved == 0, 1)
+        ? fd : green__fd_resume_moved(fd);
+}
 
 
 /* The calling thread's call has ended: let go of its kept descriptor.
  * errno is kept. Green thread, or any context when nothing was moved. */
-void green__fd_moved_end(void);
+void green__fd_moved_ended(void);
+static inline void green__fd_moved_end(void)
+{
+    if (__builtin_expect(green__sched.calls_moved != 0, 0)) {
+        green__fd_moved_ended();
+    }
+}
 
 
 /* ---- lot.c: wait queues keyed by address --------------------------- */

@@ -8,18 +8,37 @@
 #include "preload/real.h"
 
 #include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "preload/preload.h"
 
 struct green__real_table green__real;
 
-/* True when `fn` lies in libgreen itself. */
-static bool ours(void *fn)
+/* libgreen's own ELF header, which the linker defines in every object. */
+extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+
+/* True when `fn` lies in libgreen itself: within the segments its program
+ * headers describe (read once; a race computes the same values). */
+static bool ours(const void *fn)
 {
-    Dl_info self, found;
-    return dladdr((void *)ours, &self) != 0 && dladdr(fn, &found) != 0
-        && self.dli_fbase == found.dli_fbase;
+    static uintptr_t lo, hi;
+    if (hi == 0) {
+        const ElfW(Ehdr) *eh = &__ehdr_start;
+        const ElfW(Phdr) *ph = (const void *)((const char *)eh + eh->e_phoff);
+        uintptr_t first = UINTPTR_MAX, end = 0;
+        for (unsigned i = 0; i < eh->e_phnum; i++) {
+            if (ph[i].p_type == PT_LOAD) {
+                first = ph[i].p_vaddr < first ? ph[i].p_vaddr : first;
+                end = ph[i].p_vaddr + ph[i].p_memsz > end
+                    ? ph[i].p_vaddr + ph[i].p_memsz : end;
+            }
+        }
+        lo = (uintptr_t)eh;
+        hi = lo + (end - first);
+    }
+    return (uintptr_t)fn >= lo && (uintptr_t)fn < hi;
 }
 
 static void *lookup(const char *name)

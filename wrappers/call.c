@@ -26,12 +26,6 @@ bool green__fd_nonblocking(int fd)
     return fl >= 0 && (fl & O_NONBLOCK);
 }
 
-bool green__fd_blocking_pipe(int fd)
-{
-    return (green__fd_known(fd) & (GREEN__FD_PIPE | GREEN__FD_NONBLOCK))
-        == GREEN__FD_PIPE;
-}
-
 bool green__fd_ready(int fd, short events)
 {
     struct pollfd p = { .fd = fd, .events = events };
@@ -112,24 +106,6 @@ int green__call_wait(struct green__call *c)
         return -EINTR;
     }
     return 0;
-}
-
-long green__call_run(struct green__call *c, green__attempt_fn *attempt,
-                     void *arg)
-{
-    for (;;) {
-        long r = attempt(c, arg);
-        if (r == -EAGAIN && !green__call_nonblocking(c)) {
-            r = GREEN__MUST_WAIT;
-        }
-        if (r == GREEN__MUST_WAIT) {
-            r = green__call_wait(c);
-            if (r == 0) {
-                continue;
-            }
-        }
-        return r < 0 && c->done > 0 ? (long)c->done : r;
-    }
 }
 
 /* The attempt of green__call_wait_ready: must it wait? */

@@ -24,9 +24,12 @@
 #ifndef GREEN_WRAPPERS_CALL_H
 #define GREEN_WRAPPERS_CALL_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "hub/hub.h"
 
 /* What kind of call: what it waits for, and whether the fd is a socket
  * whose timeouts bound it. */
@@ -63,13 +66,6 @@ struct green__call {
  * -EAGAIN or GREEN__MUST_WAIT. */
 typedef long green__attempt_fn(struct green__call *c, void *arg);
 
-/* Attempt, wait while it would block, attempt again, until it does not.
- * Returns the attempt's result, or on an error, a timeout or a signal
- * c->done if anything was done, else -errno (-EAGAIN for a timeout or
- * the program's O_NONBLOCK, -EINTR). Green thread, may park. */
-long green__call_run(struct green__call *c, green__attempt_fn *attempt,
-                     void *arg);
-
 /* Park once on c->fd for c's kind. Returns 0 (attempt again), -EAGAIN
  * (the socket's timeout passed) or -EINTR (a handler that does not
  * restart this call ran). Green thread, parks. */
@@ -101,7 +97,11 @@ bool green__fd_nonblocking(int fd);
 /* True when `fd` is known (hub/fdtable.c) to be a pipe the program made,
  * without O_NONBLOCK: EAGAIN from RWF_NOWAIT then means it must wait, and
  * there is nothing to ask the kernel first. */
-bool green__fd_blocking_pipe(int fd);
+static inline bool green__fd_blocking_pipe(int fd)
+{
+    return (green__fd_known(fd) & (GREEN__FD_PIPE | GREEN__FD_NONBLOCK))
+        == GREEN__FD_PIPE;
+}
 
 /* Poll `fd` for `events` (POLLIN, POLLOUT) without waiting. True when the
  * real call would not block: it is ready, in error, hung up, or not a
@@ -120,5 +120,28 @@ bool green__fd_must_wait(int fd, short events);
  * SO_RCVTIMEO or SO_SNDTIMEO (`optname`), measured from now; -1 when none
  * is set or `fd` is not a socket. */
 int64_t green__sock_deadline(int fd, int optname);
+
+/* Attempt, wait while it would block, attempt again, until it does not.
+ * Returns the attempt's result, or on an error, a timeout or a signal
+ * c->done if anything was done, else -errno (-EAGAIN for a timeout or
+ * the program's O_NONBLOCK, -EINTR). Inline, so that the attempt is a
+ * direct call on every blocking call's path. Green thread, may park. */
+static inline long green__call_run(struct green__call *c,
+                                   green__attempt_fn *attempt, void *arg)
+{
+    for (;;) {
+        long r = attempt(c, arg);
+        if (r == -EAGAIN && !green__call_nonblocking(c)) {
+            r = GREEN__MUST_WAIT;
+        }
+        if (r == GREEN__MUST_WAIT) {
+            r = green__call_wait(c);
+            if (r == 0) {
+                continue;
+            }
+        }
+        return r < 0 && c->done > 0 ? (long)c->done : r;
+    }
+}
 
 #endif

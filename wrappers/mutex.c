@@ -36,88 +36,6 @@
 #include "wrappers/mutex.h"
 #include "wrappers/wrap.h"
 
-#define KIND_TYPE_MASK  3       /* PTHREAD_MUTEX_KIND_MASK_NP */
-#define KIND_ELISION    (256 | 512)
-
-bool green__mutex_is_ours(const pthread_mutex_t *m)
-{
-    return green__in_green_thread()
-        && (m->__data.__kind & ~(KIND_TYPE_MASK | KIND_ELISION)) == 0;
-}
-
-static int mutex_type(const pthread_mutex_t *m)
-{
-    return m->__data.__kind & KIND_TYPE_MASK;
-}
-
-/* Take a free mutex. */
-static void mutex_take(pthread_mutex_t *m, int id, bool contended)
-{
-    m->__data.__lock = contended ? 2 : 1;
-    m->__data.__owner = id;
-    m->__data.__nusers++;
-    if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE) {
-        m->__data.__count = 1;
-    }
-}
-
-int green__mutex_lock(pthread_mutex_t *m, int64_t deadline)
-{
-    const int id = green__thread_id(green__self());
-    if (m->__data.__lock != 0 && m->__data.__owner == id) {
-        if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE) {
-            if (m->__data.__count == UINT_MAX) {
-                return EAGAIN;
-            }
-            m->__data.__count++;
-            return 0;
-        }
-        if (mutex_type(m) == PTHREAD_MUTEX_ERRORCHECK) {
-            return EDEADLK;
-        }
-    }
-    bool contended = false;
-    while (m->__data.__lock != 0) {
-        m->__data.__lock = 2;
-        if (green__lot_wait(m, deadline) == -ETIMEDOUT) {
-            return ETIMEDOUT;
-        }
-        contended = true;
-    }
-    mutex_take(m, id, contended);
-    return 0;
-}
-
-int green__mutex_unlock(pthread_mutex_t *m, bool full, unsigned *depth)
-{
-    const int type = mutex_type(m);
-    if ((type == PTHREAD_MUTEX_RECURSIVE || type == PTHREAD_MUTEX_ERRORCHECK)
-        && (m->__data.__lock == 0
-            || m->__data.__owner != green__thread_id(green__self()))) {
-        return EPERM;
-    }
-    if (type == PTHREAD_MUTEX_RECURSIVE) {
-        if (depth) {
-            *depth = m->__data.__count;
-        }
-        if (!full && --m->__data.__count != 0) {
-            return 0;
-        }
-        m->__data.__count = 0;
-    }
-    m->__data.__owner = 0;
-    m->__data.__nusers--;
-    const int old = m->__data.__lock;
-    m->__data.__lock = 0;
-    if (old == 2 && green__lot_wake(m, 1) == 0) {
-        /* The waiter is a kernel thread the runtime did not make, in
-         * glibc's lock: wake it as glibc's unlock would. */
-        syscall(SYS_futex, &m->__data.__lock,
-                FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
-    }
-    return 0;
-}
-
 /* Poll glibc's trylock on `m` until it stops answering EBUSY or `deadline`
  * (-1: none) passes. Returns trylock's answer (0, EOWNERDEAD, ...) or
  * ETIMEDOUT. */
@@ -175,14 +93,14 @@ GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
         return GREEN_REAL_FN(pthread_mutex_trylock)(m);
     }
     if (m->__data.__lock != 0) {
-        if (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
+        if (green__mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
             && m->__data.__owner == green__thread_id(green__self())) {
             return green__mutex_lock(m, -1);
         }
         green__sched_spun();            /* a loop of trylocks is a poll */
         return EBUSY;
     }
-    mutex_take(m, green__thread_id(green__self()), false);
+    green__mutex_take(m, green__thread_id(green__self()), false);
     return 0;
 }
 
@@ -191,8 +109,8 @@ static int mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
                            const struct timespec *abstime)
 {
     const bool own = m->__data.__owner == green__thread_id(green__self())
-        && (mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
-            || mutex_type(m) == PTHREAD_MUTEX_ERRORCHECK);
+        && (green__mutex_type(m) == PTHREAD_MUTEX_RECURSIVE
+            || green__mutex_type(m) == PTHREAD_MUTEX_ERRORCHECK);
     int64_t deadline = -1;
     if (m->__data.__lock != 0 && !own) {
         if (!green__timespec_valid(abstime)) {
