@@ -92,26 +92,6 @@ static int wait_ready(int *in, int *out)
     return r;
 }
 
-/* After EAGAIN from a transfer made with SPLICE_F_NONBLOCK, between *in
- * and *out (each watched if a pipe or socket): -EAGAIN when the program
- * made one non-blocking (that is its answer); 0 after parking on the one
- * that is empty or full; 1 when neither is (do the blocking call);
- * -EINTR when a signal handler interrupted the wait. */
-static int park_sides(int *in, bool in_watch, int *out, bool out_watch)
-{
-    if ((in_watch && green__fd_nonblocking(*in))
-        || (out_watch && green__fd_nonblocking(*out))) {
-        return -EAGAIN;
-    }
-    if (in_watch && !green__fd_ready(*in, POLLIN)) {
-        return park_on(in, GREEN__CALL_READ);
-    }
-    if (out_watch && !green__fd_ready(*out, POLLOUT)) {
-        return park_on(out, GREEN__CALL_WRITE);
-    }
-    return 1;
-}
-
 /* Send all `n` bytes of `buf` on stream socket `out` (parking), as the
  * kernel's blocking send does. Bytes or -errno. */
 static ssize_t send_all(int out, const void *buf, size_t n, int flags)
@@ -266,6 +246,81 @@ static bool splice_to_stream(int in, int out, size_t len, unsigned flags,
     return true;
 }
 
+/* A splice or tee between two fds, made so that it parks only the
+ * caller: each side that is a pipe or socket may be the one to wait on. */
+struct xfer {
+    int in, out;
+    loff_t *off_in, *off_out;
+    size_t len;
+    unsigned flags;
+    bool is_tee;
+    bool watch_in, watch_out;       /* a pipe or socket: may be empty, full */
+    bool sock_in, sock_out;         /* a socket side, ready before the call */
+    int waited;                     /* side waited on last: 0, 1 in, 2 out */
+};
+
+/* Have the engine wait on side `side` (1: in, for data; 2: out, room). */
+static long wait_side(struct green__call *c, struct xfer *a, int side)
+{
+    a->waited = side;
+    c->fd = side == 1 ? a->in : a->out;
+    c->kind = side == 1 ? GREEN__CALL_READ : GREEN__CALL_WRITE;
+    return GREEN__MUST_WAIT;
+}
+
+static long xfer_call(const struct xfer *a, unsigned flags)
+{
+    const ssize_t r = a->is_tee
+        ? GREEN_REAL_FN(tee)(a->in, a->out, a->len, flags)
+        : GREEN_REAL_FN(splice)(a->in, a->off_in, a->out, a->off_out, a->len,
+                                flags);
+    return r < 0 ? green__neg_errno() : r;
+}
+
+/* Attempt: a socket side must be ready first (TCP waits on its socket
+ * even with SPLICE_F_NONBLOCK); then the transfer with SPLICE_F_NONBLOCK.
+ * When that would block, wait on the side that is empty or full, or give
+ * EAGAIN when the program made a side non-blocking (its answer); when
+ * neither side is, the blocking call does it. */
+static long xfer_nowait(struct green__call *c, void *arg)
+{
+    struct xfer *a = arg;
+    if (a->waited == 1) {
+        a->in = c->fd;              /* the kept descriptor after a close */
+    } else if (a->waited == 2) {
+        a->out = c->fd;
+    }
+    a->waited = 0;
+    if (a->sock_out && green__fd_must_wait(a->out, POLLOUT)) {
+        return wait_side(c, a, 2);
+    }
+    if (a->sock_in && green__fd_must_wait(a->in, POLLIN)) {
+        return wait_side(c, a, 1);
+    }
+    const long r = xfer_call(a, a->flags | SPLICE_F_NONBLOCK);
+    if (r != -EAGAIN) {
+        return r;
+    }
+    if ((a->watch_in && green__fd_nonblocking(a->in))
+        || (a->watch_out && green__fd_nonblocking(a->out))) {
+        c->nonblocking = 1;         /* a side is: EAGAIN is the answer */
+        return -EAGAIN;
+    }
+    if (a->watch_in && !green__fd_ready(a->in, POLLIN)) {
+        return wait_side(c, a, 1);
+    }
+    if (a->watch_out && !green__fd_ready(a->out, POLLOUT)) {
+        return wait_side(c, a, 2);
+    }
+    return xfer_call(a, a->flags);
+}
+
+static ssize_t xfer_run(struct xfer *a)
+{
+    struct green__call c = GREEN__CALL(a->in, GREEN__CALL_READ);
+    return green__call_run(&c, xfer_nowait, a);
+}
+
 static ssize_t splice_green(int in, loff_t *off_in, int out, loff_t *off_out,
                             size_t len, unsigned flags)
 {
@@ -275,33 +330,16 @@ static ssize_t splice_green(int in, loff_t *off_in, int out, loff_t *off_out,
         && off_out == NULL && splice_to_stream(in, out, len, flags, &r)) {
         return r;
     }
-    /* A socket side must be ready first: TCP waits on its socket even
-     * with SPLICE_F_NONBLOCK. With an offset it fails at once (ESPIPE). */
-    const bool sock_in = tin == S_IFSOCK && tout == S_IFIFO && !off_in;
-    const bool sock_out = tout == S_IFSOCK && tin == S_IFIFO && !off_out;
-    for (;;) {
-        int win = sock_in ? in : -1, wout = sock_out ? out : -1;
-        if (wait_ready(&win, &wout) < 0) {
-            return -EINTR;
-        }
-        in = sock_in ? win : in;
-        out = sock_out ? wout : out;
-        r = GREEN_REAL_FN(splice)(in, off_in, out, off_out, len,
-                               flags | SPLICE_F_NONBLOCK);
-        if (r >= 0 || errno != EAGAIN) {
-            return r < 0 ? green__neg_errno() : r;
-        }
-        const int p = park_sides(&in, tin == S_IFIFO || tin == S_IFSOCK, &out,
-                                 tout == S_IFIFO || tout == S_IFSOCK);
-        if (p < 0) {
-            return p;
-        }
-        if (p > 0) {
-            break;
-        }
-    }
-    r = GREEN_REAL_FN(splice)(in, off_in, out, off_out, len, flags);
-    return r < 0 ? green__neg_errno() : r;
+    /* With an offset a socket side fails at once (ESPIPE). */
+    struct xfer a = {
+        .in = in, .out = out, .off_in = off_in, .off_out = off_out,
+        .len = len, .flags = flags,
+        .watch_in = tin == S_IFIFO || tin == S_IFSOCK,
+        .watch_out = tout == S_IFIFO || tout == S_IFSOCK,
+        .sock_in = tin == S_IFSOCK && tout == S_IFIFO && !off_in,
+        .sock_out = tout == S_IFSOCK && tin == S_IFIFO && !off_out,
+    };
+    return xfer_run(&a);
 }
 
 GREEN_WRAP ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out,
@@ -323,23 +361,7 @@ GREEN_WRAP ssize_t tee(int in, int out, size_t len, unsigned int flags)
         return GREEN_REAL_FN(tee)(in, out, len, flags);
     }
     const int entry_errno = errno;
-    ssize_t r;
-    for (;;) {
-        r = GREEN_REAL_FN(tee)(in, out, len, flags | SPLICE_F_NONBLOCK);
-        if (r >= 0) {
-            return green__wrap_ret(r, entry_errno);
-        }
-        if (errno != EAGAIN) {
-            return r;
-        }
-        const int p = park_sides(&in, true, &out, true);
-        if (p < 0) {
-            return green__wrap_ret(p, entry_errno);
-        }
-        if (p > 0) {
-            break;
-        }
-    }
-    errno = entry_errno;
-    return GREEN_REAL_FN(tee)(in, out, len, flags);
+    struct xfer a = { .in = in, .out = out, .len = len, .flags = flags,
+                      .is_tee = true, .watch_in = true, .watch_out = true };
+    return green__wrap_ret(xfer_run(&a), entry_errno);
 }
