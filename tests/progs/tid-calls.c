@@ -7,20 +7,21 @@
  * agree, distinct from each other and from getpid(), and unchanged across
  * blocking calls; main's is getpid(). (With HOLD_FILE the 50 wait, once
  * "ids: 50 threads alive" is printed, until that file exists.)
- * signals: tgkill(), syscall(SYS_tgkill) and syscall(SYS_tkill) to a thread blocked
- * in read run the handler in that thread (pthread_self() and gettid() in
- * the handler are the target's); to itself before the call returns;
- * signal 0 checks existence; a bad signal gives EINVAL, a tid or tgid of
- * 0 EINVAL, a joined thread's tid, a bogus tid and another process's pid
- * ESRCH (once the kernel no longer knows the joined thread: main waits
- * for that, however long it takes). sched: sched_setaffinity,
- * sched_setscheduler, sched_setparam and
+ * signals: tgkill(), syscall(SYS_tgkill) and syscall(SYS_tkill) to a
+ * thread blocked in read run the handler in that thread (pthread_self()
+ * and gettid() in the handler are the target's); to itself before the
+ * call returns; signal 0 checks existence; a bad signal gives EINVAL, a
+ * tid or tgid of 0 EINVAL, a joined thread's tid, a bogus tid and another
+ * process's pid ESRCH (once the kernel no longer knows the joined thread:
+ * main waits for that, however long it takes).
+ * sched: sched_setaffinity, sched_setscheduler, sched_setparam and
  * setpriority on another thread's tid change that thread's values (read
  * back by it and by others) and not main's, with the kernel's errors for
  * bad input; a thread created afterwards takes its creator's values
- * (SCHED_RESET_ON_FORK cleared). mutex: a mutex's __owner is its owner's
- * gettid(). fork: after fork, in main or in another thread, the child's
- * gettid() is its pid and it keeps the forking thread's values.
+ * (SCHED_RESET_ON_FORK cleared).
+ * mutex: a mutex's __owner is its owner's gettid().
+ * fork: after fork, in main or in another thread, the child's gettid() is
+ * its pid and it keeps the forking thread's values.
  *
  * Values used are ones an unprivileged process may set: SCHED_BATCH and
  * SCHED_OTHER, nice values only raised, one allowed CPU and then all.
