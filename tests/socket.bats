@@ -8,36 +8,51 @@
 # FIONBIO set by the program, accept4 flags seen through fcntl,
 # ECONNREFUSED, EINPROGRESS, EISCONN, ENOTSOCK, EBADF, EINVAL, EFAULT) and
 # tests/progs/socket-timeo.c (SO_RCVTIMEO/SO_SNDTIMEO give EAGAIN after
-# the timeout) print the same transcripts natively and under libgreen and
-# pass every check; tests/progs/connect-tcp.c connects from 8 threads at
-# once, and under strace no F_SETFL shows: a TCP connect changes no flag.
+# the timeout, never earlier) print the same transcripts natively and
+# under libgreen, in both stack modes, and pass every check;
+# tests/progs/connect-tcp.c connects from 8 threads at once, and under
+# strace no F_SETFL shows: a TCP connect changes no flag.  No sleep orders
+# the threads: a thread that must find another waiting acts once that one
+# announced its call, or once it took all the data sent so far; a call
+# that held up the whole process would hang (the run's timeout).
 
 load helpers
 
-@test "socket [copy]: recv/send/accept/accept4/connect between threads and their errors match native" {
-    compare_mode copy socket-calls
+@test "socket: recv and send on socketpairs between threads: waiting for the peer, MSG_DONTWAIT, O_NONBLOCK and FIONBIO, MSG_WAITALL across sends, MSG_PEEK, EOF and EPIPE match native" {
+    compare_transcripts socket-calls socketpair
+    assert_success
+    assert_line "socketpair: recv MSG_WAITALL 3000 from 3 sends: 3000 OK"
+}
+
+@test "socket: one thread waits in recv while another waits in send on the same socket, and both complete" {
+    compare_transcripts socket-calls duplex
+    assert_success
+    assert_line "duplex: one thread's recv 5 while another's send 1048576, peer got 1048576 bytes, checksum ok"
+}
+
+@test "socket: loopback TCP: 1 MiB send to a receiving thread, accept and accept4 waiting for connecting threads, their flags and addresses match native" {
+    compare_transcripts socket-calls tcp
+    assert_success
+    assert_line "tcp: receiving thread got 1048576 bytes, checksum ok"
+}
+
+@test "socket: connect refused, non-blocking (EINPROGRESS), blocking and again (EISCONN), and its errors match native" {
+    compare_transcripts socket-calls connect
     assert_success
 }
 
-@test "socket [separate]: recv/send/accept/accept4/connect between threads and their errors match native" {
-    compare_mode separate socket-calls
+@test "socket: recv, send, accept and accept4 errors (ENOTSOCK, EBADF, EINVAL, ENOTCONN, EFAULT) match native" {
+    compare_transcripts socket-calls errors
     assert_success
 }
 
-@test "socket [copy]: SO_RCVTIMEO and SO_SNDTIMEO end blocking recv, read, send and accept with EAGAIN, as natively" {
-    compare_mode copy socket-timeo
+@test "socket: SO_RCVTIMEO and SO_SNDTIMEO end blocking recv, read, send and accept with EAGAIN, never early, as natively" {
+    compare_transcripts socket-timeo
     assert_success
 }
 
-@test "socket [separate]: SO_RCVTIMEO and SO_SNDTIMEO end blocking recv, read, send and accept with EAGAIN, as natively" {
-    compare_mode separate socket-timeo
-    assert_success
-}
-
-@test "socket [copy and separate]: blocking TCP connects from 8 threads, refused, EFAULT and EINVAL match native" {
-    compare_mode copy connect-tcp
-    assert_success
-    compare_mode separate connect-tcp
+@test "socket: blocking TCP connects from 8 threads, refused, EFAULT and EINVAL match native" {
+    compare_transcripts connect-tcp
     assert_success
 }
 

@@ -6,18 +6,13 @@
 # slicing must preserve.  Works means: tests/progs/stack-locals.c, whose
 # threads read and write their creator's slots, buffer, mutex and condition
 # variable three levels deep while siblings run in between, prints the same
-# transcript natively and under libgreen and reports no failed check.
+# transcript natively and under libgreen, in both stack modes, and reports
+# no failed check.
 
 load helpers
 
-@test "stack [copy]: children write their creator's locals three levels deep while siblings run, same transcript as natively" {
-    compare_mode copy stack-locals
-    assert_success
-    assert_line "threads 39"
-}
-
-@test "stack [separate]: children write their creator's locals three levels deep while siblings run, same transcript as natively" {
-    compare_mode separate stack-locals
+@test "stack: children write their creator's locals three levels deep while siblings run, same transcript as natively (copy and separate)" {
+    compare_transcripts stack-locals
     assert_success
     assert_line "threads 39"
 }

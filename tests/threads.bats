@@ -12,68 +12,38 @@
 # tests/progs/threads-setxid.c (setuid and its family called from threads
 # change the whole process's ids) and
 # tests/progs/threads-getattr.c (pthread_getattr_np reports the stack each
-# thread runs on) print the same transcripts natively and under libgreen.
+# thread runs on) print the same transcripts natively and under libgreen,
+# in both stack modes.
 
 load helpers
 
-@test "threads [copy]: create attributes, join values, detach, self/equal and pthread_exit from main match native" {
-    compare_mode copy threads-api
+@test "threads: create attributes, join values, detach, self/equal and pthread_exit from main match native" {
+    compare_transcripts threads-api
     assert_success
     assert_line "last thread ends after main's pthread_exit"
 }
 
-@test "threads [separate]: create attributes, join values, detach, self/equal and pthread_exit from main match native" {
-    compare_mode separate threads-api
-    assert_success
-    assert_line "last thread ends after main's pthread_exit"
-}
-
-@test "threads [copy]: errno stays per thread while threads switch" {
-    compare_mode copy threads-tls errno
+@test "threads: errno stays per thread while threads switch" {
+    compare_transcripts threads-tls errno
     assert_success
 }
 
-@test "threads [separate]: errno stays per thread while threads switch" {
-    compare_mode separate threads-tls errno
+@test "threads: __thread variables start fresh, stay per thread and have per-thread addresses" {
+    compare_transcripts threads-tls tls
     assert_success
 }
 
-@test "threads [copy]: __thread variables start fresh, stay per thread and have per-thread addresses" {
-    compare_mode copy threads-tls tls
+@test "threads: pthread key values stay per thread and destructors run once per thread" {
+    compare_transcripts threads-tls keys
     assert_success
 }
 
-@test "threads [separate]: __thread variables start fresh, stay per thread and have per-thread addresses" {
-    compare_mode separate threads-tls tls
+@test "threads: pthread_getattr_np reports the stack each thread runs on, honouring stack attributes" {
+    compare_transcripts threads-getattr
     assert_success
 }
 
-@test "threads [copy]: pthread key values stay per thread and destructors run once per thread" {
-    compare_mode copy threads-tls keys
-    assert_success
-}
-
-@test "threads [separate]: pthread key values stay per thread and destructors run once per thread" {
-    compare_mode separate threads-tls keys
-    assert_success
-}
-
-@test "threads [copy]: pthread_getattr_np reports the stack each thread runs on, honouring stack attributes" {
-    compare_mode copy threads-getattr
-    assert_success
-}
-
-@test "threads [separate]: pthread_getattr_np reports the stack each thread runs on, honouring stack attributes" {
-    compare_mode separate threads-getattr
-    assert_success
-}
-
-@test "threads [copy]: setuid, setgid and their family called from threads apply to the process" {
-    compare_mode copy threads-setxid
-    assert_success
-}
-
-@test "threads [separate]: setuid, setgid and their family called from threads apply to the process" {
-    compare_mode separate threads-setxid
+@test "threads: setuid, setgid and their family called from threads apply to the process" {
+    compare_transcripts threads-setxid
     assert_success
 }

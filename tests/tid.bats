@@ -12,30 +12,45 @@
 # threads it creates, with the kernel's EINVAL, EFAULT and ESRCH; a
 # mutex's __owner is its owner's gettid(); after fork, from main or another
 # thread, the child's gettid() is its pid) prints the same transcript and
-# exit status natively and under libgreen in both stack modes, with its 50
-# threads on 1 kernel thread; and Python's threading.get_native_id() is
-# distinct for 20 threads and the pid in main.
+# exit status natively and under libgreen in both stack modes, one test
+# per section, with its 50 threads on 1 kernel thread; and Python's
+# threading.get_native_id() is distinct for 20 threads and the pid in
+# main.
 
 load helpers
 
-@test "tid [copy]: gettid, tgkill/tkill, sched and priority calls on a tid, mutex owners and fork match native" {
-    compare_mode copy tid-calls
+# section NAME: tid-calls NAME matches native in both stack modes.
+section() {
+    compare_transcripts tid-calls "$1"
     assert_success
 }
 
-@test "tid [separate]: gettid, tgkill/tkill, sched and priority calls on a tid, mutex owners and fork match native" {
-    compare_mode separate tid-calls
-    assert_success
+@test "tid: 50 threads alive at once have distinct ids, none the pid, stable across blocking calls; main's is the pid" {
+    section ids
+    assert_line "ids: distinct yes, none is the pid yes, stable across blocking calls yes"
 }
 
-@test "tid [copy]: 50 threads with their own tids use 1 kernel thread" {
-    assert_parked_on_one_kthread copy '^ids: 50 threads alive$' '' \
-        tid-calls '{hold}'
+@test "tid: tgkill and tkill, through libc and syscall(), run the handler in the target thread, or in the caller before they return; their errors match native" {
+    section signals
 }
 
-@test "tid [separate]: 50 threads with their own tids use 1 kernel thread" {
-    assert_parked_on_one_kthread separate '^ids: 50 threads alive$' '' \
-        tid-calls '{hold}'
+@test "tid: sched_setaffinity, sched_setscheduler, sched_setparam and setpriority on a thread's tid apply to that thread and the threads it creates; their errors match native" {
+    section sched
+}
+
+@test "tid: a mutex's __owner is its owner's gettid()" {
+    section mutex
+}
+
+@test "tid: after fork, from main or another thread, the child's gettid() is its pid" {
+    section fork
+}
+
+@test "tid: 50 threads with their own tids use 1 kernel thread (copy and separate)" {
+    assert_parked_on_one_kthread copy '^ids: 50 threads alive$' ids \
+        tid-calls ids '{hold}'
+    assert_parked_on_one_kthread separate '^ids: 50 threads alive$' ids \
+        tid-calls ids '{hold}'
 }
 
 # 20 threads alive at once report threading.get_native_id(); lines name

@@ -23,8 +23,9 @@
 #   a ring of pipes and look root up again: same transcript as natively;
 # - while every thread of either program is blocked, the process runs on
 #   one kernel thread.
-# Each runs in copy mode and in the default mode (LIBGREEN_STACK unset,
-# which is separate mode).
+# Each test runs in copy mode and in the default mode (LIBGREEN_STACK
+# unset, which is separate mode: the runtime's own choice is what this
+# file checks, so it does not name separate mode as well).
 
 load helpers
 
@@ -69,74 +70,47 @@ nss_case() {
         nss-before-threads "{hold}"
 }
 
-@test "tls-dlopen [copy]: global-dynamic library dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own" {
+@test "tls-dlopen: global-dynamic library dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own (copy and default modes)" {
     tls_case copy gd before
-}
-
-@test "tls-dlopen [default]: global-dynamic library dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own" {
     tls_case default gd before
 }
 
-@test "tls-dlopen [copy]: global-dynamic library dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own" {
+@test "tls-dlopen: global-dynamic library dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own (copy and default modes)" {
     tls_case copy gd after
-}
-
-@test "tls-dlopen [default]: global-dynamic library dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own" {
     tls_case default gd after
 }
 
-@test "tls-dlopen [copy]: TLS-descriptor library, dynamic block, dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own" {
+@test "tls-dlopen: TLS-descriptor library, dynamic block, dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own (copy and default modes)" {
     tls_case copy desc before
-}
-
-@test "tls-dlopen [default]: TLS-descriptor library, dynamic block, dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own" {
     tls_case default desc before
 }
 
-@test "tls-dlopen [copy]: TLS-descriptor library, dynamic block, dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own" {
+@test "tls-dlopen: TLS-descriptor library, dynamic block, dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own (copy and default modes)" {
     tls_case copy desc after
-}
-
-@test "tls-dlopen [default]: TLS-descriptor library, dynamic block, dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own" {
     tls_case default desc after
 }
 
-@test "tls-dlopen [copy]: TLS-descriptor library in static TLS dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own" {
+@test "tls-dlopen: TLS-descriptor library in static TLS dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own (copy and default modes)" {
     tls_case copy desc-static before
-}
-
-@test "tls-dlopen [default]: TLS-descriptor library in static TLS dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own" {
     tls_case default desc-static before
 }
 
-@test "tls-dlopen [copy]: TLS-descriptor library in static TLS dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own" {
+@test "tls-dlopen: TLS-descriptor library in static TLS dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own (copy and default modes)" {
     tls_case copy desc-static after
-}
-
-@test "tls-dlopen [default]: TLS-descriptor library in static TLS dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own" {
     tls_case default desc-static after
 }
 
-@test "tls-dlopen [copy]: initial-exec library dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own" {
+@test "tls-dlopen: initial-exec library dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own (copy and default modes)" {
     tls_case copy ie before
-}
-
-@test "tls-dlopen [default]: initial-exec library dlopen'ed by main before the first thread: each thread starts at 1000 and counts alone at addresses of its own" {
     tls_case default ie before
 }
 
-@test "tls-dlopen [copy]: initial-exec library dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own" {
+@test "tls-dlopen: initial-exec library dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own (copy and default modes)" {
     tls_case copy ie after
-}
-
-@test "tls-dlopen [default]: initial-exec library dlopen'ed by two threads once threads exist, used by others too: each thread starts at 1000 and counts alone at addresses of its own" {
     tls_case default ie after
 }
 
-@test "tls-dlopen [copy]: user and group lookups before the first thread load NSS modules with TLS; then 20 threads block, exchange data and look users up" {
+@test "tls-dlopen: user and group lookups before the first thread load NSS modules with TLS; then 20 threads block, exchange data and look users up (copy and default modes)" {
     nss_case copy
-}
-
-@test "tls-dlopen [default]: user and group lookups before the first thread load NSS modules with TLS; then 20 threads block, exchange data and look users up" {
     nss_case default
 }

@@ -3,9 +3,10 @@
 method, the way a threaded program uses it.
 
 A Pool of 4 forked workers maps a function over 200 items (each sleeps
-10 ms) and a function that starts threads inside the worker; the pool's
-own three handler threads (one of which polls in a loop while results
-wait in a pipe another of them reads) run in the parent.  Then 8
+1 ms, so that results keep the parent's threads waiting) and a function
+that starts threads inside the worker; the pool's own three handler
+threads (one of which polls in a loop while results wait in a pipe
+another of them reads) run in the parent.  Then 8
 Processes put their numbers on a Queue and exit; their exit codes are
 checked.  Prints only results, which do not depend on timing.
 """
@@ -15,7 +16,7 @@ import time
 
 
 def square(x):
-    time.sleep(0.01)
+    time.sleep(0.001)
     return x * x
 
 

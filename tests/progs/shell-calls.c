@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* shell-calls: system(), popen() and pclose() from several threads at once
- * while another thread keeps ticking.
+/* shell-calls: system(), popen() and pclose() from several threads at once,
+ * their waits parking only the caller.
  *
  * Prints, in a fixed order: the status of system() for exit codes, a
  * signal, a command that does not exist and system(NULL); that SIGINT is
@@ -8,9 +8,16 @@
  * parent) and restored afterwards; popen "r" output, popen "w" into a
  * file, "re" close-on-exec, bad modes (EINVAL), pclose statuses; that a
  * second popen's child does not hold the first one's pipe (pclose of the
- * first returns); 6 threads running system("sleep 0.2; exit K") at once,
- * each with its own status; and whether the ticker advanced while system
- * and pclose waited.  Exit status: failed checks.
+ * first returns while the second's command still waits); 6 threads in
+ * system() at once, each with its own status.  Exit status: failed checks.
+ *
+ * Waits are shown by handshakes, never by time: a command that must wait
+ * writes a line to fd STARTED_FD and reads one from fd GO_FD, and another
+ * thread of this program (answer()) reads the line and writes "go".  A
+ * system, pclose or popen read that held up the whole process would leave
+ * that thread no chance to answer, and the run would hang (the test's
+ * timeout).  The 6 concurrent commands are answered only once all 6 have
+ * started.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -21,18 +28,66 @@
 
 #include "check.h"
 
-static volatile long ticks;
-static volatile int stop_ticking;
+/* What the commands inherit (dash takes only one-digit fds): they write
+ * to STARTED_FD and read from GO_FD.  This program keeps the other ends,
+ * close-on-exec. */
+enum { STARTED_FD = 8, GO_FD = 9 };
+static int started_in, go_out;
 
-static void *ticker(void *arg)
+/* fd, moved to a close-on-exec fd above 9, out of the commands' way. */
+static int above_nine(int fd)
 {
-    (void)arg;
-    while (!stop_ticking) {
-        usleep(5000);
-        ticks++;
+    const int high = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    CHECK_OK(high);
+    close(fd);
+    return high;
+}
+
+static void handshake_pipes(void)
+{
+    int started[2], go[2];
+    CHECK_OK(pipe(started));
+    CHECK_OK(pipe(go));
+    started_in = above_nine(started[0]);
+    go_out = above_nine(go[1]);
+    const int started_out = above_nine(started[1]);
+    const int go_in = above_nine(go[0]);
+    CHECK_OK(dup2(started_out, STARTED_FD));    /* dup2 clears CLOEXEC */
+    CHECK_OK(dup2(go_in, GO_FD));
+    close(started_out);
+    close(go_in);
+}
+
+/* answer(n) in a thread: wait until n commands have written their line to
+ * STARTED_FD, then give each a "go" line (dash reads a pipe a byte at a
+ * time, so each command's `read` takes exactly one line). */
+static void *answer(void *arg)
+{
+    const long n = (long)(intptr_t)arg;
+    for (long seen = 0; seen < n;) {
+        char c;
+        const ssize_t r = read(started_in, &c, 1);
+        if (r != 1) {
+            CHECK_EQ(r, 1);
+            return NULL;
+        }
+        seen += c == '\n';
+    }
+    for (long i = 0; i < n; i++) {
+        CHECK_EQ(write(go_out, "go\n", 3), 3);
     }
     return NULL;
 }
+
+static pthread_t start_answer(long n)
+{
+    pthread_t t;
+    CHECK_RC(pthread_create(&t, NULL, answer, (void *)(intptr_t)n));
+    return t;
+}
+
+/* A command that waits for answer(): prints "go" when it got it. */
+#define WAIT_FOR_GO "echo started >&8; read x <&9; echo \"$x\""
 
 static void show_status(const char *what, int st)
 {
@@ -50,8 +105,8 @@ static void show_status(const char *what, int st)
 static void *system_thread(void *arg)
 {
     const long k = (long)(intptr_t)arg;
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "sleep 0.2; exit %ld", k);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "echo started >&8; read x <&9; exit %ld", k);
     return (void *)(intptr_t)system(cmd);
 }
 
@@ -65,8 +120,7 @@ static void read_all(const char *what, FILE *f)
 
 int main(void)
 {
-    pthread_t tick;
-    CHECK_RC(pthread_create(&tick, NULL, ticker, NULL));
+    handshake_pipes();
 
     show_status("system exit 3", system("exit 3"));
     show_status("system true", system("true"));
@@ -75,10 +129,10 @@ int main(void)
                 system("exec /nonexistent/cmd 2>/dev/null"));
     printf("system(NULL): %s\n", system(NULL) != 0 ? "shell" : "no shell");
 
-    long t0 = ticks;
-    show_status("system sleep 0.3", system("sleep 0.3"));
-    printf("ticker advanced during system: %s\n",
-           ticks - t0 > 5 ? "yes" : "no");
+    pthread_t answerer = start_answer(1);
+    show_status("system waits while another thread answers its command",
+                system(WAIT_FOR_GO " >/dev/null; [ \"$x\" = go ]"));
+    CHECK_RC(pthread_join(answerer, NULL));
 
     /* SIGINT to the caller while system runs is ignored. */
     show_status("system kill -INT $PPID", system("kill -INT $PPID; exit 4"));
@@ -96,12 +150,20 @@ int main(void)
     show_status("system SigBlk of the shell",
                 system("exec grep -q '^SigBlk:[[:space:]]*0*$' /proc/self/status"));
 
-    FILE *r = popen("echo one; sleep 0.2; echo two", "r");
-    t0 = ticks;
+    /* fgets waits for "two" until another thread answered. */
+    answerer = start_answer(1);
+    FILE *r = popen("echo one; " WAIT_FOR_GO " >/dev/null; echo two $x",
+                    "r");
     read_all("popen r", r);
-    printf("ticker advanced while reading popen: %s\n",
-           ticks - t0 > 5 ? "yes" : "no");
     show_status("pclose r", pclose(r));
+    CHECK_RC(pthread_join(answerer, NULL));
+
+    /* pclose waits for a command that waits for another thread. */
+    answerer = start_answer(1);
+    r = popen(WAIT_FOR_GO " >/dev/null; exit 6", "r");
+    show_status("pclose waits while another thread answers its command",
+                pclose(r));
+    CHECK_RC(pthread_join(answerer, NULL));
 
     char path[] = "/tmp/shell-calls.XXXXXX";
     const int tmp = mkstemp(path);
@@ -138,13 +200,17 @@ int main(void)
     }
 
     /* The second child must not hold the first stream's pipe, or the
-     * first cat would never see end-of-file. */
+     * first cat would never see end-of-file; it waits for its "go" until
+     * the first pclose returned. */
     FILE *a = popen("cat > /dev/null", "w");
-    FILE *b = popen("sleep 0.3", "r");
+    FILE *b = popen("read x <&9; exit 7", "r");
     fputs("x\n", a);
     show_status("pclose first while the second runs", pclose(a));
+    CHECK_EQ(write(go_out, "go\n", 3), 3);
     show_status("pclose second", pclose(b));
 
+    /* Each command waits until all 6 have started. */
+    answerer = start_answer(6);
     pthread_t th[6];
     for (long k = 0; k < 6; k++) {
         CHECK_RC(pthread_create(&th[k], NULL, system_thread,
@@ -157,11 +223,10 @@ int main(void)
         snprintf(what, sizeof what, "thread %d system", k);
         show_status(what, (int)(intptr_t)st);
     }
+    CHECK_RC(pthread_join(answerer, NULL));
     sigaction(SIGINT, NULL, &sa);
     printf("SIGINT disposition after 6 concurrent calls: %s\n",
            sa.sa_handler == SIG_DFL ? "default" : "changed");
 
-    stop_ticking = 1;
-    CHECK_RC(pthread_join(tick, NULL));
     return check_exit_status();
 }

@@ -2,14 +2,26 @@
 /* sleep-calls: sleep, usleep and nanosleep, with their results and errors,
  * while other threads keep running.
  *
+ *   sleep-calls [results|others|many]   one section; none: all three
+ *
+ * results: return values and errors; a sleep never ends early (a lower
+ *   bound only: it cannot fail on a slow machine).
+ * others: main sleeps for an hour in each call while another thread
+ *   finishes 10 short sleeps of its own and then ends main's sleep with a
+ *   signal (a wait that held up the process would leave it asleep: the
+ *   run's timeout turns that hang into a failure).
+ * many: 200 threads sleep 1 s each (sleep, usleep, nanosleep), all at
+ *   once, and each wakes with 0 (one after another they would take 200 s,
+ *   beyond the run's timeout).
+ *
  * One transcript line per check.  A companion thread stays parked for the
  * whole run, so that every call is made while the program has more than
- * one thread.  Durations are only checked as bounds: a sleep never ends
- * early, and while one thread sleeps another gets its (much shorter) work
- * done.
+ * one thread.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -20,51 +32,82 @@
 enum { SLEEPERS = 200, TICKS = 10 };
 
 static int ticks;
+static pthread_t main_thread;
+static int ack[2];                  /* main -> waker: my sleep ended */
 
-/* TICKS short sleeps: done long before the sleeping main thread wakes. */
-static void *ticker(void *arg)
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+/* TICKS short sleeps, then SIGUSR1 to main until main says its sleep
+ * ended (a signal that came before main began to sleep is sent again). */
+static void *waker(void *arg)
 {
     (void)arg;
     for (int i = 0; i < TICKS; i++) {
-        usleep(5000);
-        __atomic_fetch_add(&ticks, 1, __ATOMIC_SEQ_CST);
+        CHECK_EQ(usleep(1000), 0);
+        ADD(&ticks, 1);
     }
+    struct pollfd pfd = { .fd = ack[0], .events = POLLIN };
+    do {
+        CHECK_RC(pthread_kill(main_thread, SIGUSR1));
+    } while (poll(&pfd, 1, 10) == 0);
+    char byte;
+    CHECK_EQ(read(ack[0], &byte, 1), 1);
     return NULL;
+}
+
+static pthread_t start_waker(void)
+{
+    pthread_t t;
+    STORE(&ticks, 0);
+    CHECK_RC(pthread_create(&t, NULL, waker, NULL));
+    return t;
+}
+
+static void stop_waker(const char *what, pthread_t t)
+{
+    printf("%s: the other thread's %d sleeps were done first\n", what,
+           LOAD(&ticks));
+    CHECK_EQ(write(ack[1], "a", 1), 1);
+    CHECK_RC(pthread_join(t, NULL));
 }
 
 static void other_threads_run_while_main_sleeps(void)
 {
-    pthread_t t;
-    long long start;
-    const struct timespec half = { 0, 500000000 };
+    struct sigaction sa = { .sa_handler = on_usr1 };
+    sigemptyset(&sa.sa_mask);
+    CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
+    main_thread = pthread_self();
+    CHECK_OK(pipe(ack));
 
-    ticks = 0;
-    CHECK_RC(pthread_create(&t, NULL, ticker, NULL));
-    start = now_ns(CLOCK_MONOTONIC);
-    REPORT_ERRNO("sleep(1) while a thread ticks", sleep(1), 0);
-    CHECK_WAITED(start, 1000);
-    printf("ticks done during sleep: %d\n",
-           __atomic_load_n(&ticks, __ATOMIC_SEQ_CST));
-    CHECK_RC(pthread_join(t, NULL));
+    pthread_t t = start_waker();
+    errno = 0;
+    const unsigned left = sleep(3600);
+    printf("sleep(3600) ended by the other thread's signal: %s, errno %s\n",
+           left > 0 && left <= 3600 ? "early" : "NOT EARLY",
+           errno_name(errno));
+    CHECK(left > 0 && left <= 3600);
+    stop_waker("sleep", t);
 
-    ticks = 0;
-    CHECK_RC(pthread_create(&t, NULL, ticker, NULL));
-    start = now_ns(CLOCK_MONOTONIC);
-    REPORT_ERRNO("usleep(500000) while a thread ticks", usleep(500000), 0);
-    CHECK_WAITED(start, 500);
-    printf("ticks done during usleep: %d\n",
-           __atomic_load_n(&ticks, __ATOMIC_SEQ_CST));
-    CHECK_RC(pthread_join(t, NULL));
+    t = start_waker();
+    REPORT_ERRNO("usleep(3600 s) ended by the other thread's signal",
+                 usleep(3600000000u), EINTR);
+    stop_waker("usleep", t);
 
-    ticks = 0;
-    CHECK_RC(pthread_create(&t, NULL, ticker, NULL));
-    start = now_ns(CLOCK_MONOTONIC);
-    REPORT_ERRNO("nanosleep(0.5 s) while a thread ticks",
-                 nanosleep(&half, NULL), 0);
-    CHECK_WAITED(start, 500);
-    printf("ticks done during nanosleep: %d\n",
-           __atomic_load_n(&ticks, __ATOMIC_SEQ_CST));
-    CHECK_RC(pthread_join(t, NULL));
+    t = start_waker();
+    struct timespec rem = { 0, 0 };
+    REPORT_ERRNO("nanosleep(3600 s) ended by the other thread's signal",
+                 nanosleep(&(struct timespec){ 3600, 0 }, &rem), EINTR);
+    printf("nanosleep rem more than 0 and at most 3600 s: %s\n",
+           rem.tv_sec + rem.tv_nsec > 0 && rem.tv_sec <= 3600 ? "yes"
+                                                              : "no");
+    stop_waker("nanosleep", t);
+
+    close(ack[0]);
+    close(ack[1]);
+    signal(SIGUSR1, SIG_DFL);
 }
 
 static void *sleep_one_second(void *arg)
@@ -94,11 +137,8 @@ static void many_sleepers(void)
     for (int i = 0; i < SLEEPERS; i++) {
         CHECK_RC(pthread_join(t[i], NULL));
     }
-    const long long elapsed_ms = (now_ns(CLOCK_MONOTONIC) - start) / 1000000;
     printf("%d threads slept 1 s each at the same time\n", SLEEPERS);
-    CHECK(elapsed_ms >= 1000);
-    /* Sleeping one after another would take 200 s. */
-    CHECK(elapsed_ms < 30000);
+    CHECK_WAITED(start, 1000);
 }
 
 static void results_and_errors(void)
@@ -139,12 +179,31 @@ static void results_and_errors(void)
                  EFAULT);
 }
 
-int main(void)
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "results", results_and_errors },
+    { "others", other_threads_run_while_main_sleeps },
+    { "many", many_sleepers },
+};
+
+int main(int argc, char **argv)
 {
+    const size_t n = sizeof sections / sizeof sections[0];
+    size_t ran = 0;
+
     companion_start();
-    results_and_errors();
-    other_threads_run_while_main_sleeps();
-    many_sleepers();
+    for (size_t i = 0; i < n; i++) {
+        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
+            sections[i].run();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "usage: %s [results|others|many]\n", argv[0]);
+        return 2;
+    }
     companion_stop();
     return check_exit_status();
 }

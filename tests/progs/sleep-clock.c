@@ -5,10 +5,17 @@
  *
  * One transcript line per check.  A companion thread stays parked for the
  * whole run, so that every call is made while the program has more than
- * one thread.  Durations are only checked as bounds.
+ * one thread.  Durations are only checked as lower bounds (no sleep ends
+ * early).  That other threads run meanwhile is shown by an hour's sleep,
+ * relative and absolute, that another thread ends with a signal once it
+ * finished 10 short sleeps of its own: a sleep that held up the process
+ * would leave main asleep, and the run's timeout turns that hang into a
+ * failure.
  */
 #define _GNU_SOURCE
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,15 +25,46 @@
 enum { TICKS = 10 };
 
 static int ticks;
+static pthread_t main_thread;
+static int ack[2];                  /* main -> waker: my sleep ended */
 
-static void *ticker(void *arg)
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+/* TICKS short sleeps, then SIGUSR1 to main until main says its sleep
+ * ended (a signal that came before main began to sleep is sent again). */
+static void *waker(void *arg)
 {
     (void)arg;
     for (int i = 0; i < TICKS; i++) {
-        usleep(5000);
-        __atomic_fetch_add(&ticks, 1, __ATOMIC_SEQ_CST);
+        const struct timespec ms = { 0, 1000000 };
+        CHECK_EQ(clock_nanosleep(CLOCK_MONOTONIC, 0, &ms, NULL), 0);
+        ADD(&ticks, 1);
     }
+    struct pollfd pfd = { .fd = ack[0], .events = POLLIN };
+    do {
+        CHECK_RC(pthread_kill(main_thread, SIGUSR1));
+    } while (poll(&pfd, 1, 10) == 0);
+    char byte;
+    CHECK_EQ(read(ack[0], &byte, 1), 1);
     return NULL;
+}
+
+static pthread_t start_waker(void)
+{
+    pthread_t t;
+    STORE(&ticks, 0);
+    CHECK_RC(pthread_create(&t, NULL, waker, NULL));
+    return t;
+}
+
+static void stop_waker(pthread_t t)
+{
+    printf("the other thread's %d sleeps were done first\n", LOAD(&ticks));
+    CHECK_EQ(write(ack[1], "a", 1), 1);
+    CHECK_RC(pthread_join(t, NULL));
 }
 
 static struct timespec in_ms(clockid_t clock, long ms)
@@ -86,15 +124,27 @@ int main(void)
     REPORT_RC("req a bad pointer",
               clock_nanosleep(CLOCK_MONOTONIC, 0, bad_address, NULL));
 
-    const struct timespec half = { 0, 500000000 };
-    CHECK_RC(pthread_create(&t, NULL, ticker, NULL));
-    start = now_ns(CLOCK_MONOTONIC);
-    REPORT_RC("CLOCK_MONOTONIC 0.5 s while a thread ticks",
-              clock_nanosleep(CLOCK_MONOTONIC, 0, &half, NULL));
-    CHECK_WAITED(start, 500);
-    printf("ticks done meanwhile: %d\n",
-           __atomic_load_n(&ticks, __ATOMIC_SEQ_CST));
-    CHECK_RC(pthread_join(t, NULL));
+    struct sigaction sa = { .sa_handler = on_usr1 };
+    sigemptyset(&sa.sa_mask);
+    CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
+    main_thread = pthread_self();
+    CHECK_OK(pipe(ack));
+    const struct timespec hour = { 3600, 0 };
+    t = start_waker();
+    rem = (struct timespec){ 0, 0 };
+    REPORT_RC("CLOCK_MONOTONIC 3600 s ended by the other thread's signal",
+              clock_nanosleep(CLOCK_MONOTONIC, 0, &hour, &rem));
+    printf("rem more than 0 and at most 3600 s: %s\n",
+           rem.tv_sec + rem.tv_nsec > 0 && rem.tv_sec <= 3600 ? "yes"
+                                                              : "no");
+    stop_waker(t);
+    deadline = in_ms(CLOCK_REALTIME, 3600000);
+    t = start_waker();
+    REPORT_RC("TIMER_ABSTIME CLOCK_REALTIME 3600 s ahead ended by the other "
+              "thread's signal",
+              clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &deadline,
+                              NULL));
+    stop_waker(t);
 
     companion_stop();
     return check_exit_status();

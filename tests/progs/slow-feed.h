@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared by the stdio test programs of tests/progs/ that read a pipe fed
- * slowly (stdio-wide.c, stdio-wscan.c): a feeder thread that writes a
- * script into a pipe with a 30 ms pause at each '|', and the ticker
- * (ticker.h) that counts while readers wait. Ordinary pthread code; needs
- * check.h first.
+ * in pieces (stdio-read.c, stdio-wide.c, stdio-wscan.c): a feeder thread
+ * writes the next piece only once the reader has taken everything written
+ * so far (FIONREAD on the pipe is 0).  So a piece that completes a line,
+ * a character or a number reaches a call that is still waiting for it,
+ * and that call can return only after the feeder ran while it waited: a
+ * read that held up the whole process would hang instead (the test's
+ * timeout).  No sleep orders anything: the feeder polls for the pipe to
+ * empty, and a limit on that poll only turns a hang into a failure.
+ * Ordinary pthread code; needs check.h first.
  */
 #ifndef TESTS_PROGS_SLOW_FEED_H
 #define TESTS_PROGS_SLOW_FEED_H
@@ -12,39 +17,90 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "ticker.h"
+/* Wait until the reader of the pipe whose read end is `fd` has taken
+ * every byte written to it.  Polls every millisecond; after 30000 polls
+ * (30 s at least) it counts a failed check and returns. */
+static __attribute__((unused)) void wait_taken(int fd)
+{
+    for (int i = 0; i < 30000; i++) {
+        int queued = -1;
+        CHECK_OK(ioctl(fd, FIONREAD, &queued));
+        if (queued <= 0) {
+            return;
+        }
+        usleep(1000);
+    }
+    errno = ETIMEDOUT;
+    CHECK(!"the reader never took what was written");
+}
 
-/* ---- a pipe fed slowly: '|' in the script is a 30 ms pause ----------- */
+/* ---- a pipe fed in pieces -------------------------------------------- */
 
 struct feed {
-    int fd;
-    const char *script;
-    const char *hold;       /* wait for this file at the first pause */
+    int fd;                 /* the write end, closed after the last piece */
+    int watch;              /* the read end, for wait_taken */
+    const char *data;
+    size_t len;
+    size_t piece;           /* > 0: pieces of this many bytes; 0: the
+                             * pieces of a script, separated by '|' (a
+                             * final '|': EOF comes once all is taken) */
+    bool announce;          /* print "waiting" once the first piece is
+                             * taken (the reader then waits for more) */
+    const char *hold;       /* and then wait for this file to exist */
 };
+
+static void feed_write(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        const ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        CHECK(w > 0);
+        if (w <= 0) {
+            return;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+}
 
 static void *feeder(void *arg)
 {
     struct feed *f = arg;
-    const char *p = f->script;
-    bool first = true;
-    usleep(30000);                      /* the first read waits */
-    for (;;) {
-        const char *bar = strchr(p, '|');
-        const size_t n = bar ? (size_t)(bar - p) : strlen(p);
-        if (n > 0) {
-            CHECK_EQ(write(f->fd, p, n), (long)n);
+    size_t at = 0;
+    for (bool first = true;; first = false) {
+        if (!first) {
+            wait_taken(f->watch);
         }
-        if (bar == NULL) {
+        size_t n;
+        bool last;
+        if (f->piece > 0) {
+            n = f->len - at < f->piece ? f->len - at : f->piece;
+            feed_write(f->fd, f->data + at, n);
+            at += n;
+            last = at == f->len;
+        } else {
+            const char *bar = memchr(f->data + at, '|', f->len - at);
+            n = bar ? (size_t)(bar - (f->data + at)) : f->len - at;
+            feed_write(f->fd, f->data + at, n);
+            at += n + (bar != NULL);
+            last = bar == NULL;
+        }
+        if (first && f->announce) {
+            wait_taken(f->watch);
+            printf("waiting\n");
+            fflush(stdout);
+            if (f->hold != NULL) {
+                wait_for_file(f->hold, 60);
+            }
+        }
+        if (last) {
             break;
         }
-        if (first && f->hold != NULL) {
-            wait_for_file(f->hold, 60);
-        }
-        first = false;
-        usleep(30000);
-        p = bar + 1;
     }
     close(f->fd);
     return NULL;
@@ -56,9 +112,12 @@ struct slow {
     struct feed feed;
 };
 
-/* Feed `script` into a pipe read by s->in (stdin when `on_stdin`). */
-static void slow_start(struct slow *s, const char *script, const char *hold,
-                       bool on_stdin)
+/* Feed `len` bytes of `data` (a script with '|' between pieces, or pieces
+ * of `piece` bytes) into a pipe that s->in reads (stdin when
+ * `on_stdin`). */
+static __attribute__((unused)) void slow_feed(struct slow *s,
+                                              const char *data, size_t len,
+                                              size_t piece, bool on_stdin)
 {
     int p[2];
     CHECK_OK(pipe(p));
@@ -71,11 +130,24 @@ static void slow_start(struct slow *s, const char *script, const char *hold,
         s->in = fdopen(p[0], "r");
         CHECK(s->in != NULL);
     }
-    s->feed = (struct feed){ .fd = p[1], .script = script, .hold = hold };
+    s->feed = (struct feed){ .fd = p[1], .watch = fileno(s->in),
+                             .data = data, .len = len, .piece = piece };
+}
+
+static __attribute__((unused)) void slow_go(struct slow *s)
+{
     CHECK_RC(pthread_create(&s->thread, NULL, feeder, &s->feed));
 }
 
-static void slow_end(struct slow *s)
+/* Feed the '|'-separated pieces of `script`. */
+static __attribute__((unused)) void slow_script(struct slow *s,
+                                                const char *script)
+{
+    slow_feed(s, script, strlen(script), 0, false);
+    slow_go(s);
+}
+
+static __attribute__((unused)) void slow_end(struct slow *s)
 {
     CHECK_RC(pthread_join(s->thread, NULL));
     if (s->in != stdin) {

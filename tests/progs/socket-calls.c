@@ -3,9 +3,22 @@
  * on socketpairs and loopback TCP, and their errors; one thread receiving
  * while another sends on the same socket.
  *
- * One transcript line per check: the call, its result and the errno name.
- * A companion thread stays parked for the whole run, so that every call is
- * made while the program has more than one thread.
+ *   socket-calls [socketpair|duplex|tcp|connect|errors]
+ *
+ * runs one section; no argument runs them all.  One transcript line per
+ * check: the call, its result and the errno name.  A companion thread
+ * stays parked for the whole run, so that every call is made while the
+ * program has more than one thread.
+ *
+ * No sleep orders anything.  A thread that must find another waiting
+ * acts only after that one announced its call through a gate (a pipe):
+ * under libgreen it then first runs when the caller parks.  A sender
+ * that must split its data across one waiting call sends the next part
+ * only once the receiver took everything queued (FIONREAD is 0), so the
+ * call cannot have returned.  Natively a call may or may not have to
+ * wait; no line depends on it.  A call that held up the whole process
+ * would never see its data: the run's timeout turns that hang into a
+ * failure.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -28,14 +41,68 @@ enum { BIG = 1 << 20 };
 
 static unsigned char big[BIG];
 
-/* What a helper thread does to fd after sleeping delay_us. */
+/* A gate: a thread announces a call (gate_open) and another waits for
+ * the announcement (gate_pass) before it acts. */
+struct gate {
+    int fd[2];
+};
+
+static void gate_init(struct gate *g)
+{
+    CHECK_OK(pipe(g->fd));
+}
+
+static void gate_open(struct gate *g)
+{
+    CHECK_EQ(write(g->fd[1], "g", 1), 1);
+}
+
+static void gate_pass(struct gate *g)
+{
+    char byte;
+    CHECK_EQ(read(g->fd[0], &byte, 1), 1);
+}
+
+static void gate_close(struct gate *g)
+{
+    close(g->fd[0]);
+    close(g->fd[1]);
+}
+
+/* Wait until the reader of socket `fd` took every byte queued on it, so
+ * that what is sent next reaches a call that is still waiting.  Polls
+ * every millisecond; the limit (30000 polls) only turns a hang into a
+ * failure. */
+static void wait_drained(int fd)
+{
+    for (int i = 0; i < 30000; i++) {
+        int queued = -1;
+        CHECK_OK(ioctl(fd, FIONREAD, &queued));
+        if (queued == 0) {
+            return;
+        }
+        usleep(1000);
+    }
+    errno = ETIMEDOUT;
+    CHECK(!"the receiver never took its data");
+}
+
+/* What a helper thread does to fd, once `gate` (if any) lets it pass. */
 struct job {
     int fd;
-    int delay_us;
+    struct gate *gate;
+    int peer;               /* the receiving end, for wait_drained */
     int port;
     long result;
     unsigned long sum;
 };
+
+static void job_wait(struct job *j)
+{
+    if (j->gate != NULL) {
+        gate_pass(j->gate);
+    }
+}
 
 static struct sockaddr_in loopback(int port)
 {
@@ -84,17 +151,19 @@ static void *send_ping(void *arg)
 {
     struct job *const j = arg;
 
-    usleep((unsigned)j->delay_us);
+    job_wait(j);
     j->result = send(j->fd, "ping", 4, 0);
     return NULL;
 }
 
+/* Announces its recv through j->gate, which here is the other way round:
+ * main waits for it. */
 static void *recv_some(void *arg)
 {
     struct job *const j = arg;
     char buf[64];
 
-    usleep((unsigned)j->delay_us);
+    gate_open(j->gate);
     j->result = recv(j->fd, buf, sizeof buf, 0);
     return NULL;
 }
@@ -105,8 +174,11 @@ static void *send_in_three_parts(void *arg)
     char part[1000];
 
     memset(part, 'w', sizeof part);
+    job_wait(j);
     for (int i = 0; i < 3; i++) {
-        usleep((unsigned)j->delay_us);
+        if (i > 0) {
+            wait_drained(j->peer);
+        }
         CHECK_EQ(send(j->fd, part, sizeof part, 0), 1000);
     }
     return NULL;
@@ -118,9 +190,9 @@ static void *send_then_close(void *arg)
     char part[1000];
 
     memset(part, 'c', sizeof part);
-    usleep((unsigned)j->delay_us);
+    job_wait(j);
     CHECK_EQ(send(j->fd, part, sizeof part, 0), 1000);
-    usleep((unsigned)j->delay_us);
+    wait_drained(j->peer);
     CHECK_OK(close(j->fd));
     return NULL;
 }
@@ -129,7 +201,7 @@ static void *close_later(void *arg)
 {
     struct job *const j = arg;
 
-    usleep((unsigned)j->delay_us);
+    job_wait(j);
     CHECK_OK(close(j->fd));
     return NULL;
 }
@@ -139,7 +211,7 @@ static void *connect_later(void *arg)
     struct job *const j = arg;
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-    usleep((unsigned)j->delay_us);
+    job_wait(j);
     j->result = connect_to(fd, j->port);
     CHECK_EQ(j->result, 0);
     /* Keep the connection until the accepting side has looked at it. */
@@ -157,7 +229,6 @@ static void *accept_and_drain(void *arg)
     const int fd = accept(j->fd, NULL, NULL);
 
     CHECK_OK(fd);
-    usleep((unsigned)j->delay_us);
     for (;;) {
         const ssize_t r = recv(fd, buf, sizeof buf, 0);
         if (r <= 0) {
@@ -188,18 +259,21 @@ static void socketpair_calls(void)
     int sv[2];
     char buf[4096];
     pthread_t t;
+    struct gate gate;
 
+    gate_init(&gate);
     CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-    struct job ping = { .fd = sv[1], .delay_us = 20000 };
+    struct job ping = { .fd = sv[1], .gate = &gate };
     CHECK_RC(pthread_create(&t, NULL, send_ping, &ping));
+    gate_open(&gate);
     REPORT_ERRNO("socketpair: recv waits for a sending thread",
                  recv(sv[0], buf, sizeof buf, 0), 0);
     CHECK_RC(pthread_join(t, NULL));
     printf("socketpair: the thread's send: %ld\n", ping.result);
 
-    struct job pong = { .fd = sv[1] };
+    struct job pong = { .fd = sv[1], .gate = &gate };
     CHECK_RC(pthread_create(&t, NULL, recv_some, &pong));
-    usleep(20000);
+    gate_pass(&gate);
     REPORT_ERRNO("socketpair: send to a receiving thread",
                  send(sv[0], "pong", 4, 0), 0);
     CHECK_RC(pthread_join(t, NULL));
@@ -238,8 +312,9 @@ static void socketpair_calls(void)
     printf("socketpair: ioctl FIONBIO cleared visible: %d\n",
            nonblock_visible(sv[0]));
 
-    struct job parts = { .fd = sv[1], .delay_us = 10000 };
+    struct job parts = { .fd = sv[1], .gate = &gate, .peer = sv[0] };
     CHECK_RC(pthread_create(&t, NULL, send_in_three_parts, &parts));
+    gate_open(&gate);
     REPORT_ERRNO("socketpair: recv MSG_WAITALL 3000 from 3 sends",
                  recv(sv[0], buf, 3000, MSG_WAITALL), 0);
     CHECK_RC(pthread_join(t, NULL));
@@ -250,22 +325,25 @@ static void socketpair_calls(void)
     REPORT_ERRNO("socketpair: recv after MSG_PEEK",
                  recv(sv[0], buf, sizeof buf, 0), 0);
 
-    struct job closing = { .fd = sv[1], .delay_us = 20000 };
+    struct job closing = { .fd = sv[1], .gate = &gate, .peer = sv[0] };
     CHECK_RC(pthread_create(&t, NULL, send_then_close, &closing));
+    gate_open(&gate);
     REPORT_ERRNO("socketpair: recv MSG_WAITALL 3000, peer sends 1000 and "
                  "closes", recv(sv[0], buf, 3000, MSG_WAITALL), 0);
     CHECK_RC(pthread_join(t, NULL));
     CHECK_OK(close(sv[0]));
     CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 
-    struct job closer = { .fd = sv[1], .delay_us = 20000 };
+    struct job closer = { .fd = sv[1], .gate = &gate };
     CHECK_RC(pthread_create(&t, NULL, close_later, &closer));
+    gate_open(&gate);
     REPORT_ERRNO("socketpair: recv returns 0 when a thread closes the peer",
                  recv(sv[0], buf, sizeof buf, 0), 0);
     CHECK_RC(pthread_join(t, NULL));
     REPORT_ERRNO("socketpair: send to a closed peer",
                  send(sv[0], "x", 1, 0), EPIPE);
     CHECK_OK(close(sv[0]));
+    gate_close(&gate);
 }
 
 static void *recv_one(void *arg)
@@ -273,6 +351,7 @@ static void *recv_one(void *arg)
     struct job *const j = arg;
     char buf[100];
 
+    gate_open(j->gate);
     j->result = recv(j->fd, buf, sizeof buf, 0);
     return NULL;
 }
@@ -281,6 +360,7 @@ static void *send_big(void *arg)
 {
     struct job *const j = arg;
 
+    gate_open(j->gate);
     j->result = send(j->fd, big, BIG, 0);
     return NULL;
 }
@@ -296,10 +376,14 @@ static void full_duplex(void)
         big[i] = (unsigned char)(i * 5 + (i >> 9));
     }
     CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-    struct job receiver = { .fd = sv[0] }, sender = { .fd = sv[0] };
+    struct gate both;
+    gate_init(&both);
+    struct job receiver = { .fd = sv[0], .gate = &both };
+    struct job sender = { .fd = sv[0], .gate = &both };
     CHECK_RC(pthread_create(&r, NULL, recv_one, &receiver));
     CHECK_RC(pthread_create(&s, NULL, send_big, &sender));
-    usleep(50000);
+    gate_pass(&both);       /* both threads announced their calls */
+    gate_pass(&both);
     CHECK_EQ(send(sv[1], "hello", 5, 0), 5);
     CHECK_RC(pthread_join(r, NULL));
     long total = 0;
@@ -321,6 +405,7 @@ static void full_duplex(void)
            sender.result, total, sum == checksum(big, BIG) ? "ok" : "WRONG");
     CHECK_OK(close(sv[0]));
     CHECK_OK(close(sv[1]));
+    gate_close(&both);
 }
 
 static void tcp_calls(void)
@@ -333,7 +418,7 @@ static void tcp_calls(void)
     for (long i = 0; i < BIG; i++) {
         big[i] = (unsigned char)(i * 13 + (i >> 10));
     }
-    struct job drain = { .fd = lfd, .delay_us = 20000 };
+    struct job drain = { .fd = lfd };
     CHECK_RC(pthread_create(&t, NULL, accept_and_drain, &drain));
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     REPORT_ERRNO("tcp: connect to a listener", connect_to(fd, port), 0);
@@ -348,8 +433,11 @@ static void tcp_calls(void)
            drain.result, drain.sum == checksum(big, BIG) ? "ok" : "WRONG");
 
     /* accept waits for a connecting thread. */
-    struct job conn = { .delay_us = 20000, .port = port };
+    struct gate gate;
+    gate_init(&gate);
+    struct job conn = { .gate = &gate, .port = port };
     CHECK_RC(pthread_create(&t, NULL, connect_later, &conn));
+    gate_open(&gate);
     int afd = accept(lfd, NULL, NULL);
     printf("tcp: accept waits for a connecting thread: %s\n",
            afd >= 0 ? "fd" : errno_name(errno));
@@ -365,6 +453,7 @@ static void tcp_calls(void)
                                        "SOCK_NONBLOCK|SOCK_CLOEXEC" };
     for (int i = 0; i < 4; i++) {
         CHECK_RC(pthread_create(&t, NULL, connect_later, &conn));
+        gate_open(&gate);
         afd = accept4(lfd, NULL, NULL, flag_sets[i]);
         CHECK_OK(afd);
         printf("tcp: accept4 %s: O_NONBLOCK %d FD_CLOEXEC %d\n",
@@ -380,6 +469,7 @@ static void tcp_calls(void)
 
     /* The peer's address comes back too. */
     CHECK_RC(pthread_create(&t, NULL, connect_later, &conn));
+    gate_open(&gate);
     struct sockaddr_in peer;
     socklen_t len = sizeof peer;
     afd = accept(lfd, (struct sockaddr *)&peer, &len);
@@ -389,6 +479,7 @@ static void tcp_calls(void)
     close(afd);
     CHECK_RC(pthread_join(t, NULL));
     CHECK_RC(pthread_create(&t, NULL, connect_later, &conn));
+    gate_open(&gate);
     char small[4];
     len = sizeof small;
     afd = accept(lfd, (struct sockaddr *)small, &len);
@@ -397,6 +488,7 @@ static void tcp_calls(void)
            (unsigned)len);
     close(afd);
     CHECK_RC(pthread_join(t, NULL));
+    gate_close(&gate);
 
     const int fl = fcntl(lfd, F_GETFL);
     CHECK_OK(fcntl(lfd, F_SETFL, fl | O_NONBLOCK));
@@ -511,15 +603,35 @@ static void errors(void)
     CHECK_OK(close(sv[1]));
 }
 
-int main(void)
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "socketpair", socketpair_calls },
+    { "duplex", full_duplex },
+    { "tcp", tcp_calls },
+    { "connect", connect_calls },
+    { "errors", errors },
+};
+
+int main(int argc, char **argv)
 {
+    const size_t n = sizeof sections / sizeof sections[0];
+    size_t ran = 0;
+
     signal(SIGPIPE, SIG_IGN);
     companion_start();
-    socketpair_calls();
-    full_duplex();
-    tcp_calls();
-    connect_calls();
-    errors();
+    for (size_t i = 0; i < n; i++) {
+        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
+            sections[i].run();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "usage: %s [socketpair|duplex|tcp|connect|errors]\n",
+                argv[0]);
+        return 2;
+    }
     companion_stop();
     return check_exit_status();
 }

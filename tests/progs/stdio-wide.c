@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* stdio-wide [hold [FILE]]: threads read wide characters from pipes that
- * another thread feeds slowly, in the C.UTF-8 locale.
+/* stdio-wide [SECTION | hold [FILE]]: threads read wide characters from
+ * pipes that another thread feeds in pieces, in the C.UTF-8 locale.
  *
- * Without an argument: each wide read call (fgetwc, getwc, getwchar,
- * their _unlocked forms, __wuflow, __wunderflow, fgetws, fgetws_unlocked,
- * __fgetws_chk, __fgetws_unlocked_chk) and getw reads a pipe fed in
- * pieces with 30 ms pauses, UTF-8 characters split across two or three
- * writes; then EOF, a character cut off by EOF, an invalid byte (EILSEQ),
- * a write-only stream (EBADF), and ungetwc before a read. A ticker thread
- * runs all along; each read that must wait for a split character prints
- * whether the ticker went on meanwhile ("ticked yes").
+ * A SECTION (no argument: all of them, in this order): each wide read call
+ * (getwc: fgetwc, getwc, their _unlocked forms, __wuflow, __wunderflow;
+ * getwchar: getwchar and getwchar_unlocked; fgetws: fgetws,
+ * fgetws_unlocked, __fgetws_chk, __fgetws_unlocked_chk; getw) reads a
+ * pipe fed in pieces (slow-feed.h: each piece written only once the
+ * reader took the one before), UTF-8 characters split across two or
+ * three writes, so each split character is completed by a write made
+ * while the call waited for it; then eof (EOF, a character cut off by
+ * EOF), eilseq (an invalid byte), ebadf (a write-only stream) and
+ * ungetwc (before a read).
  *
  * With "hold [FILE]": a reader waits in fgetws for the rest of a character
- * whose first byte has arrived; the feeder writes the rest once FILE
- * exists (at once without FILE). Prints "waiting" just before it reads.
+ * whose first byte it has taken; the feeder then prints "waiting" and
+ * writes the rest once FILE exists (at once without FILE).
  *
  * Prints a deterministic transcript.
  */
@@ -87,11 +89,6 @@ static void show_ws(const char *label, const wchar_t *s, FILE *f, int err)
         show_ws((label), show_s_, (f), errno);                             \
     } while (0)
 
-static void show_ticked(const char *label, long before)
-{
-    printf("%s: ticked %s\n", label, LOAD(&ticks) > before ? "yes" : "no");
-}
-
 /* ---- the cases ------------------------------------------------------ */
 
 typedef wint_t (*getwc_fn)(FILE *);
@@ -124,15 +121,11 @@ static void case_getwc(const char *name, getwc_fn fn, FILE *in)
 {
     char label[64];
     for (int i = 0; i < 5; i++) {
-        const long before = LOAD(&ticks);
         errno = 0;
         const wint_t c = fn(in);
         const int err = errno;
         snprintf(label, sizeof label, "%s %d", name, i);
         show_wc(label, c, in, err);
-        if (i == 1 || i == 2) {
-            show_ticked(label, before);
-        }
     }
 }
 
@@ -142,7 +135,7 @@ static const char split_script[] =
 static void case_getwc_pipe(const char *name, getwc_fn fn)
 {
     struct slow s;
-    slow_start(&s, split_script, NULL, false);
+    slow_script(&s, split_script);
     case_getwc(name, fn, s.in);
     slow_end(&s);
 }
@@ -151,13 +144,13 @@ static void case_getwc_pipe(const char *name, getwc_fn fn)
 static void case_getwchar(void)
 {
     struct slow s;
-    slow_start(&s, split_script, NULL, false);
+    slow_script(&s, split_script);
     CHECK_OK(dup2(fileno(s.in), 0));
     case_getwc("getwchar", call_getwchar, stdin);
     clearerr(stdin);
     slow_end(&s);
 
-    slow_start(&s, split_script, NULL, false);
+    slow_script(&s, split_script);
     CHECK_OK(dup2(fileno(s.in), 0));
     case_getwc("getwchar_unlocked", call_getwchar_unlocked, stdin);
     clearerr(stdin);
@@ -181,21 +174,17 @@ static wchar_t *call_fgetws_unlocked_chk(wchar_t *buf, int n, FILE *f)
 static void case_fgetws(const char *name, fgetws_fn fn)
 {
     struct slow s;
-    slow_start(&s, "h\xc3|\xa9llo w\xc3|\xb6rld\n|\xe2\x82|\xac"
-                   "123456789\n|end", NULL, false);
+    slow_script(&s, "h\xc3|\xa9llo w\xc3|\xb6rld\n|\xe2\x82|\xac"
+                   "123456789\n|end");
     wchar_t buf[64];
     char label[64];
     const int sizes[] = { 64, 5, 64, 64, 64 };
     for (int i = 0; i < 5; i++) {
-        const long before = LOAD(&ticks);
         errno = 0;
         const wchar_t *r = fn(buf, sizes[i], s.in);
         const int err = errno;
         snprintf(label, sizeof label, "%s %d", name, i);
         show_ws(label, r, s.in, err);
-        if (i == 0) {
-            show_ticked(label, before);
-        }
     }
     slow_end(&s);
 }
@@ -205,16 +194,16 @@ static void case_fgetws(const char *name, fgetws_fn fn)
 static void case_eof(void)
 {
     struct slow s;
-    slow_start(&s, "x", NULL, false);
+    slow_script(&s, "x");
     SHOW_WC("eof 0", fgetwc(s.in), s.in);
     SHOW_WC("eof 1", fgetwc(s.in), s.in);
     slow_end(&s);
 
-    slow_start(&s, "\xc3", NULL, false);
+    slow_script(&s, "\xc3");
     SHOW_WC("cut 0", fgetwc(s.in), s.in);
     slow_end(&s);
 
-    slow_start(&s, "b\xe2\x82", NULL, false);
+    slow_script(&s, "b\xe2\x82");
     SHOW_WC("cut later 0", fgetwc(s.in), s.in);
     SHOW_WC("cut later 1", fgetwc(s.in), s.in);
     slow_end(&s);
@@ -224,12 +213,12 @@ static void case_eof(void)
 static void case_eilseq(void)
 {
     struct slow s;
-    slow_start(&s, "q\xff|z\n", NULL, false);
+    slow_script(&s, "q\xff|z\n");
     SHOW_WC("eilseq 0", fgetwc(s.in), s.in);
     SHOW_WC("eilseq 1", fgetwc(s.in), s.in);
     slow_end(&s);
 
-    slow_start(&s, "\xc3|(|z", NULL, false);
+    slow_script(&s, "\xc3|(|z");
     wchar_t buf[16];
     SHOW_WS("eilseq fgetws", fgetws(buf, 16, s.in), s.in);
     slow_end(&s);
@@ -255,13 +244,11 @@ static void case_ebadf(void)
 static void case_ungetwc(void)
 {
     struct slow s;
-    slow_start(&s, "\xc3\xa9|\xe2\x82|\xac", NULL, false);
+    slow_script(&s, "\xc3\xa9|\xe2\x82|\xac");
     SHOW_WC("ungetwc 0", fgetwc(s.in), s.in);
     printf("ungetwc: U+%04X\n", (unsigned)ungetwc(L'\x263a', s.in));
     SHOW_WC("ungetwc 1", fgetwc(s.in), s.in);
-    const long before = LOAD(&ticks);
     SHOW_WC("ungetwc 2", fgetwc(s.in), s.in);
-    show_ticked("ungetwc 2", before);
     SHOW_WC("ungetwc 3", fgetwc(s.in), s.in);
     slow_end(&s);
 }
@@ -270,11 +257,9 @@ static void case_ungetwc(void)
 static void case_getw(void)
 {
     struct slow s;
-    slow_start(&s, "\x01\x02|\x03\x04|\x05", NULL, false);
-    const long before = LOAD(&ticks);
+    slow_script(&s, "\x01\x02|\x03\x04|\x05");
     const int w = getw(s.in);
     printf("getw 0: 0x%08x\n", (unsigned)w);
-    show_ticked("getw 0", before);
     const int e = getw(s.in);
     printf("getw 1: %d feof %d ferror %d\n", e, feof(s.in) != 0,
            ferror(s.in) != 0);
@@ -285,16 +270,47 @@ static void case_getw(void)
 static void case_hold(const char *hold)
 {
     struct slow s;
-    slow_start(&s, "\xc3|\xa9!\n", hold, false);
+    const char script[] = "\xc3|\xa9!\n";
+    slow_feed(&s, script, strlen(script), 0, false);
+    s.feed.announce = true;
+    s.feed.hold = hold;
+    slow_go(&s);
     wchar_t buf[16];
-    usleep(50000);                      /* the first byte has come */
-    printf("waiting\n");
-    fflush(stdout);
-    const long before = LOAD(&ticks);
     SHOW_WS("hold fgetws", fgetws(buf, 16, s.in), s.in);
-    show_ticked("hold fgetws", before);
     slow_end(&s);
 }
+
+static void section_getwc(void)
+{
+    case_getwc_pipe("fgetwc", fgetwc);
+    case_getwc_pipe("getwc", getwc);
+    case_getwc_pipe("fgetwc_unlocked", fgetwc_unlocked);
+    case_getwc_pipe("getwc_unlocked", getwc_unlocked);
+    case_getwc_pipe("__wuflow", __wuflow);
+    case_getwc_pipe("__wunderflow", call_wunderflow);
+}
+
+static void section_fgetws(void)
+{
+    case_fgetws("fgetws", fgetws);
+    case_fgetws("fgetws_unlocked", fgetws_unlocked);
+    case_fgetws("__fgetws_chk", call_fgetws_chk);
+    case_fgetws("__fgetws_unlocked_chk", call_fgetws_unlocked_chk);
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "getwc", section_getwc },
+    { "getwchar", case_getwchar },
+    { "fgetws", section_fgetws },
+    { "eof", case_eof },
+    { "eilseq", case_eilseq },
+    { "ebadf", case_ebadf },
+    { "ungetwc", case_ungetwc },
+    { "getw", case_getw },
+};
 
 int main(int argc, char **argv)
 {
@@ -303,29 +319,21 @@ int main(int argc, char **argv)
         return 1;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    pthread_t tick;
-    CHECK_RC(pthread_create(&tick, NULL, ticker, NULL));
     if (argc > 1 && strcmp(argv[1], "hold") == 0) {
         case_hold(argc > 2 ? argv[2] : NULL);
-    } else {
-        case_getwc_pipe("fgetwc", fgetwc);
-        case_getwc_pipe("getwc", getwc);
-        case_getwc_pipe("fgetwc_unlocked", fgetwc_unlocked);
-        case_getwc_pipe("getwc_unlocked", getwc_unlocked);
-        case_getwc_pipe("__wuflow", __wuflow);
-        case_getwc_pipe("__wunderflow", call_wunderflow);
-        case_getwchar();
-        case_fgetws("fgetws", fgetws);
-        case_fgetws("fgetws_unlocked", fgetws_unlocked);
-        case_fgetws("__fgetws_chk", call_fgetws_chk);
-        case_fgetws("__fgetws_unlocked_chk", call_fgetws_unlocked_chk);
-        case_eof();
-        case_eilseq();
-        case_ebadf();
-        case_ungetwc();
-        case_getw();
+        return check_exit_status();
     }
-    STORE(&stop_ticker, 1);
-    CHECK_RC(pthread_join(tick, NULL));
+    const size_t n = sizeof sections / sizeof sections[0];
+    size_t ran = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
+            sections[i].run();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
+        return 2;
+    }
     return check_exit_status();
 }

@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* stdio-wscan [hold [FILE]]: threads read pipes that another thread
- * feeds slowly with the wide scanf family, in the C.UTF-8 locale.
+/* stdio-wscan [SECTION | hold [FILE]]: threads read pipes that another
+ * thread feeds in pieces with the wide scanf family, in the C.UTF-8
+ * locale.
  *
- * Without an argument: fwscanf, wscanf, vfwscanf, vwscanf and their
- * __isoc99_ names each read "%d %ls %lc%l[a-c]" from a pipe fed in
- * pieces with 30 ms pauses: a number split across writes, UTF-8
+ * A SECTION (no argument: all of them, in this order): functions:
+ * fwscanf, wscanf, vfwscanf, vwscanf and their __isoc99_ names each read
+ * "%d %ls %lc%l[a-c]" from a pipe fed in pieces (slow-feed.h: each piece
+ * written only once the reader took the one before, so each is written
+ * while the scan waits for it): a number split across writes, UTF-8
  * characters split across writes in the %ls and the %lc; then what a
- * following fgetwc reads. Then a matching failure (the input stays), EOF
- * before any conversion, a character cut off by EOF, a write-only stream
- * (EBADF), ungetwc before and after a scan, a trailing white-space
- * directive waiting for more, and %n. A ticker thread runs all along;
- * each scan that must wait prints whether the ticker went on meanwhile
- * ("ticked yes").
+ * following fgetwc reads.  matching: a matching failure (the input
+ * stays); eof: EOF before any conversion; cut: a character cut off by
+ * EOF; ebadf: a write-only stream; ungetwc: before and after a scan;
+ * directives: a trailing white-space directive waiting for more, %n and
+ * scan sets.
  *
  * With "hold [FILE]": a reader waits in fwscanf for the rest of a number
- * whose first digit has arrived; the feeder writes the rest once FILE
- * exists (at once without FILE). Prints "waiting" just before it reads.
+ * whose first digit it has taken; the feeder then prints "waiting" and
+ * writes the rest once FILE exists (at once without FILE).
  *
  * Prints a deterministic transcript.
  */
@@ -76,11 +78,6 @@ static void show_next(const char *label, FILE *f)
     } else {
         printf("%s: U+%04X\n", label, (unsigned)c);
     }
-}
-
-static void show_ticked(const char *label, long before)
-{
-    printf("%s: ticked %s\n", label, LOAD(&ticks) > before ? "yes" : "no");
 }
 
 /* ---- one scan per function ------------------------------------------ */
@@ -145,17 +142,17 @@ static void case_function(enum which w)
     const bool on_stdin = w == WSCANF || w == VWSCANF || w == C99_WSCANF
         || w == C99_VWSCANF;
     struct slow s;
-    slow_start(&s, "1|2 h\xc3|\xa9llo \xe2|\x82|\xac|ab|c;", NULL, on_stdin);
+    const char script[] = "1|2 h\xc3|\xa9llo \xe2|\x82|\xac|ab|c;";
+    slow_feed(&s, script, strlen(script), 0, on_stdin);
+    slow_go(&s);
     int n = 0;
     wchar_t word[16] = L"", c = 0, set[16] = L"";
-    const long before = LOAD(&ticks);
     errno = 0;
     const int r = scan_main(w, s.in, &n, word, &c, set);
     const int err = errno;
     char label[64];
     snprintf(label, sizeof label, "%s", names[w]);
     show_result(label, r, s.in, err);
-    show_ticked(label, before);
     printf("%s: %d \"", label, n);
     put_wide(word);
     printf("\" U+%04X \"", (unsigned)c);
@@ -176,7 +173,7 @@ static void case_function(enum which w)
 static void case_matching(void)
 {
     struct slow s;
-    slow_start(&s, "4|2x|y", NULL, false);
+    slow_script(&s, "4|2x|y");
     int a = 0, b = 0;
     errno = 0;
     const int r = fwscanf(s.in, L"%d%d", &a, &b);
@@ -192,19 +189,19 @@ static void case_eof(void)
 {
     struct slow s;
     int a = 0;
-    slow_start(&s, "", NULL, false);
+    slow_script(&s, "");
     errno = 0;
     int r = fwscanf(s.in, L"%d", &a);
     show_result("eof at once", r, s.in, errno);
     slow_end(&s);
 
-    slow_start(&s, " |\n|", NULL, false);
+    slow_script(&s, " |\n|");
     errno = 0;
     r = fwscanf(s.in, L"%d", &a);
     show_result("eof after white space", r, s.in, errno);
     slow_end(&s);
 
-    slow_start(&s, "7|", NULL, false);
+    slow_script(&s, "7|");
     errno = 0;
     r = fwscanf(s.in, L"%d", &a);
     show_result("eof ends a number", r, s.in, errno);
@@ -218,21 +215,21 @@ static void case_cut(void)
 {
     struct slow s;
     wchar_t c1 = 0, c2 = 0;
-    slow_start(&s, "x|\xc3|", NULL, false);
+    slow_script(&s, "x|\xc3|");
     errno = 0;
     int r = fwscanf(s.in, L"%lc%lc", &c1, &c2);
     show_result("cut alone", r, s.in, errno);
     printf("cut alone: U+%04X\n", (unsigned)c1);
     slow_end(&s);
 
-    slow_start(&s, "y\xc3|", NULL, false);
+    slow_script(&s, "y\xc3|");
     errno = 0;
     r = fwscanf(s.in, L"%lc%lc", &c1, &c2);
     show_result("cut after a character", r, s.in, errno);
     printf("cut after a character: U+%04X\n", (unsigned)c1);
     slow_end(&s);
 
-    slow_start(&s, "z\xff|w", NULL, false);
+    slow_script(&s, "z\xff|w");
     errno = 0;
     r = fwscanf(s.in, L"%lc%lc", &c1, &c2);
     show_result("invalid byte", r, s.in, errno);
@@ -261,13 +258,11 @@ static void case_ungetwc(void)
 {
     struct slow s;
     int a = 0;
-    slow_start(&s, "3|4 |5|6;", NULL, false);
+    slow_script(&s, "3|4 |5|6;");
     printf("ungetwc fresh: U+%04X\n", (unsigned)ungetwc(L'7', s.in));
-    const long before = LOAD(&ticks);
     errno = 0;
     int r = fwscanf(s.in, L"%d", &a);
     show_result("ungetwc then fwscanf", r, s.in, errno);
-    show_ticked("ungetwc then fwscanf", before);
     printf("ungetwc then fwscanf: %d\n", a);
     show_next("then fgetwc", s.in);
     printf("ungetwc again: U+%04X\n", (unsigned)ungetwc(L'9', s.in));
@@ -289,7 +284,7 @@ static void case_directives(void)
     struct slow s;
     int a = 0, n = -1;
     wchar_t set[16] = L"";
-    slow_start(&s, "5|  |\n|  |q%]%|!", NULL, false);
+    slow_script(&s, "5|  |\n|  |q%]%|!");
     errno = 0;
     int r = fwscanf(s.in, L"%d %n", &a, &n);
     show_result("white space", r, s.in, errno);
@@ -308,20 +303,39 @@ static void case_directives(void)
 static void case_hold(const char *hold)
 {
     struct slow s;
-    slow_start(&s, "4|2 \xc3\xa9\n", hold, false);
-    usleep(50000);                      /* the first digit has come */
-    printf("waiting\n");
-    fflush(stdout);
-    const long before = LOAD(&ticks);
+    const char script[] = "4|2 \xc3\xa9\n";
+    slow_feed(&s, script, strlen(script), 0, false);
+    s.feed.announce = true;
+    s.feed.hold = hold;
+    slow_go(&s);
     int a = 0;
     wchar_t c = 0;
     errno = 0;
     const int r = fwscanf(s.in, L"%d %lc", &a, &c);
     show_result("hold fwscanf", r, s.in, errno);
     printf("hold fwscanf: %d U+%04X\n", a, (unsigned)c);
-    show_ticked("hold fwscanf", before);
     slow_end(&s);
 }
+
+static void section_functions(void)
+{
+    for (enum which w = FWSCANF; w <= C99_VWSCANF; w++) {
+        case_function(w);
+    }
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "functions", section_functions },
+    { "matching", case_matching },
+    { "eof", case_eof },
+    { "cut", case_cut },
+    { "ebadf", case_ebadf },
+    { "ungetwc", case_ungetwc },
+    { "directives", case_directives },
+};
 
 int main(int argc, char **argv)
 {
@@ -330,22 +344,21 @@ int main(int argc, char **argv)
         return 1;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    pthread_t tick;
-    CHECK_RC(pthread_create(&tick, NULL, ticker, NULL));
     if (argc > 1 && strcmp(argv[1], "hold") == 0) {
         case_hold(argc > 2 ? argv[2] : NULL);
-    } else {
-        for (enum which w = FWSCANF; w <= C99_VWSCANF; w++) {
-            case_function(w);
-        }
-        case_matching();
-        case_eof();
-        case_cut();
-        case_ebadf();
-        case_ungetwc();
-        case_directives();
+        return check_exit_status();
     }
-    STORE(&stop_ticker, 1);
-    CHECK_RC(pthread_join(tick, NULL));
+    const size_t n = sizeof sections / sizeof sections[0];
+    size_t ran = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
+            sections[i].run();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
+        return 2;
+    }
     return check_exit_status();
 }

@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* sync-mutex: normal, recursive and error-checking mutexes, from static
- * initialisers and from attributes, contended by threads that sleep while
- * holding them.
+/* sync-mutex [kinds|holder|contend]: normal, recursive and error-checking
+ * mutexes, from static initialisers and from attributes, contended by
+ * threads that sleep while holding them (one section, or all in this
+ * order).
  *
  * One transcript line per check, naming the error numbers the calls
- * return.  The contended counters must come out exact.
+ * return.  The contended counters must come out exact.  A thread holding
+ * a mutex while main waits for it, or times out on it, releases it only
+ * when main tells it to: once main is about to lock, or after main's
+ * timedlock returned.  A lock that never returns is ended by the test's
+ * timeout.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,12 +88,13 @@ static int in_thread(pthread_mutex_t *m, int (*fn)(pthread_mutex_t *))
     return op.rc;
 }
 
-/* Holds `m` for 50 ms, so that lockers must wait. */
+/* Holds `m`, sleeping, until told to release it, so that lockers must
+ * wait. */
 static pthread_mutex_t holding_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t holding_changed = PTHREAD_COND_INITIALIZER;
-static int holding;
+static int holding, release;
 
-static void *hold_briefly(void *arg)
+static void *hold_until_released(void *arg)
 {
     pthread_mutex_t *const m = arg;
 
@@ -96,7 +103,10 @@ static void *hold_briefly(void *arg)
     holding = 1;
     pthread_cond_signal(&holding_changed);
     pthread_mutex_unlock(&holding_lock);
-    usleep(50000);
+    for (int i = 0; i < 30000 && !LOAD(&release); i++) {
+        usleep(1000);
+    }
+    CHECK(LOAD(&release));
     pthread_mutex_lock(&holding_lock);
     holding = 0;
     pthread_mutex_unlock(&holding_lock);
@@ -104,10 +114,11 @@ static void *hold_briefly(void *arg)
     return NULL;
 }
 
-/* Start hold_briefly on `m` and return once it holds `m`. */
+/* Start hold_until_released on `m` and return once it holds `m`. */
 static void start_holder(pthread_t *t, pthread_mutex_t *m)
 {
-    CHECK_RC(pthread_create(t, NULL, hold_briefly, m));
+    STORE(&release, 0);
+    CHECK_RC(pthread_create(t, NULL, hold_until_released, m));
     pthread_mutex_lock(&holding_lock);
     while (!holding) {
         pthread_cond_wait(&holding_changed, &holding_lock);
@@ -207,7 +218,9 @@ static void waiting_for_a_holder(void)
     pthread_t t;
     struct timespec deadline;
 
+    /* The holder may release it before main's lock or while it waits. */
     start_holder(&t, &normal);
+    STORE(&release, 1);
     REPORT_RC("lock waits while a thread sleeps holding the mutex",
               pthread_mutex_lock(&normal));
     CHECK_RC(pthread_mutex_unlock(&normal));
@@ -220,23 +233,45 @@ static void waiting_for_a_holder(void)
         deadline.tv_sec++;
         deadline.tv_nsec -= 1000000000;
     }
-    REPORT_RC("timedlock for 10 ms while a thread holds the mutex 50 ms",
+    REPORT_RC("timedlock for 10 ms while a thread holds the mutex",
               pthread_mutex_timedlock(&normal, &deadline));
+    STORE(&release, 1);
     CHECK_RC(pthread_join(t, NULL));
     REPORT_RC("timedlock when free", pthread_mutex_timedlock(&normal,
                                                              &deadline));
     CHECK_RC(pthread_mutex_unlock(&normal));
 }
 
-int main(void)
+static void contended(void)
 {
-    /* A watchdog: the default action of SIGALRM ends the program, so a
-     * lock that never returns fails the test in seconds. */
-    alarm(15);
-    kinds();
-    waiting_for_a_holder();
     contend("normal (static)", &normal);
     contend("recursive (static)", &recursive);
     contend("errorcheck (static)", &errorcheck);
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "kinds", kinds },
+    { "holder", waiting_for_a_holder },
+    { "contend", contended },
+};
+
+int main(int argc, char **argv)
+{
+    const size_t n = sizeof sections / sizeof sections[0];
+    size_t ran = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
+            sections[i].run();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
+        return 2;
+    }
     return check_exit_status();
 }

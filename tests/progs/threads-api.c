@@ -6,6 +6,9 @@
  * while three threads are still running: the process must live on until
  * the last of them ends and then exit with status 0 (flushing stdio, as
  * exit does), printing the line the last thread left in the stdio buffer.
+ * Those threads start their work (a short sleep each) only once main has
+ * printed its last line, so that the last line comes last however the
+ * threads are scheduled.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -143,8 +146,11 @@ static void *return_value(void *arg)
     return (void *)(i * i + 1);
 }
 
+static int finished_early;
+
 static void *finish_early(void *arg)
 {
+    STORE(&finished_early, 1);
     return arg;
 }
 
@@ -178,7 +184,9 @@ static void joins(void)
         printf("join thread %d: %ld\n", i, (long)(intptr_t)ret);
     }
     CHECK_RC(pthread_create(&t[0], NULL, finish_early, (void *)42));
-    usleep(20000);
+    for (int i = 0; i < 30000 && !LOAD(&finished_early); i++) {
+        usleep(1000);       /* it may still be on its way out natively */
+    }
     CHECK_RC(pthread_join(t[0], &ret));
     printf("join a thread that already ended: %ld\n", (long)(intptr_t)ret);
 
@@ -226,12 +234,16 @@ static void identity(void)
            pthread_equal(pthread_self(), pthread_self()) != 0);
 }
 
-static int late_running = LATE;
+static int late_running = LATE, main_exiting;
 
-/* Runs after main called pthread_exit; the last one reports and leaves
- * its line in the stdio buffer for exit to flush. */
+/* Runs once main is about to call pthread_exit; the last one reports and
+ * leaves its line in the stdio buffer for exit to flush. */
 static void *late(void *arg)
 {
+    for (int i = 0; i < 30000 && !LOAD(&main_exiting); i++) {
+        usleep(1000);
+    }
+    CHECK(LOAD(&main_exiting));
     usleep((unsigned)(intptr_t)arg);
     pthread_mutex_lock(&lock);
     const int left = --late_running;
@@ -258,9 +270,10 @@ int main(void)
     CHECK_RC(pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED));
     for (long i = 0; i < LATE; i++) {
         CHECK_RC(pthread_create(&t, i == 0 ? NULL : &attr, late,
-                                (void *)(intptr_t)(50000 * (i + 1))));
+                                (void *)(intptr_t)(10000 * (i + 1))));
     }
     printf("main calls pthread_exit\n");
     fflush(stdout);
+    STORE(&main_exiting, 1);
     pthread_exit(NULL);
 }

@@ -1,23 +1,27 @@
 /* SPDX-License-Identifier: MIT */
-/* tid-calls [HOLD_FILE]: every thread has its own thread id, and the calls
- * that take one treat it as that thread.
+/* tid-calls [SECTION | ids HOLD_FILE]: every thread has its own thread id,
+ * and the calls that take one treat it as that thread.  Runs one SECTION
+ * (ids, signals, sched, mutex, fork), or all of them in this order.
  *
- * 50 threads, all alive at once, see gettid() and syscall(SYS_gettid)
+ * ids: 50 threads, all alive at once, see gettid() and syscall(SYS_gettid)
  * agree, distinct from each other and from getpid(), and unchanged across
  * blocking calls; main's is getpid(). (With HOLD_FILE the 50 wait, once
  * "ids: 50 threads alive" is printed, until that file exists.)
- * tgkill(), syscall(SYS_tgkill) and syscall(SYS_tkill) to a thread blocked
- * in read run the handler in that thread (pthread_self() and gettid() in
- * the handler are the target's); to itself before the call returns;
- * signal 0 checks existence; a bad signal gives EINVAL, a tid or tgid of
- * 0 EINVAL, a joined thread's tid, a bogus tid and another process's pid
- * ESRCH. sched_setaffinity, sched_setscheduler, sched_setparam and
+ * signals: tgkill(), syscall(SYS_tgkill) and syscall(SYS_tkill) to a
+ * thread blocked in read run the handler in that thread (pthread_self()
+ * and gettid() in the handler are the target's); to itself before the
+ * call returns; signal 0 checks existence; a bad signal gives EINVAL, a
+ * tid or tgid of 0 EINVAL, a joined thread's tid, a bogus tid and another
+ * process's pid ESRCH (once the kernel no longer knows the joined thread:
+ * main waits for that, however long it takes).
+ * sched: sched_setaffinity, sched_setscheduler, sched_setparam and
  * setpriority on another thread's tid change that thread's values (read
  * back by it and by others) and not main's, with the kernel's errors for
  * bad input; a thread created afterwards takes its creator's values
- * (SCHED_RESET_ON_FORK cleared). A mutex's __owner is its owner's
- * gettid(). After fork, in main or in another thread, the child's
- * gettid() is its pid and it keeps the forking thread's values.
+ * (SCHED_RESET_ON_FORK cleared).
+ * mutex: a mutex's __owner is its owner's gettid().
+ * fork: after fork, in main or in another thread, the child's gettid() is
+ * its pid and it keeps the forking thread's values.
  *
  * Values used are ones an unprivileged process may set: SCHED_BATCH and
  * SCHED_OTHER, nice values only raised, one allowed CPU and then all.
@@ -70,8 +74,11 @@ static void *id_main(void *arg)
     return NULL;
 }
 
-static void ids_are_distinct(const char *hold)
+static const char *hold_file;
+
+static void ids_are_distinct(void)
 {
+    const char *const hold = hold_file;
     pthread_t th[NTHREADS];
     CHECK_EQ(gettid(), getpid());
     CHECK_EQ(syscall(SYS_gettid), getpid());
@@ -190,16 +197,17 @@ static void on_usr1(int sig)
 }
 
 /* A joined thread's tid: gone once the kernel has reaped the thread,
- * which may come just after pthread_join returns. */
+ * which may come just after pthread_join returns (polled every
+ * millisecond, 30000 times at most). */
 static pid_t dead_tid(void)
 {
     struct worker w;
     start(&w);
     const pid_t tid = w.tid;
     stop(&w);
-    for (int i = 0; i < 100 && syscall(SYS_tgkill, getpid(), tid, 0) == 0;
+    for (int i = 0; i < 30000 && syscall(SYS_tgkill, getpid(), tid, 0) == 0;
          i++) {
-        usleep(10000);
+        usleep(1000);
     }
     return tid;
 }
@@ -313,7 +321,8 @@ static void report_main(void)
     report_own("main", &m);
 }
 
-static void sched_values_per_thread(void)
+/* The values the process started with. */
+static void read_base(void)
 {
     errno = 0;
     base_nice = getpriority(PRIO_PROCESS, 0);
@@ -323,6 +332,10 @@ static void sched_values_per_thread(void)
     while (!CPU_ISSET(first_cpu, &base_set)) {
         first_cpu++;
     }
+}
+
+static void sched_values_per_thread(void)
+{
     const int nice1 = base_nice + 3 > 19 ? 19 : base_nice + 3;
     const int nice2 = nice1 + 2 > 19 ? 19 : nice1 + 2;
 
@@ -522,13 +535,38 @@ static void fork_gives_the_pid(void)
     stop(&w);
 }
 
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "ids", ids_are_distinct },
+    { "signals", signals_reach_their_thread },
+    { "sched", sched_values_per_thread },
+    { "mutex", mutex_owner_is_the_tid },
+    { "fork", fork_gives_the_pid },
+};
+
 int main(int argc, char **argv)
 {
+    const size_t n = sizeof sections / sizeof sections[0];
+    size_t ran = 0;
+
+    if (argc > 3 || (argc == 3 && strcmp(argv[1], "ids") != 0)) {
+        fprintf(stderr, "usage: %s [SECTION | ids HOLD_FILE]\n", argv[0]);
+        return 2;
+    }
+    hold_file = argc == 3 ? argv[2] : NULL;
     setvbuf(stdout, NULL, _IOLBF, 0);
-    ids_are_distinct(argc > 1 ? argv[1] : NULL);
-    signals_reach_their_thread();
-    sched_values_per_thread();
-    mutex_owner_is_the_tid();
-    fork_gives_the_pid();
+    read_base();
+    for (size_t i = 0; i < n; i++) {
+        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
+            sections[i].run();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
+        return 2;
+    }
     return check_exit_status();
 }

@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* vector-calls [parked [HOLD_FILE]]: readv, writev, recvfrom, recvmsg,
- * sendto and sendmsg between threads on loopback UDP, a stream socketpair
- * and a pipe; their blocking semantics, timeouts and errors.
+/* vector-calls [udp|stream|pipe|errors | parked [HOLD_FILE]]: readv,
+ * writev, recvfrom, recvmsg, sendto and sendmsg between threads on
+ * loopback UDP, a stream socketpair and a pipe; their blocking semantics,
+ * timeouts and errors.
  *
- * Without arguments: one transcript line per check (the call, its result,
- * the errno name, and facts about the data and addresses).  A companion
+ * With a section name, that section; without arguments, udp, stream, pipe
+ * and errors: one transcript line per check (the call, its result, the
+ * errno name, and facts about the data and addresses).  A companion
  * thread stays parked for the whole run, so that every call is made while
- * the program has more than one thread.
+ * the program has more than one thread.  A thread that must find another
+ * one waiting acts only once that one announced its call through a gate
+ * (a pipe): under libgreen it first runs when the caller parked.  A
+ * receive that must get its data has an hour's SO_RCVTIMEO; timeouts are
+ * checked as lower bounds only.
  *
- * With "parked": a thread blocks in recvfrom on a UDP socket; main prints
- * "parked in recvfrom", waits (at most 15 s) for HOLD_FILE when given so
- * that a test can inspect the process, then sends a datagram and prints
- * what recvfrom returned.
+ * With "parked": a thread blocks in recvfrom on a UDP socket; once it said
+ * it is about to, main prints "parked in recvfrom", waits (at most 60 s)
+ * for HOLD_FILE when given so that a test can inspect the process, then
+ * sends a datagram and prints what recvfrom returned.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -66,10 +72,24 @@ static int same_address(const struct sockaddr_in *a,
            a->sin_addr.s_addr == b->sin_addr.s_addr;
 }
 
-/* A datagram a helper thread sends after sleeping delay_us. */
+/* A gate: a thread announces a call (gate_open) and another waits for the
+ * announcement (gate_pass) before it acts. */
+static int gate[2] = { -1, -1 };
+
+static void gate_open(void)
+{
+    CHECK_EQ(write(gate[1], "g", 1), 1);
+}
+
+static void gate_pass(void)
+{
+    char byte;
+    CHECK_EQ(read(gate[0], &byte, 1), 1);
+}
+
+/* A datagram a helper thread sends once main opened the gate. */
 struct datagram {
     int fd;
-    int delay_us;
     struct sockaddr_in to;
     const char *data;
 };
@@ -79,7 +99,7 @@ static void *send_datagram_later(void *arg)
     struct datagram *const d = arg;
     const size_t len = strlen(d->data);
 
-    usleep((unsigned)d->delay_us);
+    gate_pass();
     CHECK_EQ(sendto(d->fd, d->data, len, 0, (struct sockaddr *)&d->to,
                     sizeof d->to),
              len);
@@ -94,9 +114,9 @@ static void udp_between_threads(void)
     char buf[64];
     pthread_t t;
 
-    struct datagram ping = { .fd = tx, .delay_us = 20000, .to = rx_addr,
-                             .data = "ping" };
+    struct datagram ping = { .fd = tx, .to = rx_addr, .data = "ping" };
     CHECK_RC(pthread_create(&t, NULL, send_datagram_later, &ping));
+    gate_open();
     socklen_t fromlen = sizeof from;
     memset(&from, 0, sizeof from);
     long r = REPORT_ERRNO("recvfrom waits for a datagram from a thread",
@@ -119,6 +139,7 @@ static void udp_between_threads(void)
                           .msg_iov = iov, .msg_iovlen = 3 };
     ping.data = "0123456789";
     CHECK_RC(pthread_create(&t, NULL, send_datagram_later, &ping));
+    gate_open();
     r = REPORT_ERRNO("recvmsg into 3 iovecs waits for a datagram",
                      recvmsg(rx, &msg, 0), 0);
     printf("recvmsg iovecs \"%.3s\" \"%.3s\" \"%.4s\", namelen %u, "
@@ -131,6 +152,7 @@ static void udp_between_threads(void)
     /* A datagram longer than the iovecs is cut: MSG_TRUNC in msg_flags. */
     ping.data = "abcdefghijklmnopqrstuvwxyz";
     CHECK_RC(pthread_create(&t, NULL, send_datagram_later, &ping));
+    gate_open();
     msg.msg_namelen = sizeof from;
     r = REPORT_ERRNO("recvmsg 26-byte datagram into 14 bytes of iovecs",
                      recvmsg(rx, &msg, 0), 0);
@@ -141,6 +163,7 @@ static void udp_between_threads(void)
     /* MSG_TRUNC to recvfrom: the real length of the datagram. */
     ping.data = "0123456789";
     CHECK_RC(pthread_create(&t, NULL, send_datagram_later, &ping));
+    gate_open();
     r = REPORT_ERRNO("recvfrom MSG_TRUNC, 10-byte datagram into 4 bytes",
                      recvfrom(rx, buf, 4, MSG_TRUNC, NULL, NULL), 0);
     CHECK_EQ(r, 10);
@@ -214,11 +237,12 @@ static void udp_between_threads(void)
     CHECK_WAITED(start, 50);
 
     /* A datagram arriving before the timeout still wins. */
-    tv = (struct timeval){ .tv_sec = 10 };
+    tv = (struct timeval){ .tv_sec = 3600 };
     CHECK_OK(setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
     ping.data = "late";
     CHECK_RC(pthread_create(&t, NULL, send_datagram_later, &ping));
-    REPORT_ERRNO("recvfrom SO_RCVTIMEO 10 s, a thread sends after 20 ms",
+    gate_open();
+    REPORT_ERRNO("recvfrom SO_RCVTIMEO 3600 s, a thread sends meanwhile",
                  recvfrom(rx, buf, sizeof buf, 0, NULL, NULL), 0);
     CHECK_RC(pthread_join(t, NULL));
 
@@ -347,10 +371,9 @@ static void stream_socketpair(void)
     CHECK_OK(close(sv[1]));
 }
 
-/* A helper thread's writev after sleeping delay_us. */
+/* A helper thread's writev once main opened the gate. */
 struct vec_job {
     int fd;
-    int delay_us;
 };
 
 static void *writev_later(void *arg)
@@ -358,7 +381,7 @@ static void *writev_later(void *arg)
     struct vec_job *const j = arg;
     struct iovec iov[3] = { { "abc", 3 }, { "defg", 4 }, { "hi", 2 } };
 
-    usleep((unsigned)j->delay_us);
+    gate_pass();
     CHECK_EQ(writev(j->fd, iov, 3), 9);
     return NULL;
 }
@@ -371,8 +394,9 @@ static void pipe_between_threads(void)
     struct iovec in[3] = { { a, 5 }, { b, 5 }, { c, 5 } };
 
     CHECK_OK(pipe(p));
-    struct vec_job job = { .fd = p[1], .delay_us = 20000 };
+    struct vec_job job = { .fd = p[1] };
     CHECK_RC(pthread_create(&t, NULL, writev_later, &job));
+    gate_open();
     REPORT_ERRNO("readv pipe waits for a writev from a thread",
                  readv(p[0], in, 3), 0);
     printf("readv iovecs \"%.5s\" \"%.4s\"\n", a, b);
@@ -517,6 +541,7 @@ static void *park_in_recvfrom(void *arg)
     struct parked *const p = arg;
     socklen_t len = sizeof p->from;
 
+    gate_open();
     p->result = recvfrom(p->fd, p->buf, sizeof p->buf, 0,
                          (struct sockaddr *)&p->from, &len);
     return NULL;
@@ -532,11 +557,11 @@ static void parked(const char *hold)
     pthread_t t;
 
     CHECK_RC(pthread_create(&t, NULL, park_in_recvfrom, &waiter));
-    usleep(50000);
+    gate_pass();            /* the waiter calls recvfrom right after */
     printf("parked in recvfrom\n");
     fflush(stdout);
     if (hold != NULL) {
-        wait_for_file(hold, 15);
+        wait_for_file(hold, 60);
     }
     CHECK_EQ(sendto(tx, "hello", 5, 0, (struct sockaddr *)&rx_addr,
                     sizeof rx_addr),
@@ -550,27 +575,47 @@ static void parked(const char *hold)
     CHECK_OK(close(tx));
 }
 
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "udp", udp_between_threads },
+    { "stream", stream_socketpair },
+    { "pipe", pipe_between_threads },
+    { "errors", errors },
+};
+
 int main(int argc, char **argv)
 {
-    alarm(20);
+    const size_t n = sizeof sections / sizeof sections[0];
+    size_t ran = 0;
+
     for (long i = 0; i < MIB; i++) {
         big[i] = pattern(i);
     }
+    CHECK_OK(pipe(gate));
     if (argc >= 2 && strcmp(argv[1], "parked") == 0 && argc <= 3) {
         companion_start();
         parked(argc == 3 ? argv[2] : NULL);
         companion_stop();
         return check_exit_status();
     }
-    if (argc != 1) {
-        fprintf(stderr, "usage: %s [parked [HOLD_FILE]]\n", argv[0]);
+    if (argc > 2) {
+        fprintf(stderr, "usage: %s [SECTION | parked [HOLD_FILE]]\n",
+                argv[0]);
         return 2;
     }
     companion_start();
-    udp_between_threads();
-    stream_socketpair();
-    pipe_between_threads();
-    errors();
+    for (size_t i = 0; i < n; i++) {
+        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
+            sections[i].run();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
+        return 2;
+    }
     companion_stop();
     return check_exit_status();
 }

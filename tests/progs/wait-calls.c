@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* wait-calls [parked [HOLD_FILE]]: epoll_wait, epoll_pwait, epoll_pwait2,
- * select and pselect woken by other threads, their timeouts and errors.
+/* wait-calls [SECTION | parked [HOLD_FILE]]: epoll_wait, epoll_pwait,
+ * epoll_pwait2, select and pselect woken by other threads, their timeouts
+ * and errors.
  *
- * Without arguments: one transcript line per check (result, errno name,
- * the events reported and which fd they name).  A companion thread stays
- * parked for the whole run, so that every call is made while the program
- * has more than one thread.
+ * A SECTION (epoll-wakeups, epoll-timeouts, epoll-errors, epoll-sockets,
+ * select, pselect), or all of them without arguments: one transcript line
+ * per check (result, errno name, the events reported and which fd they
+ * name).  A companion thread stays parked for the whole run, so that
+ * every call is made while the program has more than one thread.  A
+ * helper thread that wakes a wait acts once main announced that wait
+ * through a gate (a pipe): under libgreen it first runs when main parked.
+ * A wait that must be woken has an hour's timeout (or none); timeouts
+ * are checked as lower bounds only.
  *
- * With "parked": a thread blocks in epoll_wait on an empty pipe; main
- * prints "parked in epoll_wait", waits (at most 15 s) for HOLD_FILE when
- * given so that a test can inspect the process, then writes the pipe and
- * prints what epoll_wait returned.
+ * With "parked": a thread blocks in epoll_wait on an empty pipe; once it
+ * said it is about to, main prints "parked in epoll_wait", waits (at most
+ * 60 s) for HOLD_FILE when given so that a test can inspect the process,
+ * then writes the pipe and prints what epoll_wait returned.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -101,23 +107,35 @@ static void show_epoll(const char *label, int r, const struct epoll_event *ev)
     errno = e;
 }
 
-/* What a helper thread does after sleeping delay_us: write one byte (or
- * an eventfd count) to fd, close fd, or read `drain` bytes from fd. */
+/* A gate: a thread announces a call (gate_open) and another waits for the
+ * announcement (gate_pass) before it acts. */
+static int gate[2] = { -1, -1 };
+
+static void gate_open(void)
+{
+    CHECK_EQ(write(gate[1], "g", 1), 1);
+}
+
+static void gate_pass(void)
+{
+    char byte;
+    CHECK_EQ(read(gate[0], &byte, 1), 1);
+}
+
+/* What a helper thread does: write one byte (or an eventfd count) to fd,
+ * close fd, or read `drain` bytes from fd. */
 enum action { WRITE_BYTE, WRITE_EVENTFD, CLOSE_FD, DRAIN };
 
 struct job {
     int fd;
-    int delay_us;
     enum action action;
     long drain;
 };
 
-static void *do_later(void *arg)
+static void do_job(struct job *j)
 {
-    struct job *const j = arg;
     char buf[4096];
 
-    usleep((unsigned)j->delay_us);
     switch (j->action) {
     case WRITE_BYTE:
         CHECK_EQ(write(j->fd, "x", 1), 1);
@@ -139,14 +157,23 @@ static void *do_later(void *arg)
         }
         break;
     }
+}
+
+static void *do_later(void *arg)
+{
+    gate_pass();
+    do_job(arg);
     return NULL;
 }
 
+/* Start a thread doing j once main announced its wait, which main does
+ * here: every caller waits right after. */
 static pthread_t start_job(struct job *j)
 {
     pthread_t t;
 
     CHECK_RC(pthread_create(&t, NULL, do_later, j));
+    gate_open();
     return t;
 }
 
@@ -179,13 +206,14 @@ static void epoll_wakeups(void)
     set_role(p[0], "pipe-read-end");
     const int ep = new_epoll(p[0], EPOLLIN);
 
-    writer = (struct job){ .fd = p[1], .delay_us = 20000 };
+    writer = (struct job){ .fd = p[1] };
     t = start_job(&writer);
     errno = 4242;
-    int r = epoll_wait(ep, out, 4, 10000);
+    int r = epoll_wait(ep, out, 4, 3600000);
     printf("errno still 4242 after a successful epoll_wait: %d\n",
            errno == 4242);
-    show_epoll("epoll_wait woken by a writer thread, 10 s timeout", r, out);
+    show_epoll("epoll_wait woken by a writer thread, 3600 s timeout", r,
+               out);
     CHECK_EQ(r, 1);
     CHECK_EQ(out[0].data.fd, p[0]);
     CHECK_EQ(out[0].events, EPOLLIN);
@@ -200,7 +228,7 @@ static void epoll_wakeups(void)
     read_byte(p[0]);
 
     t = start_job(&writer);
-    r = epoll_pwait(ep, out, 4, 10000, NULL);
+    r = epoll_pwait(ep, out, 4, 3600000, NULL);
     show_epoll("epoll_pwait (NULL sigmask) woken by a writer thread", r, out);
     CHECK_EQ(r, 1);
     CHECK_EQ(out[0].data.fd, p[0]);
@@ -216,16 +244,16 @@ static void epoll_wakeups(void)
     CHECK_RC(pthread_join(t, NULL));
     read_byte(p[0]);
 
-    struct timespec ten_s = { .tv_sec = 10 };
+    struct timespec hour = { .tv_sec = 3600 };
     t = start_job(&writer);
-    r = epoll_pwait2(ep, out, 4, &ten_s, NULL);
-    show_epoll("epoll_pwait2 (10 s) woken by a writer thread", r, out);
+    r = epoll_pwait2(ep, out, 4, &hour, NULL);
+    show_epoll("epoll_pwait2 (3600 s) woken by a writer thread", r, out);
     CHECK_EQ(r, 1);
     CHECK_EQ(out[0].data.fd, p[0]);
     CHECK_RC(pthread_join(t, NULL));
     read_byte(p[0]);
     printf("epoll_pwait2 leaves its timespec alone: %d\n",
-           ten_s.tv_sec == 10 && ten_s.tv_nsec == 0);
+           hour.tv_sec == 3600 && hour.tv_nsec == 0);
 
     t = start_job(&writer);
     r = epoll_pwait2(ep, out, 4, NULL, &none);
@@ -255,9 +283,9 @@ static void epoll_wakeups(void)
     read_byte(q[0]);
 
     /* The second pipe becomes ready while the first stays empty. */
-    writer = (struct job){ .fd = q[1], .delay_us = 20000 };
+    writer = (struct job){ .fd = q[1] };
     t = start_job(&writer);
-    r = epoll_wait(ep, out, 4, 10000);
+    r = epoll_wait(ep, out, 4, 3600000);
     show_epoll("epoll_wait two pipes, a thread writes the second", r, out);
     CHECK_EQ(r, 1);
     CHECK_EQ(out[0].data.fd, q[0]);
@@ -265,10 +293,9 @@ static void epoll_wakeups(void)
     read_byte(q[0]);
 
     /* The writer closes the write end: HUP. */
-    struct job closer = { .fd = q[1], .delay_us = 20000,
-                          .action = CLOSE_FD };
+    struct job closer = { .fd = q[1], .action = CLOSE_FD };
     t = start_job(&closer);
-    r = epoll_wait(ep, out, 4, 10000);
+    r = epoll_wait(ep, out, 4, 3600000);
     show_epoll("epoll_wait while a thread closes a write end", r, out);
     CHECK_EQ(r, 1);
     CHECK_RC(pthread_join(t, NULL));
@@ -388,10 +415,10 @@ static void epoll_errors(void)
                  epoll_pwait2(ep, bad_address, 4, NULL, NULL), EFAULT);
     read_byte(p[0]);
 
-    struct job writer = { .fd = p[1], .delay_us = 20000 };
+    struct job writer = { .fd = p[1] };
     pthread_t t = start_job(&writer);
     REPORT_ERRNO("epoll_wait events a bad pointer, a thread writes later",
-                 epoll_wait(ep, bad_address, 4, 10000), EFAULT);
+                 epoll_wait(ep, bad_address, 4, 3600000), EFAULT);
     CHECK_RC(pthread_join(t, NULL));
     read_byte(p[0]);
 
@@ -417,19 +444,18 @@ static void epoll_sockets_and_eventfd(void)
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
                               .data.fd = sv[0] };
     CHECK_OK(epoll_ctl(ep, EPOLL_CTL_MOD, sv[0], &ev));
-    struct job sender = { .fd = sv[1], .delay_us = 20000 };
+    struct job sender = { .fd = sv[1] };
     t = start_job(&sender);
-    r = epoll_wait(ep, out, 4, 10000);
+    r = epoll_wait(ep, out, 4, 3600000);
     show_epoll("epoll_wait socket for IN while a thread sends", r, out);
     CHECK_EQ(r, 1);
     CHECK_EQ(out[0].data.fd, sv[0]);
     CHECK_RC(pthread_join(t, NULL));
     read_byte(sv[0]);
 
-    struct job closer = { .fd = sv[1], .delay_us = 20000,
-                          .action = CLOSE_FD };
+    struct job closer = { .fd = sv[1], .action = CLOSE_FD };
     t = start_job(&closer);
-    r = epoll_pwait(ep, out, 4, 10000, NULL);
+    r = epoll_pwait(ep, out, 4, 3600000, NULL);
     show_epoll("epoll_pwait socket while a thread closes the peer", r, out);
     CHECK_EQ(r, 1);
     CHECK_RC(pthread_join(t, NULL));
@@ -447,9 +473,9 @@ static void epoll_sockets_and_eventfd(void)
     r = epoll_wait(ep, out, 4, 20);
     show_epoll("epoll_wait EPOLLET again, nothing new, 20 ms", r, out);
     CHECK_EQ(r, 0);
-    sender = (struct job){ .fd = sv[1], .delay_us = 20000 };
+    sender = (struct job){ .fd = sv[1] };
     t = start_job(&sender);
-    r = epoll_wait(ep, out, 4, 10000);
+    r = epoll_wait(ep, out, 4, 3600000);
     show_epoll("epoll_wait EPOLLET while a thread sends more", r, out);
     CHECK_EQ(r, 1);
     CHECK_RC(pthread_join(t, NULL));
@@ -465,8 +491,7 @@ static void epoll_sockets_and_eventfd(void)
     show_epoll("epoll_wait eventfd for IN|OUT (OUT ready at once)", r, out);
     ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = efd };
     CHECK_OK(epoll_ctl(ep, EPOLL_CTL_MOD, efd, &ev));
-    struct job bump = { .fd = efd, .delay_us = 20000,
-                        .action = WRITE_EVENTFD };
+    struct job bump = { .fd = efd, .action = WRITE_EVENTFD };
     t = start_job(&bump);
     r = epoll_pwait2(ep, out, 4, NULL, NULL);
     show_epoll("epoll_pwait2 eventfd while a thread adds 5", r, out);
@@ -535,16 +560,16 @@ static void select_calls(void)
     CHECK_OK(pipe(p));
     const int nfds = (p[0] > p[1] ? p[0] : p[1]) + 1;
 
-    struct job writer = { .fd = p[1], .delay_us = 20000 };
+    struct job writer = { .fd = p[1] };
     t = start_job(&writer);
     FD_ZERO(&rs);
     FD_SET(p[0], &rs);
-    tv = (struct timeval){ .tv_sec = 10 };
+    tv = (struct timeval){ .tv_sec = 3600 };
     int r = select(nfds, &rs, NULL, NULL, &tv);
-    show_select("select read set woken by a writer thread, 10 s", r,
+    show_select("select read set woken by a writer thread, 3600 s", r,
                 FD_ISSET(p[0], &rs), 0, &tv);
     CHECK_EQ(r, 1);
-    printf("select time left below 10 s: %d\n", tv.tv_sec < 10);
+    printf("select time left below 3600 s: %d\n", tv.tv_sec < 3600);
     CHECK_RC(pthread_join(t, NULL));
     read_byte(p[0]);
 
@@ -566,14 +591,13 @@ static void select_calls(void)
     show_select("select write set of a full pipe, zero timeout", r, 0,
                 FD_ISSET(p[1], &ws), &tv);
     CHECK_EQ(r, 0);
-    struct job drainer = { .fd = p[0], .delay_us = 20000, .action = DRAIN,
-                           .drain = full };
+    struct job drainer = { .fd = p[0], .action = DRAIN, .drain = full };
     t = start_job(&drainer);
     FD_ZERO(&rs);
     FD_SET(p[0], &rs);
     FD_ZERO(&ws);
     FD_SET(p[1], &ws);
-    tv = (struct timeval){ .tv_sec = 10 };
+    tv = (struct timeval){ .tv_sec = 3600 };
     /* The read end is ready too until the thread has drained it all, so
      * only the write set is watched here. */
     r = select(nfds, NULL, &ws, NULL, &tv);
@@ -608,9 +632,8 @@ static void select_calls(void)
            r, errno_name(r == -1 ? errno : 0), FD_ISSET(p[1], &ws),
            FD_ISSET(p[1], &es), left_name(&tv));
     CHECK_EQ(r, 0);
-    drainer.delay_us = 0;
     drainer.drain = again;
-    do_later(&drainer);
+    do_job(&drainer);
 
     tv = (struct timeval){ .tv_usec = 30000 };
     start = now_ns(CLOCK_MONOTONIC);
@@ -682,17 +705,17 @@ static void pselect_calls(void)
     CHECK_OK(pipe(p));
     const int nfds = (p[0] > p[1] ? p[0] : p[1]) + 1;
 
-    struct job writer = { .fd = p[1], .delay_us = 20000 };
+    struct job writer = { .fd = p[1] };
     t = start_job(&writer);
     FD_ZERO(&rs);
     FD_SET(p[0], &rs);
-    ts = (struct timespec){ .tv_sec = 10 };
+    ts = (struct timespec){ .tv_sec = 3600 };
     int r = pselect(nfds, &rs, NULL, NULL, &ts, NULL);
-    show_select("pselect read set woken by a writer thread, 10 s", r,
+    show_select("pselect read set woken by a writer thread, 3600 s", r,
                 FD_ISSET(p[0], &rs), 0, NULL);
     CHECK_EQ(r, 1);
     printf("pselect leaves its timespec alone: %d\n",
-           ts.tv_sec == 10 && ts.tv_nsec == 0);
+           ts.tv_sec == 3600 && ts.tv_nsec == 0);
     CHECK_RC(pthread_join(t, NULL));
     read_byte(p[0]);
 
@@ -707,12 +730,11 @@ static void pselect_calls(void)
     read_byte(p[0]);
 
     const long full = fill_pipe(p[1]);
-    struct job drainer = { .fd = p[0], .delay_us = 20000, .action = DRAIN,
-                           .drain = full };
+    struct job drainer = { .fd = p[0], .action = DRAIN, .drain = full };
     t = start_job(&drainer);
     FD_ZERO(&ws);
     FD_SET(p[1], &ws);
-    ts = (struct timespec){ .tv_sec = 10 };
+    ts = (struct timespec){ .tv_sec = 3600 };
     r = pselect(nfds, NULL, &ws, NULL, &ts, NULL);
     show_select("pselect write set of a full pipe a thread drains", r, 0,
                 FD_ISSET(p[1], &ws), NULL);
@@ -778,6 +800,7 @@ static void *park_in_epoll_wait(void *arg)
 {
     struct parked *const p = arg;
 
+    gate_open();
     p->result = epoll_wait(p->ep, &p->ev, 1, -1);
     return NULL;
 }
@@ -792,11 +815,11 @@ static void parked(const char *hold)
     set_role(p[0], "pipe-read-end");
     struct parked waiter = { .ep = new_epoll(p[0], EPOLLIN) };
     CHECK_RC(pthread_create(&t, NULL, park_in_epoll_wait, &waiter));
-    usleep(50000);
+    gate_pass();            /* the waiter calls epoll_wait right after */
     printf("parked in epoll_wait\n");
     fflush(stdout);
     if (hold != NULL) {
-        wait_for_file(hold, 15);
+        wait_for_file(hold, 60);
     }
     CHECK_EQ(write(p[1], "x", 1), 1);
     CHECK_RC(pthread_join(t, NULL));
@@ -807,26 +830,46 @@ static void parked(const char *hold)
     CHECK_OK(close(p[1]));
 }
 
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "epoll-wakeups", epoll_wakeups },
+    { "epoll-timeouts", epoll_timeouts },
+    { "epoll-errors", epoll_errors },
+    { "epoll-sockets", epoll_sockets_and_eventfd },
+    { "select", select_calls },
+    { "pselect", pselect_calls },
+};
+
 int main(int argc, char **argv)
 {
-    alarm(20);
+    const size_t n = sizeof sections / sizeof sections[0];
+    size_t ran = 0;
+
+    CHECK_OK(pipe(gate));
     if (argc >= 2 && strcmp(argv[1], "parked") == 0 && argc <= 3) {
         companion_start();
         parked(argc == 3 ? argv[2] : NULL);
         companion_stop();
         return check_exit_status();
     }
-    if (argc != 1) {
-        fprintf(stderr, "usage: %s [parked [HOLD_FILE]]\n", argv[0]);
+    if (argc > 2) {
+        fprintf(stderr, "usage: %s [SECTION | parked [HOLD_FILE]]\n",
+                argv[0]);
         return 2;
     }
     companion_start();
-    epoll_wakeups();
-    epoll_timeouts();
-    epoll_errors();
-    epoll_sockets_and_eventfd();
-    select_calls();
-    pselect_calls();
+    for (size_t i = 0; i < n; i++) {
+        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
+            sections[i].run();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
+        return 2;
+    }
     companion_stop();
     return check_exit_status();
 }
