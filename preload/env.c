@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Reads the LIBGREEN_* environment variables once into green__config.
+/* Reads the LIBGREEN_* environment variables once into green__config, at
+ * start-up (libgreen's constructor, or the first wrapper call if another
+ * library's constructor makes one earlier), so that every process that
+ * loads libgreen reads the environment it started with, even one that
+ * never calls a wrapper.
  *
  * One parser per kind of value: a word from a list (LIBGREEN_STACK, and
  * the switches LIBGREEN_STATS, LIBGREEN_DEBUG, LIBGREEN_FSGSBASE) and a
@@ -201,4 +205,15 @@ void green__config_load(void)
     c->stats = read_word("LIBGREEN_STATS", switch_words, c->stats);
     c->debug = read_word("LIBGREEN_DEBUG", switch_words, c->debug);
     c->fsgsbase = read_word("LIBGREEN_FSGSBASE", switch_words, c->fsgsbase);
+}
+
+/* Read the settings before main runs even if the program never calls a
+ * wrapper (/bin/true), so that an invalid value is reported in every
+ * process, and before the program can change its environment (env(1)
+ * sets the variables it is given before it calls execvp). A process
+ * pays a few getenv calls for it, no dlsym. */
+__attribute__((constructor))
+static void read_at_start(void)
+{
+    green__init();
 }
