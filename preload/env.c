@@ -11,6 +11,8 @@
  * empty string included, is reported in one line on stderr that names the
  * variable, the value and what is accepted, and the default is kept:
  * libgreen never stops a program because of its own configuration.
+ * scripts/green-run accepts in its options exactly what this file accepts
+ * in the variables they set, and words its refusals the same way.
  */
 #include "config.h"
 
