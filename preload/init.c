@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Process-wide start-up and shut-down of libgreen: the once-only lazy
- * initialisation that the first wrapper call runs (reading the
- * configuration; each real function is looked up when first needed,
- * preload/real.h, so a process pays a dlsym only per function it calls),
- * the test for the kernel thread that runs green threads, the assert and log
- * helpers. Starting the hub is not
+/* Process-wide start-up and shut-down of libgreen: the once-only
+ * initialisation that libgreen's constructor (preload/env.c) or an earlier
+ * wrapper call runs (reading the configuration; each real function is
+ * looked up when first needed, preload/real.h, so a process pays a dlsym
+ * only per function it calls), the test for the kernel thread that runs
+ * green threads, and the assert and log helpers. Starting the hub is not
  * done here: that waits for the first pthread_create (hub/sched.c), so a
  * program that never makes a thread pays for nothing but this.
  */

@@ -28,14 +28,16 @@ struct green__config {
 
 extern struct green__config green__config;
 
-/* Parse the LIBGREEN_* variables into green__config, reporting invalid
- * values on stderr and keeping the defaults. Called once by green__init. */
+/* Parse the LIBGREEN_* variables into green__config, reporting each
+ * invalid value in one line on stderr and keeping its default. Called once
+ * by green__init. */
 void green__config_load(void);
 
-/* Load the real functions and the configuration, once, on the first call
- * of any wrapper (there is no constructor: a process that never calls one
- * pays only for loading libgreen). Every entry point calls this first.
- * Any thread, any time. */
+/* Read the configuration, once: from libgreen's constructor (preload/env.c)
+ * or from the first wrapper call if one comes earlier (another library's
+ * constructor). Each real function is looked up when first called
+ * (preload/real.h), so a process that never calls one pays no dlsym.
+ * Every entry point calls this first. Any thread, any time. */
 void green__init(void);
 extern bool green__ready;
 

@@ -4,7 +4,10 @@
 # runs PROGRAM under libgreen.  Works means: the program's threads run on
 # one kernel thread, its transcript and exit status are the program's own,
 # --stack reaches the library as LIBGREEN_STACK, and libgreen is prepended
-# to an LD_PRELOAD the caller already set, which stays preloaded.
+# to an LD_PRELOAD the caller already set, which stays preloaded.  A usage
+# error of green-run's own stops it with status 2 before any program runs;
+# tests/settings.bats checks the values of --stack and --stack-size
+# against the library's.
 
 load helpers
 
@@ -78,4 +81,21 @@ green_run_threads() {
             assert_output "$native"
         done
     done
+}
+
+@test "green-run: an unknown option, an option without its value or no program at all stop green-run with status 2, before any program runs" {
+    local args
+    for args in "--bogus /bin/echo hi" "-x /bin/echo hi" "--stack" \
+        "--stack-size" "--stats" ""; do
+        # shellcheck disable=SC2086 # ARGS is a list of words
+        run --separate-stderr timeout 30 env -u LD_PRELOAD "$GREEN_RUN" $args
+        assert_equal "$status" 2
+        assert_equal "$output" ""
+        [[ -n $stderr ]] || fail "green-run $args: nothing on stderr"
+    done
+    run --separate-stderr timeout 30 env -u LD_PRELOAD "$GREEN_RUN" --bogus \
+        /bin/echo hi
+    assert_equal "$stderr" "green-run: unknown option '--bogus' (try 'green-run --help')"
+    run --separate-stderr timeout 30 env -u LD_PRELOAD "$GREEN_RUN" --stack
+    assert_equal "$stderr" "green-run: --stack needs a value (copy or separate)"
 }
