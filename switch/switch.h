@@ -6,9 +6,9 @@
  * Stacks come in three kinds:
  *   copied   the thread runs in the one shared stack region and its bytes
  *            are copied out to the heap when another thread needs the
- *            addresses (LIBGREEN_STACK=copy, the default);
+ *            addresses (LIBGREEN_STACK=copy);
  *   mapped   the thread has its own mmap'd stack with a guard page below it
- *            (LIBGREEN_STACK=separate);
+ *            (LIBGREEN_STACK=separate, the default);
  *   foreign  the thread runs on memory it was given: the program's own
  *            (pthread_attr_setstack) or the process stack (main).
  * Only copied stacks are ever moved; nothing else in switch/ touches them.
