@@ -7,7 +7,8 @@
  * - struct handshake: a pipe that one thread posts to and another waits
  *   on, one byte per post (a semaphore that blocks in read);
  * - wait_blocked(tid): once a thread has posted that its next call
- *   blocks, wait until it sleeps in that call;
+ *   blocks, wait until it sleeps in that call (wait_blocked_unless: or
+ *   until it says the call returned);
  * - struct partner: a thread that answers each byte sent to it, so that
  *   a number of round trips with it shows that two threads ran;
  * - struct handshake as a handler's way out: hs_post is a write(2), which
@@ -125,20 +126,34 @@ static inline char thread_state(pid_t tid)
  * caller (a runtime of green threads, like libgreen): it is not running
  * while the caller runs, so it already stopped where it gave way, in its
  * blocking call.
+ *
+ * wait_blocked_unless(tid, returned) also returns once *returned is set
+ * (atomically, by that thread after its call): for a call that may not
+ * block at all.
  */
-static inline void wait_blocked(pid_t tid) __attribute__((unused));
-static inline void wait_blocked(pid_t tid)
+static inline void wait_blocked_unless(pid_t tid, const int *returned)
+    __attribute__((unused));
+static inline void wait_blocked_unless(pid_t tid, const int *returned)
 {
     if (tid == kernel_thread_id()) {
         return;
     }
     for (;;) {
+        if (returned != NULL && LOAD(returned)) {
+            return;
+        }
         const char state = thread_state(tid);
         if (state == 0 || state == 'S') {
             return;
         }
         usleep(200);
     }
+}
+
+static inline void wait_blocked(pid_t tid) __attribute__((unused));
+static inline void wait_blocked(pid_t tid)
+{
+    wait_blocked_unless(tid, NULL);
 }
 
 /* A thread that answers each byte written to it with the same byte. */
