@@ -168,7 +168,7 @@ struct partner {
  * program's own threads. */
 static __attribute__((unused)) void *partner_main(void *arg)
 {
-    struct partner *const p = arg;
+    struct partner *const p = (struct partner *)arg;
     sigset_t all;
     char c;
 
