@@ -24,16 +24,17 @@ server_has_fds() {
 }
 
 echo_many_connections() {
-    local mode=$1 n=2000 hold=$BATS_TEST_TMPDIR/release hard
+    local mode=$1 n=2000 hold=$BATS_TEST_TMPDIR/release.$1 hard
     hard=$(ulimit -Hn)
     if [[ $hard != unlimited && $hard -lt $((n + 100)) ]]; then
         skip "each process needs $((n + 100)) fds; the hard limit is $hard"
     fi
     raise_nofile 20000
-    start_server "$mode" server
-    start_bg client "$mode" echo-client 127.0.0.1 "$PORT" "$n" 10000 "$hold"
+    start_server "$mode" "server.$mode"
+    start_bg "client.$mode" "$mode" echo-client 127.0.0.1 "$PORT" "$n" 10000 "$hold"
     local client_pid=$BG_PID
-    wait_for_line "$(bg_out client)" "^connected $n\$" 120 "$client_pid"
+    wait_for_line "$(bg_out "client.$mode")" "^connected $n\$" 120 \
+        "$client_pid"
     # Every connection accepted: the listener, stdio and n sockets.
     wait_until 60 server_has_fds "$SERVER_PID" $((n + 4))
 
@@ -42,18 +43,17 @@ echo_many_connections() {
 
     touch "$hold"
     wait_bg "$client_pid" 120
-    cat "$(bg_out client)" "$(bg_err client)"
+    cat "$(bg_out "client.$mode")" "$(bg_err "client.$mode")"
     assert_equal "$status" 0
-    assert_equal "$(cat "$(bg_out client)")" \
+    assert_equal "$(cat "$(bg_out "client.$mode")")" \
         "$(printf 'connected %d\nverified %d\nfailed 0' "$n" "$n")"
     assert kill -0 "$SERVER_PID"
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null || true
 }
 
-@test "echo [copy]: 2000 client threads and 2000 server threads hold connections at once, every byte verified, 1 kernel thread each" {
+@test "echo: 2000 client threads and 2000 server threads hold connections at once, every byte verified, 1 kernel thread each, in both stack modes" {
     echo_many_connections copy
-}
-
-@test "echo [separate]: 2000 client threads and 2000 server threads hold connections at once, every byte verified, 1 kernel thread each" {
     echo_many_connections separate
 }
 
@@ -61,12 +61,12 @@ echo_many_connections() {
 # libgreen.
 echo_transcript() {
     local mode=$1 threads=$2 bytes=$3
-    start_server plain native_server
+    start_server plain "native_server.$mode"
     run_plain echo-client 127.0.0.1 "$PORT" "$threads" "$bytes"
     show_run native
     assert_success
     local native=$output
-    start_server "$mode" green_server
+    start_server "$mode" "green_server.$mode"
     run_green "$mode" echo-client 127.0.0.1 "$PORT" "$threads" "$bytes"
     show_run "libgreen $mode"
     assert_success
@@ -75,18 +75,12 @@ echo_transcript() {
         "$threads" "$threads")"
 }
 
-@test "echo [copy]: 200 client threads print the same transcript as natively" {
+@test "echo: 200 client threads print the same transcript as natively, in both stack modes" {
     echo_transcript copy 200 20000
-}
-
-@test "echo [separate]: 200 client threads print the same transcript as natively" {
     echo_transcript separate 200 20000
 }
 
-@test "echo [copy]: 4 threads each echo 4 MiB, more than the socket buffers hold" {
+@test "echo: 4 threads each echo 4 MiB, more than the socket buffers hold, in both stack modes" {
     echo_transcript copy 4 4194304
-}
-
-@test "echo [separate]: 4 threads each echo 4 MiB, more than the socket buffers hold" {
     echo_transcript separate 4 4194304
 }

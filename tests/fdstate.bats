@@ -33,31 +33,31 @@ load helpers
     assert_line "posix_spawn child sets O_NONBLOCK: read -1 EAGAIN"
 }
 
-@test "fdstate [copy]: waiters on a closed, dup2'd or reused fd behave as natively" {
-    compare_mode copy fd-close
-    assert_success
-}
-
-@test "fdstate [separate]: waiters on a closed, dup2'd or reused fd behave as natively" {
-    compare_mode separate fd-close
+@test "fdstate: waiters on a closed, dup2'd or reused fd behave as natively in both stack modes" {
+    compare_transcripts fd-close
     assert_success
 }
 
 # stdin_pipe MODE: fd-close stdin reads a line that arrives after fd 0 was
-# closed; stdio-flags prints the flags of the same pipes before and after.
+# closed: the feeder writes it once the program printed that it closed
+# fd 0.  stdio-flags prints the flags of the same pipes before and after.
 stdin_pipe() {
-    local mode=$1 flags prog
+    local mode=$1 flags prog out=$BATS_TEST_TMPDIR/$1.out
     flags=$(green_prog stdio-flags)
     prog=$(green_prog fd-close)
     mode_env "$mode"
-    { sleep 0.5; echo line; } | {
+    : >"$out"
+    {
+        wait_for_line "$out" '^  close\(0\): ' "$GREEN_RUN_TIMEOUT" || true
+        echo line
+    } | {
         env -u LD_PRELOAD "$flags" before
         timeout --kill-after=5 "$GREEN_RUN_TIMEOUT" \
             "${MODE_ENV[@]}" "$prog" stdin
         echo "status $?"
         env -u LD_PRELOAD "$flags" after
-    } 2>&1 | cat >"$BATS_TEST_TMPDIR/$mode.out"
-    cat "$BATS_TEST_TMPDIR/$mode.out"
+    } 2>&1 | cat >"$out"
+    cat "$out"
 }
 
 assert_flags_kept() {
@@ -67,30 +67,28 @@ assert_flags_kept() {
     assert_equal "${after#after: }" "${before#before: }"
 }
 
-stdin_pipe_test() {
+@test "fdstate: closing stdin (a pipe) under a reader keeps the reader and the pipe's flags, in both stack modes" {
     require_green_lib
     stdin_pipe plain
-    stdin_pipe "$1"
-    assert_flags_kept "$BATS_TEST_TMPDIR/$1.out"
-    grep -qx 'status 0' "$BATS_TEST_TMPDIR/$1.out" || fail "fd-close failed"
-    grep -qx '  read returned: 5 OK "line' "$BATS_TEST_TMPDIR/$1.out" ||
-        fail "the line did not reach the reader"
-    assert_equal "$(cat "$BATS_TEST_TMPDIR/$1.out")" \
-        "$(cat "$BATS_TEST_TMPDIR/plain.out")"
+    local mode out
+    for mode in copy separate; do
+        stdin_pipe "$mode"
+        out=$BATS_TEST_TMPDIR/$mode.out
+        assert_flags_kept "$out"
+        grep -qx 'status 0' "$out" || fail "fd-close failed ($mode)"
+        grep -qx '  read returned: 5 OK "line' "$out" ||
+            fail "the line did not reach the reader ($mode)"
+        [[ $(cat "$out") == "$(cat "$BATS_TEST_TMPDIR/plain.out")" ]] ||
+            fail "$mode: not what the native run printed: $(diff \
+                "$BATS_TEST_TMPDIR/plain.out" "$out")"
+    done
 }
 
-@test "fdstate [copy]: closing stdin (a pipe) under a reader keeps the reader and the pipe's flags" {
-    stdin_pipe_test copy
-}
-
-@test "fdstate [separate]: closing stdin (a pipe) under a reader keeps the reader and the pipe's flags" {
-    stdin_pipe_test separate
-}
-
-# stdin_pty MODE: the same on a pty made by script(1).
+# stdin_pty MODE: the same on a pty made by script(1); the feeder keeps
+# script's input open until the driver is done.
 stdin_pty() {
     local mode=$1 driver=$BATS_TEST_TMPDIR/driver.sh
-    local out=$BATS_TEST_TMPDIR/pty.$mode.out
+    local out=$BATS_TEST_TMPDIR/pty.$mode.out raw=$BATS_TEST_TMPDIR/pty.$mode.raw
     mode_env "$mode"
     {
         printf '%q ' env -u LD_PRELOAD "$(green_prog stdio-flags)" before
@@ -101,21 +99,23 @@ stdin_pty() {
         printf '%q ' env -u LD_PRELOAD "$(green_prog stdio-flags)" after
         printf '\n'
     } >"$driver"
-    { sleep 1; echo line; sleep 1; } |
-        timeout --kill-after=5 $((GREEN_RUN_TIMEOUT + 10)) \
-            script -qec "bash $driver" /dev/null | tr -d '\r' >"$out"
+    : >"$raw"
+    {
+        wait_for_line "$raw" '^  close\(0\): ' "$GREEN_RUN_TIMEOUT" || true
+        echo line
+        wait_for_line "$raw" '^after: ' "$GREEN_RUN_TIMEOUT" || true
+    } | timeout --kill-after=5 $((GREEN_RUN_TIMEOUT + 10)) \
+        script -qec "bash $driver" /dev/null >"$raw"
+    tr -d '\r' <"$raw" >"$out"
     cat "$out"
     assert_flags_kept "$out"
     grep -q '^before: fd0 RDWR/' "$out" || fail "stdin is not the pty"
     grep -qx 'status 0' "$out" || fail "fd-close failed under $mode"
     grep -q 'read returned: 5 OK "line' "$out" ||
-        fail "the line did not reach the reader"
+        fail "the line did not reach the reader under $mode"
 }
 
-@test "fdstate [copy]: closing stdin (a pty) under a reader keeps the reader and the terminal's flags" {
+@test "fdstate: closing stdin (a pty) under a reader keeps the reader and the terminal's flags, in both stack modes" {
     stdin_pty copy
-}
-
-@test "fdstate [separate]: closing stdin (a pty) under a reader keeps the reader and the terminal's flags" {
     stdin_pty separate
 }

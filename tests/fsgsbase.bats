@@ -23,19 +23,13 @@ setup() {
     export LIBGREEN_FSGSBASE=0
 }
 
-@test "fsgsbase [copy]: with LIBGREEN_FSGSBASE=0, errno, __thread variables and keys stay per thread" {
-    local what
-    for what in errno tls keys; do
-        compare_mode copy threads-tls "$what"
-        assert_success
-    done
-}
-
-@test "fsgsbase [default]: with LIBGREEN_FSGSBASE=0, errno, __thread variables and keys stay per thread" {
-    local what
-    for what in errno tls keys; do
-        compare_mode default threads-tls "$what"
-        assert_success
+@test "fsgsbase: with LIBGREEN_FSGSBASE=0, errno, __thread variables and keys stay per thread, in copy and in the default mode" {
+    local what mode
+    for mode in copy default; do
+        for what in errno tls keys; do
+            compare_mode "$mode" threads-tls "$what"
+            assert_success
+        done
     done
 }
 

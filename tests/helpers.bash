@@ -3,9 +3,10 @@
 # Loaded by every tests/*.bats file (`load helpers`).
 #
 # Runs the ordinary programs of tests/progs/ natively (run_plain) and under
-# libgreen (run_green MODE), compares their transcripts, inspects the kernel
-# threads of a running process, and starts background processes that
-# teardown kills by PID.  The suite itself may run under
+# libgreen (run_green MODE), compares their transcripts (compare_mode,
+# compare_transcripts, compare_both: a failure names the stack mode that
+# differed), inspects the kernel threads of a running process, and starts
+# background processes that teardown kills by PID.  The suite itself may run under
 # LD_PRELOAD=libgreen.so, so every native run unsets LD_PRELOAD explicitly.
 #
 # Environment (exported by `make check`; the defaults suit a build in the
@@ -130,6 +131,15 @@ compare_mode() {
     show_run "native $*"
     native_output=$output
     native_status=$status
+    compare_with_native "$mode" "$@"
+}
+
+# compare_with_native MODE PROG ARGS...: the second half of compare_mode:
+# run PROG under libgreen in MODE and fail, naming MODE, unless its stdout
+# and exit status are $native_output and $native_status.
+compare_with_native() {
+    local mode=$1
+    shift
     run_green "$mode" "$@"
     show_run "libgreen ($mode) $*"
     if [[ $output != "$native_output" || $status != "$native_status" ]]; then
@@ -147,6 +157,19 @@ compare_mode() {
 compare_transcripts() {
     compare_mode copy "$@"
     compare_mode separate "$@"
+}
+
+# compare_both PROG ARGS...: compare_transcripts with one native run for
+# both stack modes (for programs slow to start, such as interpreters):
+# native, then copy, then separate; a failure names the mode.  Afterwards
+# as compare_mode, with the separate run's $output, $stderr and $status.
+compare_both() {
+    run_plain "$@"
+    show_run "native $*"
+    native_output=$output
+    native_status=$status
+    compare_with_native copy "$@"
+    compare_with_native separate "$@"
 }
 
 # proc_threads PID: the kernel thread count of PID (Threads: in status).

@@ -5,44 +5,65 @@
 # __pread_chk), recvmmsg and sendmmsg, sendfile, splice and tee.  A call
 # that would block parks only the calling thread; every result, errno and
 # side effect (file offsets, recvmmsg's time left) is the kernel's.  Works
-# means: tests/progs/io-more.c prints the same transcript natively and
-# under libgreen in both stack modes, built plainly and with
-# _FORTIFY_SOURCE; each waiting call returns only after another thread ran;
-# 1 MiB goes through pipes, socketpairs and TCP on 127.0.0.1 to slow
-# readers intact; and threads blocked in all of these calls at once leave
-# the process on one kernel thread.
+# means: each section of tests/progs/io-more.c prints the same transcript
+# natively and under libgreen in both stack modes, built plainly and with
+# _FORTIFY_SOURCE; each waiting call returns only after another thread
+# ran (which acts once the caller sleeps in its call); 1 MiB goes through
+# pipes, socketpairs and TCP on 127.0.0.1 to readers that start once the
+# writer waits, intact; and threads blocked in all of these calls at once
+# leave the process on one kernel thread.
 
 load helpers
 
 BATS_TEST_TIMEOUT=60
 
-@test "io-more [copy]: pread/pwrite/preadv/pwritev/preadv2/pwritev2 match native; offset -1 waits like readv/writev" {
-    compare_mode copy io-more pos
+@test "io-more: pread/pwrite/preadv/pwritev/preadv2/pwritev2 and the *64 names on regular files match native in both stack modes" {
+    compare_transcripts io-more pos-files
     assert_success
 }
 
-@test "io-more [separate]: pread/pwrite/preadv/pwritev/preadv2/pwritev2 match native; offset -1 waits like readv/writev" {
-    compare_mode separate io-more pos
+@test "io-more: positional calls on pipes and sockets fail with ESPIPE at once, RWF_NOWAIT with EAGAIN, as natively, in both stack modes" {
+    compare_transcripts io-more pos-espipe
     assert_success
 }
 
-@test "io-more [copy]: recvmmsg/sendmmsg waits, MSG_WAITFORONE, timeout and errors match native" {
-    compare_mode copy io-more batch
+@test "io-more: preadv2/pwritev2 at offset -1 wait like readv/writev, 1 MiB through a pipe and a socketpair, in both stack modes" {
+    compare_transcripts io-more pos-waits
     assert_success
 }
 
-@test "io-more [separate]: recvmmsg/sendmmsg waits, MSG_WAITFORONE, timeout and errors match native" {
-    compare_mode separate io-more batch
+@test "io-more: recvmmsg waits for vlen datagrams, MSG_WAITFORONE, its timeout checked after a datagram, as natively, in both stack modes" {
+    compare_transcripts io-more batch-receive
     assert_success
 }
 
-@test "io-more [copy]: sendfile/splice/tee wait on either side, 1 MiB to slow readers, errors match native" {
-    compare_mode copy io-more transfer
+@test "io-more: sendmmsg of 1 MiB over a socketpair and TCP and into a full datagram queue waits for room, as natively, in both stack modes" {
+    compare_transcripts io-more batch-send
     assert_success
 }
 
-@test "io-more [separate]: sendfile/splice/tee wait on either side, 1 MiB to slow readers, errors match native" {
-    compare_mode separate io-more transfer
+@test "io-more: recvmmsg and sendmmsg errors match native in both stack modes" {
+    compare_transcripts io-more batch-errors
+    assert_success
+}
+
+@test "io-more: sendfile and sendfile64 of 1 MiB wait for the reader, file offsets as natively, in both stack modes" {
+    compare_transcripts io-more transfer-sendfile
+    assert_success
+}
+
+@test "io-more: splice and tee wait on an empty source or a full destination, as natively, in both stack modes" {
+    compare_transcripts io-more transfer-splice-tee
+    assert_success
+}
+
+@test "io-more: 1 MiB from a writer thread spliced from a pipe to TCP arrives intact, in both stack modes" {
+    compare_transcripts io-more transfer-splice-big
+    assert_success
+}
+
+@test "io-more: sendfile, splice and tee errors match native in both stack modes" {
+    compare_transcripts io-more transfer-errors
     assert_success
 }
 
@@ -52,28 +73,25 @@ BATS_TEST_TIMEOUT=60
     assert_output --regexp ' U __pread(64)?_chk@'
 }
 
-@test "io-more [copy, fortified]: every section matches native" {
-    local what
-    for what in pos batch transfer; do
-        compare_mode copy io-more-fortify "$what"
-        assert_success
+@test "io-more [fortified]: positional sections match native in both stack modes" {
+    compare_transcripts io-more-fortify pos
+    assert_success
+}
+
+@test "io-more [fortified]: recvmmsg/sendmmsg sections match native in both stack modes" {
+    compare_transcripts io-more-fortify batch
+    assert_success
+}
+
+@test "io-more [fortified]: sendfile/splice/tee sections match native in both stack modes" {
+    compare_transcripts io-more-fortify transfer
+    assert_success
+}
+
+@test "io-more: 12 threads blocked in preadv2, recvmmsg, sendmmsg, sendfile, splice and tee use 1 kernel thread (copy and separate)" {
+    local mode
+    for mode in copy separate; do
+        assert_parked_on_one_kthread "$mode" '^parked 12$' parked io-more \
+            parked {hold}
     done
-}
-
-@test "io-more [separate, fortified]: every section matches native" {
-    local what
-    for what in pos batch transfer; do
-        compare_mode separate io-more-fortify "$what"
-        assert_success
-    done
-}
-
-@test "io-more [copy]: 12 threads blocked in preadv2, recvmmsg, sendmmsg, sendfile, splice and tee use 1 kernel thread" {
-    assert_parked_on_one_kthread copy '^parked 12$' parked io-more \
-        parked {hold}
-}
-
-@test "io-more [separate]: 12 threads blocked in preadv2, recvmmsg, sendmmsg, sendfile, splice and tee use 1 kernel thread" {
-    assert_parked_on_one_kthread separate '^parked 12$' parked io-more \
-        parked {hold}
 }

@@ -9,10 +9,7 @@
 
 load helpers
 
-@test "parking [copy]: 80 threads blocked in cond, mutex, join, read, poll, recv, accept and sleep use 1 kernel thread" {
+@test "parking: 80 threads blocked in cond, mutex, join, read, poll, recv, accept and sleep use 1 kernel thread (copy and separate)" {
     assert_parked_on_one_kthread copy '^parked 80$' '' park-mix {hold}
-}
-
-@test "parking [separate]: 80 threads blocked in cond, mutex, join, read, poll, recv, accept and sleep use 1 kernel thread" {
     assert_parked_on_one_kthread separate '^parked 80$' '' park-mix {hold}
 }

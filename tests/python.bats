@@ -34,64 +34,84 @@ setup() {
     PATH=/usr/bin:$PATH
 }
 
-# compare_py MODE SECTION...: compare_mode for py-threads.py, then check
-# the Threads: samples it took: more than 1 kernel thread natively, exactly
-# 1 under libgreen.
+# compare_py SECTION...: compare_both for py-threads.py, then check the
+# Threads: samples it took: more than 1 kernel thread natively, exactly 1
+# under libgreen (copy, then separate).
 compare_py() {
-    local mode=$1 kt=$BATS_TEST_TMPDIR/kthreads
-    shift
+    local kt=$BATS_TEST_TMPDIR/kthreads
     rm -f "$kt"
-    compare_mode "$mode" python3 -I "$PY_SCRIPT" --kthreads "$kt" "$@"
+    compare_both python3 -I "$PY_SCRIPT" --kthreads "$kt" "$@"
     assert_success
     local lines
     mapfile -t lines <"$kt"
-    assert_equal "${#lines[@]}" 2
+    assert_equal "${#lines[@]}" 3
     [[ ${lines[0]} =~ ^Threads:\ max\ ([0-9]+)\ in ]] ||
         fail "native sample line: ${lines[0]}"
     ((BASH_REMATCH[1] > 1)) ||
         fail "natively only ${BASH_REMATCH[1]} kernel thread was seen"
     assert_regex "${lines[1]}" '^Threads: max 1 in [1-9][0-9]* samples$'
+    assert_regex "${lines[2]}" '^Threads: max 1 in [1-9][0-9]* samples$'
 }
 
-SYNC_SECTIONS=(lock rlock condition event semaphore barrier queue timer
-    local pool)
-
-@test "python [copy]: Lock, RLock, Condition, Event, Semaphore, Barrier, queues, Timer, local and a thread pool, with expiring timeouts, match native on 1 kernel thread" {
-    compare_py copy "${SYNC_SECTIONS[@]}"
+@test "python: Lock under contention, held by another thread, acquire timeouts and hand-offs, in both stack modes on 1 kernel thread" {
+    compare_py lock
 }
 
-@test "python [separate]: Lock, RLock, Condition, Event, Semaphore, Barrier, queues, Timer, local and a thread pool, with expiring timeouts, match native on 1 kernel thread" {
-    compare_py separate "${SYNC_SECTIONS[@]}"
+@test "python: RLock held several deep, timeouts, non-owner release and recursion under contention, in both stack modes on 1 kernel thread" {
+    compare_py rlock
 }
 
-@test "python [copy]: ThreadingTCPServer with 200 client threads matches native on 1 kernel thread" {
-    compare_py copy socketserver
+@test "python: Condition bounded buffer, wait timeouts, notify(2) and notify_all, in both stack modes on 1 kernel thread" {
+    compare_py condition
 }
 
-@test "python [separate]: ThreadingTCPServer with 200 client threads matches native on 1 kernel thread" {
-    compare_py separate socketserver
+@test "python: Event set for 15 waiters, wait timeouts, in both stack modes on 1 kernel thread" {
+    compare_py event
 }
 
-@test "python [copy]: 36 threads blocked in 12 kinds of wait use 1 kernel thread, then all return" {
-    assert_parked_on_one_kthread copy '^parked 36 in 12 kinds$' \
-        "-I $PY_SCRIPT parked" python3 -I "$PY_SCRIPT" --hold '{hold}' parked
+@test "python: Semaphore and BoundedSemaphore limits, timeouts, release by another thread and ping-pong, in both stack modes on 1 kernel thread" {
+    compare_py semaphore
 }
 
-@test "python [separate]: 36 threads blocked in 12 kinds of wait use 1 kernel thread, then all return" {
-    assert_parked_on_one_kthread separate '^parked 36 in 12 kinds$' \
-        "-I $PY_SCRIPT parked" python3 -I "$PY_SCRIPT" --hold '{hold}' parked
+@test "python: Barrier with an action, timeouts, reset and abort, in both stack modes on 1 kernel thread" {
+    compare_py barrier
 }
 
-@test "python [copy]: 200 clients and 200 handler threads of a ThreadingTCPServer, mid-exchange, use 1 kernel thread" {
-    assert_parked_on_one_kthread copy \
-        '^socketserver: 200 clients mid-exchange, 403 threads alive$' \
-        "-I $PY_SCRIPT socketserver" \
-        python3 -I "$PY_SCRIPT" --hold '{hold}' socketserver
+@test "python: Queue, LifoQueue, PriorityQueue and SimpleQueue from several threads, task_done/join and timeouts, in both stack modes on 1 kernel thread" {
+    compare_py queue
 }
 
-@test "python [separate]: 200 clients and 200 handler threads of a ThreadingTCPServer, mid-exchange, use 1 kernel thread" {
-    assert_parked_on_one_kthread separate \
-        '^socketserver: 200 clients mid-exchange, 403 threads alive$' \
-        "-I $PY_SCRIPT socketserver" \
-        python3 -I "$PY_SCRIPT" --hold '{hold}' socketserver
+@test "python: Timer, its cancel, and Thread.join(timeout), in both stack modes on 1 kernel thread" {
+    compare_py timer
+}
+
+@test "python: threading.local, names, get_ident, excepthook and stack_size, in both stack modes on 1 kernel thread" {
+    compare_py local
+}
+
+@test "python: ThreadPoolExecutor map, as_completed and Future timeouts, in both stack modes on 1 kernel thread" {
+    compare_py pool
+}
+
+@test "python: ThreadingTCPServer with 200 client threads matches native in both stack modes on 1 kernel thread" {
+    compare_py socketserver
+}
+
+@test "python: 36 threads blocked in 12 kinds of wait use 1 kernel thread (copy and separate), then all return" {
+    local mode
+    for mode in copy separate; do
+        assert_parked_on_one_kthread "$mode" '^parked 36 in 12 kinds$' \
+            "-I $PY_SCRIPT parked" python3 -I "$PY_SCRIPT" --hold '{hold}' \
+            parked
+    done
+}
+
+@test "python: 200 clients and 200 handler threads of a ThreadingTCPServer, mid-exchange, use 1 kernel thread (copy and separate)" {
+    local mode
+    for mode in copy separate; do
+        assert_parked_on_one_kthread "$mode" \
+            '^socketserver: 200 clients mid-exchange, 403 threads alive$' \
+            "-I $PY_SCRIPT socketserver" \
+            python3 -I "$PY_SCRIPT" --hold '{hold}' socketserver
+    done
 }

@@ -2,9 +2,12 @@
 /* alias-calls: the other names of calls libgreen wraps, each used while
  * other threads exist: signal()'s aliases (bsd_signal, ssignal,
  * sysv_signal, __sysv_signal) and __sigaction, sigprocmask in a thread,
- * pthread_sigqueue to a thread in sigwaitinfo, wait3 and wait4 while a
- * ticker runs, dup3 over an fd a thread is blocked reading, freopen64,
+ * pthread_sigqueue to a thread in sigwaitinfo, wait3 and wait4 for a
+ * child that exits only when a thread of the parent, which makes 3 round
+ * trips with another one first, tells it to (so other threads ran while
+ * main waited), dup3 over an fd a thread is blocked reading, freopen64,
  * popen/pclose, closedir and fcloseall. One transcript line per check.
+ * Threads meet by handshakes (handshake.h), never by sleeping.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -14,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "handshake.h"
 
 /* Older names glibc still exports; not every header declares them. */
 extern __sighandler_t bsd_signal(int, __sighandler_t);
@@ -69,7 +73,7 @@ static void signal_aliases(void)
 
 /* ---- sigprocmask in a thread, pthread_sigqueue -------------------- */
 
-static volatile int step;
+static struct handshake masked, go;
 
 static void *masker(void *arg)
 {
@@ -78,10 +82,8 @@ static void *masker(void *arg)
     sigemptyset(&usr2);
     sigaddset(&usr2, SIGUSR2);
     CHECK_OK(sigprocmask(SIG_BLOCK, &usr2, NULL));
-    step = 1;
-    while (step != 2) {
-        usleep(1000);
-    }
+    hs_post(&masked);
+    hs_wait(&go);
     CHECK_OK(sigpending(&pending));
     printf("masker: SIGUSR2 pending here %d, handler ran %d\n",
            sigismember(&pending, SIGUSR2), (int)hits);
@@ -91,6 +93,9 @@ static void *masker(void *arg)
     return NULL;
 }
 
+static struct handshake waiting;
+static pid_t waiter_tid;
+
 static void *queued(void *arg)
 {
     (void)arg;
@@ -98,6 +103,8 @@ static void *queued(void *arg)
     sigemptyset(&rt);
     sigaddset(&rt, SIGRTMIN);
     siginfo_t si;
+    waiter_tid = gettid();
+    hs_post(&waiting);
     const int sig = sigwaitinfo(&rt, &si);
     printf("sigwaitinfo: SIGRTMIN %d, SI_QUEUE %d, value %d\n",
            sig == SIGRTMIN, si.si_code == SI_QUEUE, si.si_value.sival_int);
@@ -108,76 +115,108 @@ static void thread_signals(void)
 {
     hits = 0;
     pthread_t t;
+    hs_init(&masked);
+    hs_init(&go);
     CHECK_RC(pthread_create(&t, NULL, masker, NULL));
-    while (step != 1) {
-        usleep(1000);
-    }
+    hs_wait(&masked);
     CHECK_RC(pthread_kill(t, SIGUSR2));
     sigset_t pending;
     CHECK_OK(sigpending(&pending));
     printf("main: SIGUSR2 pending in main %d\n",
            sigismember(&pending, SIGUSR2));
-    step = 2;
+    hs_post(&go);
     CHECK_RC(pthread_join(t, NULL));
+    hs_destroy(&masked);
+    hs_destroy(&go);
 
     sigset_t rt;
     sigemptyset(&rt);
     sigaddset(&rt, SIGRTMIN);
     CHECK_OK(pthread_sigmask(SIG_BLOCK, &rt, NULL));
+    hs_init(&waiting);
     CHECK_RC(pthread_create(&t, NULL, queued, NULL));
-    usleep(100000);                         /* in sigwaitinfo by now */
+    hs_wait(&waiting);
+    wait_blocked(waiter_tid);
     CHECK_RC(pthread_sigqueue(t, SIGRTMIN, (union sigval){ .sival_int = 7 }));
     CHECK_RC(pthread_join(t, NULL));
+    hs_destroy(&waiting);
     CHECK_OK(pthread_sigmask(SIG_UNBLOCK, &rt, NULL));
 }
 
 /* ---- wait3, wait4 -------------------------------------------------- */
 
-static volatile int ticks, ticking;
+/* The child exits with `code` once it reads a byte (or EOF) from its
+ * pipe; the releaser thread writes that byte once main said it is about
+ * to wait and sleeps there, after 3 round trips with the partner. */
+static struct partner partner;
+static struct handshake about_to_wait;
+static pid_t main_tid;
+static int release_fd = -1;
 
-static void *ticker(void *arg)
+static void *releaser(void *arg)
 {
     (void)arg;
-    while (ticking) {
-        ticks++;
-        usleep(5000);
-    }
+    hs_wait(&about_to_wait);
+    wait_blocked(main_tid);
+    partner_rounds(&partner, 3);
+    CHECK_EQ(write(release_fd, "x", 1), 1);
     return NULL;
 }
 
-static pid_t child_exiting(int code)
+static pid_t child_exiting(int code, pthread_t *rel)
 {
+    int p[2];
+    CHECK_OK(pipe(p));
     const pid_t pid = fork();
     if (pid == 0) {
-        usleep(150000);
+        char c;
+        close(p[1]);
+        (void)!read(p[0], &c, 1);
         _exit(code);
     }
     CHECK(pid > 0);
+    close(p[0]);
+    release_fd = p[1];
+    CHECK_RC(pthread_create(rel, NULL, releaser, NULL));
     return pid;
+}
+
+static void child_reaped(pthread_t rel)
+{
+    CHECK_RC(pthread_join(rel, NULL));
+    close(release_fd);
 }
 
 static void waits(void)
 {
-    ticking = 1;
-    pthread_t t;
-    CHECK_RC(pthread_create(&t, NULL, ticker, NULL));
     int status = 0;
     struct rusage ru;
-    pid_t pid = child_exiting(3);
-    int before = ticks;
+    pthread_t rel;
+
+    partner_start(&partner);
+    hs_init(&about_to_wait);
+    main_tid = gettid();
+    pid_t pid = child_exiting(3, &rel);
+    long before = LOAD(&partner.rounds);
+    hs_post(&about_to_wait);
     const pid_t w4 = wait4(pid, &status, 0, &ru);
     printf("wait4: the child %d, exit status %d, others ran meanwhile %d\n",
-           w4 == pid, WEXITSTATUS(status), ticks > before + 5);
-    pid = child_exiting(4);
-    before = ticks;
+           w4 == pid, WEXITSTATUS(status),
+           LOAD(&partner.rounds) == before + 3);
+    child_reaped(rel);
+    pid = child_exiting(4, &rel);
+    before = LOAD(&partner.rounds);
+    hs_post(&about_to_wait);
     const pid_t w3 = wait3(&status, 0, &ru);
     printf("wait3: the child %d, exit status %d, others ran meanwhile %d\n",
-           w3 == pid, WEXITSTATUS(status), ticks > before + 5);
+           w3 == pid, WEXITSTATUS(status),
+           LOAD(&partner.rounds) == before + 3);
+    child_reaped(rel);
     errno = 0;
     const pid_t none = wait4(-1, &status, 0, NULL);
     printf("wait4 with no children: %d %s\n", (int)none, errno_name(errno));
-    ticking = 0;
-    CHECK_RC(pthread_join(t, NULL));
+    hs_destroy(&about_to_wait);
+    partner_stop(&partner);
 }
 
 /* ---- dup3, freopen64, popen/pclose, closedir, fcloseall ------------ */
@@ -186,11 +225,15 @@ struct reader {
     int fd;
     ssize_t got;
     char byte;
+    pid_t tid;
+    struct handshake ready;     /* posted just before the read */
 };
 
 static void *read_one(void *arg)
 {
     struct reader *r = arg;
+    r->tid = gettid();
+    hs_post(&r->ready);
     r->got = read(r->fd, &r->byte, 1);
     return NULL;
 }
@@ -202,8 +245,10 @@ static void streams(void)
     CHECK_OK(pipe(fresh));
     struct reader r = { .fd = old[0] };
     pthread_t t;
+    hs_init(&r.ready);
     CHECK_RC(pthread_create(&t, NULL, read_one, &r));
-    usleep(100000);                         /* blocked in read */
+    hs_wait(&r.ready);
+    wait_blocked(r.tid);
     const int d = dup3(fresh[0], old[0], O_CLOEXEC);
     printf("dup3 over the read end: %s, FD_CLOEXEC %d\n",
            d == old[0] ? "same number" : "other",
@@ -212,6 +257,7 @@ static void streams(void)
     CHECK_RC(pthread_join(t, NULL));
     printf("the blocked read got %zd byte '%c' from its own pipe\n", r.got,
            r.byte);
+    hs_destroy(&r.ready);
     close(old[0]);
     close(old[1]);
     close(fresh[0]);

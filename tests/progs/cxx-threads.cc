@@ -34,7 +34,14 @@
  *
  * Prints counts, sums and results only, nothing that depends on the order
  * in which threads run; failures go to stderr with file:line.  alarm(20)
- * ends the program if a wait never returns.
+ * ends the program if a wait never returns.  Where a thread must be
+ * waiting before another acts (a lock held until a timed try failed and a
+ * second try waits, a notify, a value set, a stop requested, an
+ * initialiser others wait for), the waiter says it is about to block and
+ * the other side waits until it sleeps in its call (handshake.h): those
+ * steps do not depend on timing.  Timed waits are checked to last at
+ * least their time, a bound no load can break; other naps only mix the
+ * threads' turns.
  */
 #include <unistd.h>
 
@@ -61,6 +68,7 @@
 #include <vector>
 
 #include "check.h"
+#include "handshake.h"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -105,6 +113,45 @@ template <class Pred> bool eventually(Pred pred)
     }
     return true;
 }
+
+/* Threads that say they are about to block; another waits until they
+ * sleep in their calls. */
+struct Blockers {
+    struct handshake hs;
+    std::mutex m;
+    std::vector<pid_t> tids;
+
+    Blockers() { hs_init(&hs); }
+    ~Blockers() { hs_destroy(&hs); }
+    Blockers(const Blockers &) = delete;
+    Blockers &operator=(const Blockers &) = delete;
+
+    void about_to_block()
+    {
+        {
+            std::lock_guard g(m);
+            tids.push_back(gettid());
+        }
+        hs_post(&hs);
+    }
+
+    /* Once n more threads said so, wait until each thread that ever said
+     * so sleeps (or has ended). */
+    void wait_blocked_all(int n)
+    {
+        for (int i = 0; i < n; i++) {
+            hs_wait(&hs);
+        }
+        std::vector<pid_t> copy;
+        {
+            std::lock_guard g(m);
+            copy = tids;
+        }
+        for (pid_t t : copy) {
+            wait_blocked(t);
+        }
+    }
+};
 
 void join_all(std::vector<std::thread> &threads)
 {
@@ -184,21 +231,25 @@ void test_mutex()
     say("std::mutex: counter %ld from %d threads x %d, %d overlaps", counter,
         N, ITER, overlaps);
 
+    /* main holds it until the thread's try_lock_for(30ms) failed and its
+     * try_lock_for(5s) waits. */
     std::timed_mutex tm;
     bool try_lock = true, timed_out = true, got_it = false;
     long waited_ms = 0;
+    Blockers second_try;
     tm.lock();
     std::thread t([&] {
         try_lock = tm.try_lock();
         auto t0 = Clock::now();
         timed_out = !tm.try_lock_for(30ms);
         waited_ms = ms_since(t0);
+        second_try.about_to_block();
         got_it = tm.try_lock_for(5s);
         if (got_it) {
             tm.unlock();
         }
     });
-    nap(60ms);
+    second_try.wait_blocked_all(1);
     tm.unlock();
     t.join();
     CHECK(!try_lock);
@@ -315,21 +366,22 @@ void test_condition_variable()
         r1 ? "true" : "false", w1 >= 50 ? "yes" : "no",
         r2 ? "true" : "false", w2 >= 30 ? "yes" : "no");
 
+    /* Notified once main waits: true, before the 5 s (which only turn a
+     * lost notify into a failure). */
+    Blockers waiting;
     std::thread notifier([&] {
-        nap(20ms);
+        waiting.wait_blocked_all(1);
         std::lock_guard g(m);
         flag = true;
         cv.notify_one();
     });
     lk.lock();
-    t0 = Clock::now();
+    waiting.about_to_block();
     const bool r3 = cv.wait_for(lk, 5s, [&] { return flag; });
-    const long w3 = ms_since(t0);
     lk.unlock();
     notifier.join();
     CHECK(r3);
-    CHECK(w3 < 4000);
-    say("std::condition_variable: wait_for(5s) notified after 20 ms: %s",
+    say("std::condition_variable: wait_for(5s) notified while it waited: %s",
         r3 ? "true" : "false");
 }
 
@@ -415,9 +467,12 @@ void test_shared_mutex()
         met.load(), try_excl ? "true" : "false",
         try_shared ? "true" : "false");
 
+    /* main holds it shared until the thread's try_lock_for(30ms) failed
+     * and its try_lock_until waits. */
     std::shared_timed_mutex stm;
     bool excl_timed_out = false, excl_got = false, shared_got = false;
     long waited_ms = 0;
+    Blockers second_try;
     stm.lock_shared();
     std::thread t([&] {
         shared_got = stm.try_lock_shared_for(1s);
@@ -427,12 +482,13 @@ void test_shared_mutex()
         auto t0 = Clock::now();
         excl_timed_out = !stm.try_lock_for(30ms);
         waited_ms = ms_since(t0);
+        second_try.about_to_block();
         excl_got = stm.try_lock_until(Clock::now() + 5s);
         if (excl_got) {
             stm.unlock();
         }
     });
-    nap(60ms);
+    second_try.wait_blocked_all(1);
     stm.unlock_shared();
     t.join();
     CHECK(shared_got);
@@ -448,13 +504,16 @@ void test_shared_mutex()
 /* ---- std::call_once, magic statics ---- */
 
 std::atomic<int> slow_constructions{0};
+constexpr int STATIC_USERS = 4;
+Blockers *static_users;
 
+/* The constructor finishes only once the other users wait for it. */
 struct Slow {
     int value;
     Slow() : value(0)
     {
         slow_constructions++;
-        nap(20ms);
+        static_users->wait_blocked_all(STATIC_USERS);
         value = 42;
     }
 };
@@ -472,11 +531,14 @@ void test_once()
     std::atomic<int> runs{0}, saw_done{0};
     std::atomic<bool> done{false};
     std::vector<std::thread> threads;
+    Blockers callers;
 
+    /* The initialiser finishes only once the other callers wait for it. */
     for (int i = 0; i < CALLERS; i++) {
         threads.emplace_back([&] {
+            callers.about_to_block();
             std::call_once(flag, [&] {
-                nap(50ms);
+                callers.wait_blocked_all(CALLERS);
                 runs++;
                 done = true;
             });
@@ -488,19 +550,24 @@ void test_once()
     join_all(threads);
     CHECK_EQ(runs.load(), 1);
     CHECK_EQ(saw_done.load(), CALLERS);
-    say("std::call_once: sleeping initialiser ran %d time(s), %d of %d "
-        "callers returned after it finished",
+    say("std::call_once: an initialiser that others waited for ran %d "
+        "time(s), %d of %d callers returned after it finished",
         runs.load(), saw_done.load(), CALLERS);
 }
 
 /* A function-local static first used by several threads at once. */
 void test_static_init()
 {
-    constexpr int USERS = 4;
+    constexpr int USERS = STATIC_USERS;
     std::atomic<int> sum{0};
     std::vector<std::thread> threads;
+    Blockers users;
+    static_users = &users;
     for (int i = 0; i < USERS; i++) {
-        threads.emplace_back([&] { sum += slow_value(); });
+        threads.emplace_back([&] {
+            users.about_to_block();
+            sum += slow_value();
+        });
     }
     join_all(threads);
     CHECK_EQ(slow_constructions.load(), 1);
@@ -530,15 +597,18 @@ void test_futures()
     CHECK_EQ(sum, 55);
     say("std::async: %d tasks, sum of results %ld", TASKS, sum);
 
+    /* Each value below is set once the getter waits for it. */
+    Blockers getter;
     std::promise<std::string> p;
     std::future<std::string> f = p.get_future();
     auto t0 = Clock::now();
     const bool timed_out = f.wait_for(30ms) == std::future_status::timeout;
     const long w = ms_since(t0);
-    std::thread setter([&p] {
-        nap(20ms);
+    std::thread setter([&p, &getter] {
+        getter.wait_blocked_all(1);
         p.set_value("a value from another thread");
     });
+    getter.about_to_block();
     const std::string v = f.get();
     setter.join();
     CHECK(timed_out);
@@ -549,8 +619,8 @@ void test_futures()
 
     std::promise<int> pe;
     std::future<int> fe = pe.get_future();
-    std::thread thrower([&pe] {
-        nap(10ms);
+    std::thread thrower([&pe, &getter] {
+        getter.wait_blocked_all(1);
         try {
             throw std::runtime_error("set_exception from a thread");
         } catch (...) {
@@ -558,6 +628,7 @@ void test_futures()
         }
     });
     std::string what = "(nothing thrown)";
+    getter.about_to_block();
     try {
         fe.get();
     } catch (const std::runtime_error &e) {
@@ -573,9 +644,12 @@ void test_futures()
     std::atomic<int> shared_sum{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < SHARERS; i++) {
-        threads.emplace_back([sf, &shared_sum] { shared_sum += sf.get(); });
+        threads.emplace_back([sf, &shared_sum, &getter] {
+            getter.about_to_block();
+            shared_sum += sf.get();
+        });
     }
-    nap(20ms);
+    getter.wait_blocked_all(SHARERS);
     ps.set_value(7);
     join_all(threads);
     CHECK_EQ(shared_sum.load(), 7 * SHARERS);
@@ -597,13 +671,14 @@ void test_futures()
     {
         std::promise<int> dropped;
         orphan = dropped.get_future();
-        std::thread dropper([d = std::move(dropped)]() mutable {
-            nap(10ms);
+        std::thread dropper([d = std::move(dropped), &getter]() mutable {
+            getter.wait_blocked_all(1);
             std::promise<int> gone = std::move(d);
         });
         dropper.detach();
     }
     bool broken = false;
+    getter.about_to_block();
     try {
         orphan.get();
     } catch (const std::future_error &e) {
@@ -657,13 +732,15 @@ void test_atomic_wait()
     std::atomic<int> gate{0};
     std::atomic<int> woken{0}, before{0};
     std::vector<std::thread> threads;
+    Blockers waiters;
     for (int i = 0; i < WAITERS; i++) {
         threads.emplace_back([&] {
+            waiters.about_to_block();
             gate.wait(0);
             woken++;
         });
     }
-    nap(20ms);
+    waiters.wait_blocked_all(WAITERS);
     before = woken.load();
     gate.store(1);
     gate.notify_all();
@@ -676,10 +753,11 @@ void test_atomic_wait()
     std::atomic_flag af;
     std::atomic<int> flag_seen{0};
     std::thread fw([&] {
+        waiters.about_to_block();
         af.wait(false);
         flag_seen = 1;
     });
-    nap(10ms);
+    waiters.wait_blocked_all(1);
     af.test_and_set();
     af.notify_one();
     fw.join();
@@ -986,15 +1064,14 @@ void test_stop_token()
     std::mutex m;
     std::condition_variable_any cv;
     bool waited = true;
-    std::atomic<bool> waiting{false};
+    Blockers waiting;
     {
         std::jthread waiter([&](std::stop_token st) {
             std::unique_lock lk(m);
-            waiting = true;
+            waiting.about_to_block();
             waited = cv.wait(lk, st, [] { return false; });
         });
-        CHECK(eventually([&] { return waiting.load(); }));
-        nap(10ms);
+        waiting.wait_blocked_all(1);
         CHECK(waiter.request_stop());
     }
     CHECK(!waited);
@@ -1047,10 +1124,12 @@ void test_parked(const char *hold_file)
     std::atomic<int> arrived{0};
     std::array<std::atomic<int>, KINDS> returned{};
     std::vector<std::thread> threads;
+    Blockers blocking;
     auto spawn = [&](int kind, auto &&body) {
         for (int i = 0; i < PER; i++) {
             threads.emplace_back([&, kind, body] {
                 arrived++;
+                blocking.about_to_block();
                 body();
                 returned[kind]++;
             });
@@ -1104,19 +1183,21 @@ void test_parked(const char *hold_file)
     for (auto &j : joinees) {
         j = std::thread([&] {
             std::unique_lock lk(jm);
+            blocking.about_to_block();
             jcv.wait(lk, [&] { return jgo; });
         });
     }
     for (int i = 0; i < PER; i++) {
         threads.emplace_back([&, i] {
             arrived++;
+            blocking.about_to_block();
             joinees[i].join();
             returned[9]++;
         });
     }
 
-    CHECK(eventually([&] { return arrived.load() == PER * KINDS; }));
-    nap(100ms); /* let the last arrivals reach their waits */
+    /* Every one of them (and the joinees) sleeps in its wait. */
+    blocking.wait_blocked_all(PER * KINDS + PER);
     int early = 0;
     for (auto &r : returned) {
         early += r.load();

@@ -9,18 +9,23 @@
  * threads (connect, send, recv). Meanwhile other threads block in read on
  * pipes and in nanosleep, and a watcher thread waits in epoll_wait on a
  * second epoll instance that main feeds through pipes. Before the loop:
- * epoll's errors, timeouts that expire (printed as yes/no bounds), an fd
- * closed while registered disappearing from the set (Linux removes it
- * when its last reference goes, not at close(2) of one of its numbers),
- * and epoll_pwait's mask holding back or letting through a signal sent to
- * the main thread.
+ * epoll's errors, timeouts that expire (not before their time: a lower
+ * bound, which load cannot break, printed as yes/no), an fd closed while
+ * registered disappearing from the set (Linux removes it when its last
+ * reference goes, not at close(2) of one of its numbers), and epoll_pwait's
+ * mask holding back or letting through a signal sent to the main thread
+ * once it waits.
  *
- * Usage: epoll-loop [HOLD_FILE]. With HOLD_FILE, once every other thread
- * is blocked (clients in recv, readers in read, sleepers in nanosleep, the
- * watcher in epoll_wait) the program prints its "blocked" line and waits
- * for HOLD_FILE to exist before it starts serving. The transcript has no
- * timings and no fd numbers; every thread but main only records results,
- * which main prints after joining it.
+ * Usage: epoll-loop [--hold HOLD_FILE] [SECTION...], SECTION one of
+ * errors, timeouts, closed, pwait and loop (the echo loop with its
+ * threads); all of them, in that order, without one. Before the loop
+ * serves, every other thread is blocked (clients in recv, readers in
+ * read, sleepers in nanosleep, the watcher in epoll_wait: each says so
+ * and main waits until it sleeps in its call, handshake.h) and the
+ * program prints its "blocked" line; with HOLD_FILE it then waits for
+ * HOLD_FILE to exist. The transcript has no timings and no fd numbers;
+ * every thread but main only records results, which main prints after
+ * joining it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,6 +43,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
 #define NCLIENTS 20
 #define NMSGS 10
@@ -52,6 +58,22 @@ static int readers_started;
 static int sleepers_started;
 static int watcher_started;
 static int stop_sleepers;
+
+/* Each thread of the loop says it is about to block, with its tid. */
+#define NBLOCKED (NCLIENTS + NREADERS + NSLEEPERS + 1)
+static struct handshake blocking;
+static pthread_mutex_t tids_mu = PTHREAD_MUTEX_INITIALIZER;
+static pid_t blocked_tid[NBLOCKED];
+static int nblocked_tids;
+
+static void about_to_block(int *started)
+{
+    ADD(started, 1);
+    CHECK_RC(pthread_mutex_lock(&tids_mu));
+    blocked_tid[nblocked_tids++] = gettid();
+    CHECK_RC(pthread_mutex_unlock(&tids_mu));
+    hs_post(&blocking);
+}
 
 static size_t msg_size(int client, int msg)
 {
@@ -101,7 +123,7 @@ static void *client_main(void *arg)
     if (connect(fd, (const struct sockaddr *)&server_addr,
                 sizeof server_addr) != 0) {
         CHECK(!"connect to the epoll server");
-        ADD(&clients_sent_first, 1);
+        about_to_block(&clients_sent_first);
         free(out);
         free(in);
         return NULL;
@@ -113,7 +135,7 @@ static void *client_main(void *arg)
         }
         CHECK_OK(send_all(fd, out, n));
         if (m == 0) {
-            ADD(&clients_sent_first, 1);
+            about_to_block(&clients_sent_first);
         }
         size_t got = 0;
         while (got < n) {
@@ -152,7 +174,7 @@ static void *reader_main(void *arg)
 {
     struct reader *rd = arg;
 
-    ADD(&readers_started, 1);
+    about_to_block(&readers_started);
     do {
         rd->r = read(rd->fd, &rd->got, 1);
     } while (rd->r == -1 && errno == EINTR);
@@ -162,9 +184,9 @@ static void *reader_main(void *arg)
 static void *sleeper_main(void *arg)
 {
     int *naps = arg;
-    const struct timespec nap = { 0, 100 * 1000 * 1000 };
+    const struct timespec nap = { 0, 20 * 1000 * 1000 };
 
-    ADD(&sleepers_started, 1);
+    about_to_block(&sleepers_started);
     while (!LOAD(&stop_sleepers)) {
         CHECK_OK(nanosleep(&nap, NULL));
         (*naps)++;
@@ -195,7 +217,7 @@ static void *watcher_main(void *arg)
     int n = epoll_wait(w->epfd, ev, 4, 20);
     w->early_timeout = n == 0;
     w->early_waited = now_ns(CLOCK_MONOTONIC) - start >= 20 * 1000000LL;
-    ADD(&watcher_started, 1);
+    about_to_block(&watcher_started);
     while (!w->quit_seen) {
         n = epoll_wait(w->epfd, ev, 4, 10000);
         if (n <= 0) {
@@ -405,16 +427,20 @@ static void on_usr2(int sig)
     ADD(&usr2_runs, 1);
 }
 
+/* Sends SIGUSR2 to main once main said it is about to wait and sleeps
+ * in epoll_pwait. */
 struct kicker {
     pthread_t target;
-    int delay_ms;
+    pid_t tid;
+    struct handshake waiting;
 };
 
 static void *kick_main(void *arg)
 {
     struct kicker *k = arg;
 
-    usleep((useconds_t)k->delay_ms * 1000);
+    hs_wait(&k->waiting);
+    wait_blocked(k->tid);
     CHECK_RC(pthread_kill(k->target, SIGUSR2));
     return NULL;
 }
@@ -437,21 +463,23 @@ static void pwait_mask(void)
     sigaddset(&block, SIGUSR2);
     sigemptyset(&none);
 
-    struct kicker k = { .target = pthread_self(), .delay_ms = 20 };
+    struct kicker k = { .target = pthread_self(), .tid = gettid() };
+    hs_init(&k.waiting);
     CHECK_RC(pthread_create(&t, NULL, kick_main, &k));
     long long start = now_ns(CLOCK_MONOTONIC);
-    int n = epoll_pwait(epfd, out, 2, 200, &block);
+    hs_post(&k.waiting);
+    int n = epoll_pwait(epfd, out, 2, 100, &block);
     int runs = LOAD(&usr2_runs);
     printf("epoll_pwait, mask blocks SIGUSR2, signal sent: %d %s, waited "
-           "200 ms: %s, handler ran on return: %d\n", n,
+           "100 ms: %s, handler ran on return: %d\n", n,
            errno_name(n == -1 ? errno : 0),
-           yes(now_ns(CLOCK_MONOTONIC) - start >= 200 * 1000000LL), runs);
+           yes(now_ns(CLOCK_MONOTONIC) - start >= 100 * 1000000LL), runs);
     CHECK_EQ(n, 0);
     CHECK_RC(pthread_join(t, NULL));
 
     CHECK_OK(pthread_sigmask(SIG_BLOCK, &block, &old));
-    k.delay_ms = 20;
     CHECK_RC(pthread_create(&t, NULL, kick_main, &k));
+    hs_post(&k.waiting);
     n = epoll_pwait(epfd, out, 2, 5000, &none);
     const int e = errno;
     runs = LOAD(&usr2_runs);
@@ -461,6 +489,7 @@ static void pwait_mask(void)
     CHECK_EQ(e, EINTR);
     CHECK_RC(pthread_join(t, NULL));
     CHECK_OK(pthread_sigmask(SIG_SETMASK, &old, NULL));
+    hs_destroy(&k.waiting);
     CHECK_OK(close(p[0]));
     CHECK_OK(close(p[1]));
     CHECK_OK(close(epfd));
@@ -665,7 +694,7 @@ static void serve(int epfd, int lfd, int wake_fd[NWATCHED])
            yes(now_ns(CLOCK_MONOTONIC) - start >= 30 * 1000000LL));
 }
 
-int main(int argc, char **argv)
+static void echo_loop(const char *hold)
 {
     pthread_t clients_t[NCLIENTS], readers_t[NREADERS], sleepers_t[NSLEEPERS];
     pthread_t watcher_t;
@@ -675,12 +704,7 @@ int main(int argc, char **argv)
     struct watcher w = { .quit_seen = 0 };
     int wake_fd[NWATCHED];
 
-    alarm(30);
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    errors();
-    timeouts();
-    closed_while_registered();
-    pwait_mask();
+    hs_init(&blocking);
 
     /* The server's listening socket, before any client exists. */
     const int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -728,18 +752,17 @@ int main(int argc, char **argv)
 
     /* Nothing accepts yet: the clients connect (the backlog completes the
      * handshake), send their first message and block in recv. */
-    for (int i = 0; i < 1000 && (LOAD(&clients_sent_first) < NCLIENTS
-                                 || LOAD(&readers_started) < NREADERS
-                                 || LOAD(&sleepers_started) < NSLEEPERS
-                                 || LOAD(&watcher_started) < 1); i++) {
-        usleep(5000);
+    for (int i = 0; i < NBLOCKED; i++) {
+        hs_wait(&blocking);
     }
-    usleep(50000);
+    for (int i = 0; i < NBLOCKED; i++) {
+        wait_blocked(blocked_tid[i]);
+    }
     printf("blocked: %d clients in recv, %d readers in read, %d sleepers, "
            "1 epoll watcher\n", LOAD(&clients_sent_first),
            LOAD(&readers_started), LOAD(&sleepers_started));
-    if (argc > 1) {
-        wait_for_file(argv[1], 25);
+    if (hold != NULL) {
+        wait_for_file(hold, 25);
     }
 
     serve(epfd, lfd, wake_fd);
@@ -792,5 +815,55 @@ int main(int argc, char **argv)
     printf("summary: %d clients x %d messages, %lld bytes echoed, %d "
            "readers, %d sleepers, 1 watcher\n", NCLIENTS, NMSGS, total,
            NREADERS, NSLEEPERS);
+    hs_destroy(&blocking);
+}
+
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "errors", errors },
+    { "timeouts", timeouts },
+    { "closed", closed_while_registered },
+    { "pwait", pwait_mask },
+    { "loop", NULL },           /* echo_loop(hold) */
+};
+#define NSECTIONS (sizeof sections / sizeof sections[0])
+
+int main(int argc, char **argv)
+{
+    const char *hold = NULL;
+    size_t chosen[16], n = 0;
+
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--hold") == 0 && a + 1 < argc) {
+            hold = argv[++a];
+            continue;
+        }
+        size_t i = 0;
+        while (i < NSECTIONS && strcmp(argv[a], sections[i].name) != 0) {
+            i++;
+        }
+        if (i == NSECTIONS || n == 16) {
+            fprintf(stderr, "usage: %s [--hold HOLD_FILE] [errors | "
+                    "timeouts | closed | pwait | loop]...\n", argv[0]);
+            return 2;
+        }
+        chosen[n++] = i;
+    }
+    if (n == 0) {
+        for (size_t i = 0; i < NSECTIONS; i++) {
+            chosen[n++] = i;
+        }
+    }
+    alarm(30);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (size_t k = 0; k < n; k++) {
+        if (sections[chosen[k]].run != NULL) {
+            sections[chosen[k]].run();
+        } else {
+            echo_loop(hold);
+        }
+    }
     return check_exit_status();
 }

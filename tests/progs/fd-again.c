@@ -17,9 +17,15 @@
  *     for a mutex held by main while N becomes readable; it must get the
  *     mutex only when main unlocks (and then read N).
  *   ready while waiting for a condvar and a sleep: the same for a condition
- *     wait (woken only by the signal) and a 50 ms sleep (not cut short).
+ *     wait (woken only by the signal) and a 50 ms sleep (not cut short:
+ *     a lower bound, which no load can break).
  *   socketpair and write waits: a writer fills a socket, is drained, writes
  *     again; then the fd is replaced by a socket of a new pair.
+ *
+ * Nothing else depends on timing: main writes the reader's fd once the
+ * reader said it is about to wait and sleeps in its call (handshake.h),
+ * and gives a wrong wake-up its chance by letting other threads run
+ * (round trips with a partner thread), not by sleeping.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -28,6 +34,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "handshake.h"
 
 static int fd_n;                    /* the number the reader reads */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,6 +43,23 @@ static int cond_flag;
 static int step;                    /* main and reader take turns */
 static pthread_mutex_t step_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t step_cond = PTHREAD_COND_INITIALIZER;
+static struct handshake waiting;    /* the reader is about to wait */
+static pid_t reader_tid;
+static struct partner partner;
+
+/* The reader says its next call waits. */
+static void about_to_wait(void)
+{
+    reader_tid = gettid();
+    hs_post(&waiting);
+}
+
+/* main waits until the reader sleeps in that call. */
+static void when_reader_waits(void)
+{
+    hs_wait(&waiting);
+    wait_blocked(reader_tid);
+}
 
 static void set_step(int s)
 {
@@ -55,10 +79,13 @@ static void wait_step(int s)
 }
 
 /* Read one message from `fd` with a plain blocking read (the watchdog
- * thread bounds the whole program). */
-static void read_line(const char *what, int fd)
+ * thread bounds the whole program); with `waits`, say so first. */
+static void read_msg(const char *what, int fd, int waits)
 {
     char buf[64];
+    if (waits) {
+        about_to_wait();
+    }
     const ssize_t r = read(fd, buf, sizeof buf - 1);
     if (r < 0) {
         printf("%s: read -1 %s\n", what, errno_name(errno));
@@ -67,6 +94,12 @@ static void read_line(const char *what, int fd)
     buf[r] = '\0';
     printf("%s: read \"%s\"\n", what, buf);
     fflush(stdout);
+}
+
+/* A read main writes for once it waits. */
+static void read_line(const char *what, int fd)
+{
+    read_msg(what, fd, 1);
 }
 
 static void put(int fd, const char *msg)
@@ -106,7 +139,7 @@ static void *reader_self(void *arg)
     set_step(1);
     wait_step(2);
     put(p[1], "second");
-    read_line("reader closes and reuses", p[0]);
+    read_msg("reader closes and reuses", p[0], 0);
     close(p[0]);
     close(p[1]);
     return NULL;
@@ -117,11 +150,12 @@ static void *reader_then_mutex(void *arg)
     (void)arg;
     read_line("ready while waiting for a mutex", fd_n);
     set_step(1);
+    about_to_wait();
     pthread_mutex_lock(&lock);      /* main holds it; fd_n becomes ready */
     printf("ready while waiting for a mutex: got the mutex after main "
            "unlocked: %s\n", step >= 3 ? "yes" : "no");
     pthread_mutex_unlock(&lock);
-    read_line("ready while waiting for a mutex", fd_n);
+    read_msg("ready while waiting for a mutex", fd_n, 0);
     return NULL;
 }
 
@@ -131,6 +165,7 @@ static void *reader_then_cond(void *arg)
     read_line("ready while waiting for a condvar", fd_n);
     pthread_mutex_lock(&lock);
     set_step(1);
+    about_to_wait();                /* holding the lock until it waits */
     while (!cond_flag) {
         pthread_cond_wait(&cond, &lock);
     }
@@ -145,7 +180,7 @@ static void *reader_then_cond(void *arg)
         + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     printf("ready while waiting for a condvar: slept at least 50 ms: %s\n",
            ms >= 50 ? "yes" : "no");
-    read_line("ready while waiting for a condvar", fd_n);
+    read_msg("ready while waiting for a condvar", fd_n, 0);
     return NULL;
 }
 
@@ -191,13 +226,15 @@ int main(void)
     int p[2], q[2];
     CHECK_RC(pthread_create(&dog, NULL, watchdog, NULL));
     CHECK_RC(pthread_detach(dog));
+    hs_init(&waiting);
+    partner_start(&partner);
 
     /* same fd */
     CHECK_OK(pipe(p));
     fd_n = p[0];
     run(reader_same, NULL, &t);
     for (int i = 1; i <= 3; i++) {
-        usleep(10000);
+        when_reader_waits();
         put(p[1], i == 1 ? "one" : i == 2 ? "two" : "three");
         wait_step(i);
     }
@@ -209,6 +246,7 @@ int main(void)
     CHECK_OK(pipe(p));
     fd_n = p[0];
     run(reader_reused, "closed and reused", &t);
+    when_reader_waits();
     put(p[1], "first");
     wait_step(1);
     CHECK_OK(close(p[0]));
@@ -216,7 +254,7 @@ int main(void)
     CHECK_OK(pipe(q));
     printf("closed and reused: same number: %s\n", q[0] == fd_n ? "yes" : "no");
     set_step(2);
-    usleep(20000);
+    when_reader_waits();
     put(q[1], "second");
     CHECK_RC(pthread_join(t, NULL));
     close(q[0]);
@@ -226,6 +264,7 @@ int main(void)
     CHECK_OK(pipe(p));
     fd_n = p[0];
     run(reader_self, NULL, &t);
+    when_reader_waits();
     put(p[1], "first");
     wait_step(1);
     close(p[1]);
@@ -237,11 +276,12 @@ int main(void)
     CHECK_OK(pipe(q));
     fd_n = p[0];
     run(reader_reused, "dup2 over it", &t);
+    when_reader_waits();
     put(p[1], "first");
     wait_step(1);
     CHECK_EQ(dup2(q[0], p[0]), p[0]);
     set_step(2);
-    usleep(20000);
+    when_reader_waits();
     put(q[1], "second");
     CHECK_RC(pthread_join(t, NULL));
     close(p[0]);
@@ -254,11 +294,12 @@ int main(void)
     fd_n = p[0];
     pthread_mutex_lock(&lock);
     run(reader_then_mutex, NULL, &t);
+    when_reader_waits();
     put(p[1], "first");
     wait_step(1);
-    usleep(20000);
+    when_reader_waits();            /* in pthread_mutex_lock */
     put(p[1], "second");            /* ready while it waits for the lock */
-    usleep(20000);
+    partner_rounds(&partner, 3);    /* other threads run; it still waits */
     step = 3;
     pthread_mutex_unlock(&lock);
     CHECK_RC(pthread_join(t, NULL));
@@ -269,10 +310,12 @@ int main(void)
     CHECK_OK(pipe(p));
     fd_n = p[0];
     run(reader_then_cond, NULL, &t);
+    when_reader_waits();
     put(p[1], "first");
     wait_step(1);
+    when_reader_waits();            /* in pthread_cond_wait */
     put(p[1], "second");
-    usleep(20000);
+    partner_rounds(&partner, 3);    /* other threads run; it still waits */
     pthread_mutex_lock(&lock);
     step = 3;
     cond_flag = 1;
@@ -306,5 +349,7 @@ int main(void)
     close(s[1]);
     close(s2[0]);
     close(s2[1]);
+    partner_stop(&partner);
+    hs_destroy(&waiting);
     return check_exit_status();
 }

@@ -10,7 +10,11 @@
  * that data; poll and select, which look the numbers up again, report the
  * closed fd), by connecting to the listener that is still listening, or
  * by shutdown(2), which does wake the waiter. fd numbers are never
- * printed, only how they relate. Cases: read recv accept poll select
+ * printed, only how they relate. Nothing depends on timing: a waiter says
+ * it is about to call and the test waits until it sleeps in the call
+ * (handshake.h); that a close does not end a wait is checked once other
+ * threads ran (round trips with a partner thread), and in the end by what
+ * the call returns. Cases: read recv accept poll select
  * pollmany shutdown dup2 closerange closefrom fclose reuse pollreuse, or
  * all of them without arguments; "stdin" (not in the default list) closes
  * fd 0 under a thread reading it and prints the line that thread reads.
@@ -24,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "handshake.h"
 
 enum op { OP_READ, OP_RECV, OP_ACCEPT, OP_POLL, OP_SELECT };
 
@@ -37,7 +42,14 @@ struct waiter {
     char buf[16];
     short revents;
     int isset;
+    pid_t tid;                  /* the waiter's gettid() */
 };
+
+/* Answers round trips: other threads get to run.  Made, as `ready` is,
+ * before any case's fds, whose numbers the cases rely on (closefrom,
+ * reuse). */
+static struct partner partner;
+static struct handshake ready;  /* a waiter is about to make its call */
 
 static void *wait_main(void *arg)
 {
@@ -45,6 +57,12 @@ static void *wait_main(void *arg)
     struct pollfd p = { .fd = w->fd, .events = POLLIN };
     fd_set set;
 
+    w->tid = gettid();
+    if (w->op == OP_SELECT) {
+        FD_ZERO(&set);
+        FD_SET(w->fd, &set);
+    }
+    hs_post(&ready);
     errno = 0;
     switch (w->op) {
     case OP_READ:
@@ -61,8 +79,6 @@ static void *wait_main(void *arg)
         w->revents = p.revents;
         break;
     case OP_SELECT:
-        FD_ZERO(&set);
-        FD_SET(w->fd, &set);
         w->r = select(w->fd + 1, &set, NULL, NULL, NULL);
         w->isset = FD_ISSET(w->fd, &set) != 0;
         break;
@@ -76,20 +92,23 @@ static void *wait_main(void *arg)
     return NULL;
 }
 
-/* Start a thread blocked in `op` on `fd`; returns once it had time to. */
+/* Start a thread blocked in `op` on `fd`; returns once it sleeps in its
+ * call, or the call returned. */
 static void start(struct waiter *w, enum op op, int fd)
 {
     memset(w, 0, sizeof *w);
     w->op = op;
     w->fd = fd;
     CHECK_RC(pthread_create(&w->th, NULL, wait_main, w));
-    usleep(100000);
+    hs_wait(&ready);
+    wait_blocked_unless(w->tid, &w->done);
     printf("  waiter blocked: %s\n", LOAD(&w->done) ? "no" : "yes");
 }
 
+/* Once other threads ran, the waiter still waits. */
 static void still_waiting(struct waiter *w, const char *after)
 {
-    usleep(100000);
+    partner_rounds(&partner, 3);
     printf("  after %s, waiter still waiting: %s\n", after,
            LOAD(&w->done) ? "no" : "yes");
 }
@@ -215,10 +234,13 @@ static void case_poll(enum op op)
 static int pollmany_fds[2];
 static struct pollfd pollmany_set[2];
 static int pollmany_r, pollmany_done;
+static pid_t pollmany_tid;
 
 static void *pollmany_main(void *arg)
 {
     (void)arg;
+    pollmany_tid = gettid();
+    hs_post(&ready);
     pollmany_r = poll(pollmany_set, 2, -1);
     STORE(&pollmany_done, 1);
     return NULL;
@@ -238,9 +260,10 @@ static void case_pollmany(void)
     pollmany_set[0] = (struct pollfd){ .fd = a[0], .events = POLLIN };
     pollmany_set[1] = (struct pollfd){ .fd = b[0], .events = POLLIN };
     CHECK_RC(pthread_create(&th, NULL, pollmany_main, NULL));
-    usleep(100000);
+    hs_wait(&ready);
+    wait_blocked(pollmany_tid);
     REPORT("  close the first", close(a[0]));
-    usleep(100000);
+    partner_rounds(&partner, 3);
     printf("  after close, poll still waiting: %s\n",
            LOAD(&pollmany_done) ? "no" : "yes");
     REPORT("  write to the second", write(b[1], "b", 1));
@@ -266,8 +289,8 @@ static void case_shutdown(void)
     REPORT("  shutdown SHUT_RD", shutdown(sv[0], SHUT_RD));
     finish(&w, "recv");
     start(&w, OP_RECV, sv[0]);
-    REPORT("  recv after SHUT_RD", w.r);
     CHECK_RC(pthread_join(w.th, NULL));
+    REPORT("  recv after SHUT_RD", w.r);
     close(sv[0]);
     close(sv[1]);
 
@@ -434,6 +457,8 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    partner_start(&partner);
+    hs_init(&ready);
     if (argc == 1) {
         for (size_t i = 0; i + 1 < n; i++) {
             cases[i].run();
@@ -451,5 +476,7 @@ int main(int argc, char **argv)
         cases[i].run();
     }
     fflush(stdout);
+    partner_stop(&partner);
+    hs_destroy(&ready);
     return check_exit_status();
 }

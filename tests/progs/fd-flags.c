@@ -11,9 +11,12 @@
  * made otherwise, SO_RCVTIMEO set, cleared and inherited through accept,
  * and SOCK_NONBLOCK / O_NONBLOCK at creation.
  *
- * Each case prints what the read returned.  Where the answer is EAGAIN, a
- * rescue thread writes a byte after 300 ms unless the read already
- * returned, so a wrong answer shows as "read 1" instead of hanging.
+ * Each case prints what the read returned.  A rescue thread writes a byte
+ * once the read sleeps in the kernel (handshake.h), unless it returned
+ * first: a read that must wait gets that byte ("read 1"), and one that
+ * must not (EAGAIN) shows as "read 1" if it waited, instead of hanging.
+ * A read with SO_RCVTIMEO may wait its timeout: its rescue comes only 10 s
+ * later, to turn a hang into a failure.  Nothing depends on timing.
  * `fd-flags setnb FD` (used through posix_spawn) sets O_NONBLOCK on FD.
  */
 #define _GNU_SOURCE
@@ -28,52 +31,62 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "handshake.h"
 
 extern char **environ;
 
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int done;
-    int fd;
+    int done;               /* the read returned */
+    int fd;                 /* where the rescue byte goes */
+    int patient;            /* the read may wait a timeout: rescue at 10 s */
+    pid_t tid;              /* the reader's gettid() */
+    struct handshake reading;   /* the reader is about to read */
     pthread_t thread;
-} rescue = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, -1, 0 };
+} rescue = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, -1, 0,
+             0, { { -1, -1 } }, 0 };
 
+/* Once the read waits (or, patient, 10 s after it began), write a byte
+ * unless it returned. */
 static void *rescuer(void *arg)
 {
     (void)arg;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += 300000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
+    hs_wait(&rescue.reading);
+    if (!rescue.patient) {
+        wait_blocked_unless(rescue.tid, &rescue.done);
+    } else {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10;
+        pthread_mutex_lock(&rescue.lock);
+        int r = 0;
+        while (!LOAD(&rescue.done) && r != ETIMEDOUT) {
+            r = pthread_cond_timedwait(&rescue.cond, &rescue.lock, &until);
+        }
+        pthread_mutex_unlock(&rescue.lock);
     }
-    pthread_mutex_lock(&rescue.lock);
-    int r = 0;
-    while (!rescue.done && r != ETIMEDOUT) {
-        r = pthread_cond_timedwait(&rescue.cond, &rescue.lock, &until);
-    }
-    const int late = !rescue.done;
-    pthread_mutex_unlock(&rescue.lock);
-    if (late) {
+    if (!LOAD(&rescue.done)) {
         (void)!write(rescue.fd, "r", 1);
     }
     return NULL;
 }
 
-/* read(rfd) once, with a rescue write to wfd after 300 ms; print it. */
-static void try_read(const char *what, int rfd, int wfd)
+/* read(rfd) once, rescued by a write to wfd; print what it returned. */
+static void read_rescued(const char *what, int rfd, int wfd, int patient)
 {
-    rescue.done = 0;
+    STORE(&rescue.done, 0);
     rescue.fd = wfd;
+    rescue.patient = patient;
+    rescue.tid = gettid();
     CHECK_RC(pthread_create(&rescue.thread, NULL, rescuer, NULL));
     char c;
+    hs_post(&rescue.reading);
     errno = 0;
     const ssize_t r = read(rfd, &c, 1);
     const int err = errno;
     pthread_mutex_lock(&rescue.lock);
-    rescue.done = 1;
+    STORE(&rescue.done, 1);
     pthread_cond_signal(&rescue.cond);
     pthread_mutex_unlock(&rescue.lock);
     CHECK_RC(pthread_join(rescue.thread, NULL));
@@ -89,6 +102,18 @@ static void try_read(const char *what, int rfd, int wfd)
     while (read(rfd, &c, 1) > 0) {
     }
     fcntl(rfd, F_SETFL, fl);
+}
+
+/* A read that must not wait (EAGAIN), or must wait for a write. */
+static void try_read(const char *what, int rfd, int wfd)
+{
+    read_rescued(what, rfd, wfd, 0);
+}
+
+/* A read that may wait its SO_RCVTIMEO. */
+static void try_read_timeo(const char *what, int rfd, int wfd)
+{
+    read_rescued(what, rfd, wfd, 1);
 }
 
 static void set_nb(int fd)
@@ -120,20 +145,11 @@ static void done(void)
     close(s[1]);
 }
 
-static void *late_writer(void *arg)
-{
-    usleep(30000);
-    CHECK_EQ(write((int)(intptr_t)arg, "w", 1), 1);
-    return NULL;
-}
-
-/* A blocking read that gets a byte written 30 ms later by another thread. */
+/* A blocking read that gets the byte another thread writes once it
+ * waits. */
 static void blocking_read(const char *what, int rfd, int wfd)
 {
-    pthread_t t;
-    CHECK_RC(pthread_create(&t, NULL, late_writer, (void *)(intptr_t)wfd));
     try_read(what, rfd, wfd);
-    CHECK_RC(pthread_join(t, NULL));
 }
 
 static void timeo(int fd, int optname, long ms)
@@ -146,7 +162,7 @@ static void case_sockets_timeouts(void)
 {
     fresh();
     timeo(s[0], SO_RCVTIMEO, 50);
-    try_read("SO_RCVTIMEO 50 ms", s[0], s[1]);
+    try_read_timeo("SO_RCVTIMEO 50 ms", s[0], s[1]);
     timeo(s[0], SO_RCVTIMEO, 0);
     blocking_read("SO_RCVTIMEO cleared", s[0], s[1]);
     done();
@@ -163,7 +179,7 @@ static void case_sockets_timeouts(void)
     const int c = socket(AF_INET, SOCK_STREAM, 0);
     CHECK_OK(connect(c, (struct sockaddr *)&a, sizeof a));
     const int acc = accept(l, NULL, NULL);
-    try_read("accepted from a listener with SO_RCVTIMEO", acc, c);
+    try_read_timeo("accepted from a listener with SO_RCVTIMEO", acc, c);
     const int c2 = socket(AF_INET, SOCK_STREAM, 0);
     CHECK_OK(connect(c2, (struct sockaddr *)&a, sizeof a));
     const int acc2 = accept4(l, NULL, NULL, SOCK_NONBLOCK);
@@ -338,6 +354,7 @@ int main(int argc, char **argv)
             ? 0 : 1;
     }
     pthread_t dog;
+    hs_init(&rescue.reading);
     CHECK_RC(pthread_create(&dog, NULL, watchdog, NULL));
     CHECK_RC(pthread_detach(dog));
     case_made_nonblocking();

@@ -5,14 +5,18 @@
  * Threads block in read() on an eventfd until another thread writes it,
  * in write() on an eventfd whose counter is full until another thread
  * reads it, on a timerfd (periodic and one-shot, CLOCK_MONOTONIC; the
- * number of expirations is checked against bounds), on a signalfd for
- * SIGUSR1, which every thread blocks, until kill(getpid()) sends it, and
- * in poll() on all three at once. A counter thread keeps counting
- * meanwhile: each wait checks that it went on. Also EFD_SEMAPHORE (one
- * read takes one unit, a write of n wakes n blocked readers), EAGAIN for
- * EFD_NONBLOCK, TFD_NONBLOCK and SFD_NONBLOCK, and the errors: a read or
- * write of fewer than 8 bytes on an eventfd (EINVAL), a write of
- * UINT64_MAX (EINVAL), a short signalfd read (EINVAL), EBADF.
+ * number of expirations is checked against bounds that the time that
+ * passed sets, which load cannot break), on a signalfd for SIGUSR1, which
+ * every thread blocks, until kill(getpid()) sends it, and in poll() on
+ * all three at once. Nothing depends on timing: a thread says it is
+ * about to wait, main waits until it sleeps in its call (handshake.h),
+ * makes 3 round trips with a partner thread, and only then writes, arms
+ * the timer or sends the signal: each wait checks that those round trips
+ * happened while it waited. Also EFD_SEMAPHORE (one read takes one unit,
+ * a write of n wakes n blocked readers), EAGAIN for EFD_NONBLOCK,
+ * TFD_NONBLOCK and SFD_NONBLOCK, and the errors: a read or write of fewer
+ * than 8 bytes on an eventfd (EINVAL), a write of UINT64_MAX (EINVAL), a
+ * short signalfd read (EINVAL), EBADF.
  *
  * Other threads only record; main prints everything after joining them.
  */
@@ -31,28 +35,30 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
-static long counter;                /* bumped by the counter thread */
-static int stop_counter;
+/* main makes round trips with it while another thread waits. */
+static struct partner partner;
+static struct handshake ready;      /* a thread is about to wait */
 
 static const char *yes(int cond)
 {
     return cond ? "yes" : "no";
 }
 
-static void *counter_main(void *arg)
+/* A thread says its next call waits. */
+static pid_t about_to_wait(void)
 {
-    (void)arg;
-    while (!LOAD(&stop_counter)) {
-        ADD(&counter, 1);
-        usleep(1000);
-    }
-    return NULL;
+    hs_post(&ready);
+    return gettid();
 }
 
-static void pause_ms(int ms)
+/* main, once that thread sleeps in the call, lets others run. */
+static void while_it_waits(const pid_t *tid)
 {
-    usleep((useconds_t)ms * 1000);
+    hs_wait(&ready);
+    wait_blocked(LOAD(tid));
+    partner_rounds(&partner, 3);
 }
 
 /* One blocking read (or write) of 8 bytes in a thread. */
@@ -62,28 +68,28 @@ struct op {
     uint64_t value;
     ssize_t r;
     int err;
-    long counted;                   /* counter steps during the call */
+    long counted;                   /* partner round trips during it */
     int done;
+    pid_t tid;
+    struct handshake *finished;     /* posted after the call, if set */
 };
 
 static void *op_main(void *arg)
 {
     struct op *o = arg;
-    const long before = LOAD(&counter);
+    const long before = LOAD(&partner.rounds);
 
+    STORE(&o->tid, gettid());
+    about_to_wait();
     o->r = o->write ? write(o->fd, &o->value, sizeof o->value)
                     : read(o->fd, &o->value, sizeof o->value);
     o->err = o->r == -1 ? errno : 0;
-    o->counted = LOAD(&counter) - before;
+    o->counted = LOAD(&partner.rounds) - before;
     STORE(&o->done, 1);
-    return NULL;
-}
-
-static void wait_done(int *done, int n)
-{
-    for (int i = 0; i < 2000 && LOAD(done) < n; i++) {
-        usleep(1000);
+    if (o->finished != NULL) {
+        hs_post(o->finished);
     }
+    return NULL;
 }
 
 /* ---- eventfd --------------------------------------------------------- */
@@ -97,14 +103,15 @@ static void eventfd_wait(void)
     CHECK(efd >= 0);
     struct op rd = { .fd = efd };
     CHECK_RC(pthread_create(&t, NULL, op_main, &rd));
-    pause_ms(30);
-    printf("eventfd reader still blocked after 30 ms: %s\n", yes(!rd.done));
+    while_it_waits(&rd.tid);
+    printf("eventfd reader still blocked while others ran: %s\n",
+           yes(!LOAD(&rd.done)));
     v = 5;
     CHECK_EQ(write(efd, &v, sizeof v), 8);
     CHECK_RC(pthread_join(t, NULL));
-    printf("eventfd read woken by a write of 5: %zd %s, value %llu, counter "
-           "went on meanwhile: %s\n", rd.r, errno_name(rd.err),
-           (unsigned long long)rd.value, yes(rd.counted > 0));
+    printf("eventfd read woken by a write of 5: %zd %s, value %llu, others "
+           "ran meanwhile: %s\n", rd.r, errno_name(rd.err),
+           (unsigned long long)rd.value, yes(rd.counted >= 3));
     CHECK_EQ(rd.value, 5);
 
     /* A write that would take the counter past UINT64_MAX - 1 blocks
@@ -113,16 +120,16 @@ static void eventfd_wait(void)
     CHECK_EQ(write(efd, &v, sizeof v), 8);
     struct op wr = { .fd = efd, .write = 1, .value = 3 };
     CHECK_RC(pthread_create(&t, NULL, op_main, &wr));
-    pause_ms(30);
-    printf("eventfd writer blocked on a full counter after 30 ms: %s\n",
-           yes(!wr.done));
+    while_it_waits(&wr.tid);
+    printf("eventfd writer blocked on a full counter while others ran: "
+           "%s\n", yes(!LOAD(&wr.done)));
     CHECK_EQ(read(efd, &v, sizeof v), 8);
     printf("eventfd read of the full counter: %s\n",
            yes(v == UINT64_MAX - 1));
     CHECK_RC(pthread_join(t, NULL));
-    printf("eventfd blocked write completes after the read: %zd %s, counter "
-           "went on meanwhile: %s\n", wr.r, errno_name(wr.err),
-           yes(wr.counted > 0));
+    printf("eventfd blocked write completes after the read: %zd %s, others "
+           "ran meanwhile: %s\n", wr.r, errno_name(wr.err),
+           yes(wr.counted >= 3));
     CHECK_EQ(read(efd, &v, sizeof v), 8);
     printf("eventfd then holds %llu\n", (unsigned long long)v);
 
@@ -172,11 +179,18 @@ static void eventfd_semaphore(void)
     CHECK_OK(close(nb));
 
     const int efd = eventfd(0, EFD_SEMAPHORE);
+    struct handshake finished;
+    hs_init(&finished);
     for (int i = 0; i < NSEM; i++) {
-        rd[i] = (struct op){ .fd = efd };
+        rd[i] = (struct op){ .fd = efd, .finished = &finished };
         CHECK_RC(pthread_create(&t[i], NULL, op_main, &rd[i]));
     }
-    pause_ms(30);
+    for (int i = 0; i < NSEM; i++) {
+        hs_wait(&ready);
+    }
+    for (int i = 0; i < NSEM; i++) {
+        wait_blocked(LOAD(&rd[i].tid));
+    }
     for (int i = 0; i < NSEM; i++) {
         done += LOAD(&rd[i].done);
     }
@@ -184,22 +198,21 @@ static void eventfd_semaphore(void)
            done);
     v = 2;
     CHECK_EQ(write(efd, &v, sizeof v), 8);
-    for (int i = 0; i < 2000; i++) {
-        done = 0;
-        for (int j = 0; j < NSEM; j++) {
-            done += LOAD(&rd[j].done);
+    hs_wait(&finished);
+    hs_wait(&finished);
+    /* The third still waits, once it sleeps and others ran. */
+    for (int i = 0; i < NSEM; i++) {
+        if (!LOAD(&rd[i].done)) {
+            wait_blocked(LOAD(&rd[i].tid));
         }
-        if (done >= 2) {
-            break;
-        }
-        usleep(1000);
     }
-    pause_ms(30);
+    partner_rounds(&partner, 3);
     done = 0;
     for (int i = 0; i < NSEM; i++) {
         done += LOAD(&rd[i].done);
     }
-    printf("EFD_SEMAPHORE: done 30 ms after a write of 2: %d\n", done);
+    printf("EFD_SEMAPHORE: done after a write of 2, once others ran: %d\n",
+           done);
     v = 1;
     CHECK_EQ(write(efd, &v, sizeof v), 8);
     int ones = 0;
@@ -211,6 +224,8 @@ static void eventfd_semaphore(void)
            "value 1: %d\n", NSEM, ones);
     CHECK_EQ(ones, NSEM);
     CHECK_OK(close(efd));
+    hs_wait(&finished);
+    hs_destroy(&finished);
 }
 
 /* ---- timerfd --------------------------------------------------------- */
@@ -222,7 +237,6 @@ static void timerfd_wait(void)
                               .it_interval = { 0, 20 * 1000000 } };
     uint64_t v, total = 0;
     int each = 1;
-    long before = LOAD(&counter);
 
     CHECK(tfd >= 0);
     long long start = now_ns(CLOCK_MONOTONIC);
@@ -237,9 +251,8 @@ static void timerfd_wait(void)
     printf("periodic timerfd, 20 ms: 5 blocking reads, each >= 1 "
            "expiration: %s\n", yes(each));
     printf("periodic timerfd: 5 <= expirations <= elapsed / 20 ms: %s, "
-           "waited 100 ms: %s, counter went on: %s\n",
-           yes(total >= 5 && (long long)total <= ms / 20),
-           yes(ms >= 100), yes(LOAD(&counter) > before));
+           "waited 100 ms: %s\n",
+           yes(total >= 5 && (long long)total <= ms / 20), yes(ms >= 100));
     if (total < 5 || (long long)total > ms / 20) {
         check_fail(__FILE__, __LINE__, 0,
                    "%llu expirations in %lld ms", (unsigned long long)total,
@@ -248,19 +261,20 @@ static void timerfd_wait(void)
     struct itimerspec off = { { 0, 0 }, { 0, 0 } };
     CHECK_OK(timerfd_settime(tfd, 0, &off, NULL));
 
-    /* One-shot, read in another thread. */
+    /* One-shot, read in another thread, armed once it waits. */
     its = (struct itimerspec){ .it_value = { 0, 50 * 1000000 } };
     struct op rd = { .fd = tfd };
     pthread_t t;
+    CHECK_RC(pthread_create(&t, NULL, op_main, &rd));
+    while_it_waits(&rd.tid);
     start = now_ns(CLOCK_MONOTONIC);
     CHECK_OK(timerfd_settime(tfd, 0, &its, NULL));
-    CHECK_RC(pthread_create(&t, NULL, op_main, &rd));
     CHECK_RC(pthread_join(t, NULL));
     printf("one-shot timerfd, 50 ms, read in a thread: %zd %s, expirations "
-           "%llu, waited 50 ms: %s, counter went on: %s\n", rd.r,
+           "%llu, waited 50 ms: %s, others ran meanwhile: %s\n", rd.r,
            errno_name(rd.err), (unsigned long long)rd.value,
            yes(now_ns(CLOCK_MONOTONIC) - start >= 50 * 1000000LL),
-           yes(rd.counted > 0));
+           yes(rd.counted >= 3));
     CHECK_EQ(rd.value, 1);
     struct itimerspec cur;
     CHECK_OK(timerfd_gettime(tfd, &cur));
@@ -306,15 +320,18 @@ struct sigread {
     ssize_t r;
     struct signalfd_siginfo si;
     long counted;
+    pid_t tid;
 };
 
 static void *sigread_main(void *arg)
 {
     struct sigread *s = arg;
-    const long before = LOAD(&counter);
+    const long before = LOAD(&partner.rounds);
 
+    STORE(&s->tid, gettid());
+    about_to_wait();
     s->r = read(s->fd, &s->si, sizeof s->si);
-    s->counted = LOAD(&counter) - before;
+    s->counted = LOAD(&partner.rounds) - before;
     return NULL;
 }
 
@@ -329,14 +346,14 @@ static void signalfd_wait(void)
     CHECK(sfd >= 0);
     struct sigread s = { .fd = sfd };
     CHECK_RC(pthread_create(&t, NULL, sigread_main, &s));
-    pause_ms(30);
+    while_it_waits(&s.tid);
     CHECK_OK(kill(getpid(), SIGUSR1));
     CHECK_RC(pthread_join(t, NULL));
     printf("signalfd read woken by kill(getpid(), SIGUSR1): %zd, signal "
-           "SIGUSR1: %s, code SI_USER: %s, pid ours: %s, counter went on: "
-           "%s\n", s.r, yes(s.si.ssi_signo == SIGUSR1),
+           "SIGUSR1: %s, code SI_USER: %s, pid ours: %s, others ran "
+           "meanwhile: %s\n", s.r, yes(s.si.ssi_signo == SIGUSR1),
            yes(s.si.ssi_code == SI_USER),
-           yes(s.si.ssi_pid == (uint32_t)getpid()), yes(s.counted > 0));
+           yes(s.si.ssi_pid == (uint32_t)getpid()), yes(s.counted >= 3));
     CHECK_EQ(s.r, (ssize_t)sizeof s.si);
 
     char small[16];
@@ -364,7 +381,8 @@ struct poller {
     short revents[3][3];            /* per round, per fd */
     int r[3];
     long counted[3];
-    int ready;                      /* rounds done */
+    pid_t tid;
+    struct handshake done;          /* posted after each round */
 };
 
 static int efd_p, tfd_p, sfd_p;
@@ -373,13 +391,15 @@ static void *poller_main(void *arg)
 {
     struct poller *p = arg;
 
+    STORE(&p->tid, gettid());
     for (int round = 0; round < 3; round++) {
-        const long before = LOAD(&counter);
+        const long before = LOAD(&partner.rounds);
         for (int i = 0; i < 3; i++) {
             p->fds[i].revents = 0;
         }
+        about_to_wait();
         p->r[round] = poll(p->fds, 3, 10000);
-        p->counted[round] = LOAD(&counter) - before;
+        p->counted[round] = LOAD(&partner.rounds) - before;
         for (int i = 0; i < 3; i++) {
             p->revents[round][i] = p->fds[i].revents;
         }
@@ -395,7 +415,7 @@ static void *poller_main(void *arg)
         if (p->fds[2].revents & POLLIN) {
             CHECK_EQ(read(sfd_p, &si, sizeof si), (ssize_t)sizeof si);
         }
-        STORE(&p->ready, round + 1);
+        hs_post(&p->done);
     }
     return NULL;
 }
@@ -416,31 +436,34 @@ static void poll_all(void)
     p.fds[0] = (struct pollfd){ .fd = efd_p, .events = POLLIN };
     p.fds[1] = (struct pollfd){ .fd = tfd_p, .events = POLLIN };
     p.fds[2] = (struct pollfd){ .fd = sfd_p, .events = POLLIN };
+    hs_init(&p.done);
     CHECK_RC(pthread_create(&t, NULL, poller_main, &p));
 
-    pause_ms(30);
+    while_it_waits(&p.tid);
     uint64_t v = 1;
     CHECK_EQ(write(efd_p, &v, sizeof v), 8);
-    wait_done(&p.ready, 1);
+    hs_wait(&p.done);
 
-    pause_ms(10);
+    while_it_waits(&p.tid);
     struct itimerspec its = { .it_value = { 0, 30 * 1000000 } };
     CHECK_OK(timerfd_settime(tfd_p, 0, &its, NULL));
-    wait_done(&p.ready, 2);
+    hs_wait(&p.done);
 
-    pause_ms(30);
+    while_it_waits(&p.tid);
     CHECK_OK(kill(getpid(), SIGUSR1));
+    hs_wait(&p.done);
     CHECK_RC(pthread_join(t, NULL));
+    hs_destroy(&p.done);
 
     static const char *const what[3] = { "eventfd written",
                                          "timerfd expired",
                                          "SIGUSR1 sent" };
     for (int round = 0; round < 3; round++) {
         printf("poll on eventfd, timerfd, signalfd; %s: %d, revents "
-               "%#x %#x %#x, counter went on: %s\n", what[round],
+               "%#x %#x %#x, others ran meanwhile: %s\n", what[round],
                p.r[round], (unsigned)p.revents[round][0],
                (unsigned)p.revents[round][1], (unsigned)p.revents[round][2],
-               yes(p.counted[round] > 0));
+               yes(p.counted[round] >= 3));
         CHECK_EQ(p.r[round], 1);
     }
     CHECK_OK(close(efd_p));
@@ -451,7 +474,6 @@ static void poll_all(void)
 int main(void)
 {
     sigset_t usr1;
-    pthread_t counter_t;
 
     alarm(30);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -460,7 +482,8 @@ int main(void)
     sigemptyset(&usr1);
     sigaddset(&usr1, SIGUSR1);
     CHECK_RC(pthread_sigmask(SIG_BLOCK, &usr1, NULL));
-    CHECK_RC(pthread_create(&counter_t, NULL, counter_main, NULL));
+    hs_init(&ready);
+    partner_start(&partner);
 
     eventfd_wait();
     eventfd_semaphore();
@@ -468,8 +491,8 @@ int main(void)
     signalfd_wait();
     poll_all();
 
-    STORE(&stop_counter, 1);
-    CHECK_RC(pthread_join(counter_t, NULL));
+    partner_stop(&partner);
+    hs_destroy(&ready);
     printf("done\n");
     return check_exit_status();
 }

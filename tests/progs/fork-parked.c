@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* fork-parked [--hold PATH]: fork while 100 other threads are blocked.
+/* fork-parked [--hold PATH] [ROUND...]: fork while 100 other threads are
+ * blocked.
  *
- * main starts 100 threads and waits until all of them are blocked: 20 in
- * pthread_cond_wait, 20 in read on a pipe (the first holding a mutex), 20
- * in nanosleep/usleep of seconds, 10 in pthread_barrier_wait and 10 in
- * pthread_join of those, 20 in poll on a socketpair.  Then it forks in four
- * rounds: from a dedicated thread (the child ends with _exit(7)), from main
- * (exit(9)), from a thread whose start routine then returns in the child,
- * and from a thread that calls pthread_exit in the child (both end the
- * child with status 0, as it is the last thread).  Three pthread_atfork
+ * main starts 100 threads and waits until all of them are blocked (each
+ * says so, and main waits until it sleeps in its call: handshake.h): 20
+ * in pthread_cond_wait, 20 in read on a pipe (the first holding a mutex),
+ * 20 in nanosleep/usleep of 1000 s (which a SIGUSR1 ends when they are
+ * released), 10 in pthread_barrier_wait and 10 in pthread_join of those,
+ * 20 in poll on a socketpair.  Then it forks in the ROUNDs named, or in
+ * all four: "thread", from a dedicated thread (the child ends with
+ * _exit(7)); "main", from main (exit(9)); "return", from a thread whose
+ * start routine then returns in the child; and "pthread_exit", from a
+ * thread that calls pthread_exit in the child (both end the child with
+ * status 0, as it is the last thread).  Three pthread_atfork
  * handler triples record the order they ran in; the last prepare handler
  * to run locks a normal mutex, which the parent and child handlers unlock.
  *
@@ -18,12 +22,12 @@
  * held stays locked (trylock EBUSY, as glibc does) while the prepare
  * handler's mutex is free, and the results of 50 threads it creates
  * itself, which pass a token round a mutex and condition variable, play
- * ping-pong over pipes and sleep, then block (half on a condition
+ * ping-pong over pipes and sleep 5 ms, then block (half on a condition
  * variable, half reading a pipe) until the child releases and joins them.
  * The parent waits for each child and prints its status, then releases
  * and joins the 100 threads and prints what each group returned.
  *
- * With --hold PATH, in the first round the child writes "child ready
+ * With --hold PATH, in the "thread" round the child writes "child ready
  * pid=N" to stderr once its 50 threads are blocked and waits (at most
  * 60 s) for PATH to exist, so that a test can count the kernel threads of
  * both processes; stdout is the same with or without it.
@@ -31,11 +35,13 @@
  */
 #define _GNU_SOURCE
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "check.h"
+#include "handshake.h"
 
 #define GROUP 20
 #define CHILD_THREADS 50
@@ -49,12 +55,17 @@ static const char *hold_path;
 static pthread_mutex_t park_mu = PTHREAD_MUTEX_INITIALIZER;
 static int parked;                 /* under park_mu */
 static int woken;                  /* atomic: blocking calls that returned */
+static pid_t parked_tid[5 * GROUP];    /* under park_mu, in parking order */
+static struct handshake parking;   /* a thread is about to block */
 
+/* Called by each of the 100 threads just before its blocking call. */
 static void mark_parked(void)
 {
     CHECK_RC(pthread_mutex_lock(&park_mu));
+    parked_tid[parked] = gettid();
     parked++;
     CHECK_RC(pthread_mutex_unlock(&park_mu));
+    hs_post(&parking);
 }
 
 static pthread_mutex_t cv_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -99,26 +110,31 @@ static void *pipe_reader(void *arg)
     return (void *)(intptr_t)(byte == 'a' + i % 26);
 }
 
+/* A sleeper sleeps 1000 s until main, releasing it, sends it SIGUSR1
+ * (a handler without SA_RESTART): its sleep then fails with EINTR. */
 static int sleep_released;         /* atomic */
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
 
 static void *sleeper(void *arg)
 {
     const int i = (int)(intptr_t)arg;
-    int naps = 0;
+    int interrupted = 0;
 
     mark_parked();
     while (!LOAD(&sleep_released)) {
         if (i % 2 == 0) {
-            struct timespec ts = { .tv_sec = 2, .tv_nsec = 0 };
-            while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-            }
+            struct timespec ts = { .tv_sec = 1000, .tv_nsec = 0 };
+            interrupted = nanosleep(&ts, &ts) == -1 && errno == EINTR;
         } else {
-            usleep(1500000);
+            interrupted = usleep(1000000000) == -1 && errno == EINTR;
         }
-        naps++;
     }
     ADD(&woken, 1);
-    return (void *)(intptr_t)(naps >= 1);
+    return (void *)(intptr_t)interrupted;
 }
 
 static pthread_barrier_t barrier;  /* GROUP/2 waiters and main */
@@ -251,6 +267,8 @@ static int child_finished;         /* under ring_mu */
 static int gate_open;              /* under ring_mu */
 static int gate_pipe[2];
 static int pings_done, naps_done;  /* atomic */
+static pid_t child_tid[CHILD_THREADS];
+static struct handshake child_blocking;    /* a worker is about to block */
 
 static void *child_worker(void *arg)
 {
@@ -290,9 +308,11 @@ static void *child_worker(void *arg)
     ADD(&naps_done, 1);
 
     /* Stay blocked until the child lets everyone go. */
+    child_tid[i] = gettid();
     CHECK_RC(pthread_mutex_lock(&ring_mu));
     child_finished++;
     CHECK_RC(pthread_cond_broadcast(&ring_cv));
+    hs_post(&child_blocking);
     if (i % 2 == 0) {
         while (!gate_open) {
             CHECK_RC(pthread_cond_wait(&ring_cv, &ring_mu));
@@ -315,17 +335,21 @@ static void child_threads(int round)
         CHECK_OK(pipe(ping_pipe[i]));
     }
     CHECK_OK(pipe(gate_pipe));
+    hs_init(&child_blocking);
     for (int i = 0; i < CHILD_THREADS; i++) {
         CHECK_RC(pthread_create(&th[i], NULL, child_worker,
                                 (void *)(intptr_t)i));
     }
-    CHECK_RC(pthread_mutex_lock(&ring_mu));
-    while (child_finished < CHILD_THREADS) {
-        CHECK_RC(pthread_cond_wait(&ring_cv, &ring_mu));
+    for (int i = 0; i < CHILD_THREADS; i++) {
+        hs_wait(&child_blocking);
     }
+    CHECK_RC(pthread_mutex_lock(&ring_mu));
+    CHECK_EQ(child_finished, CHILD_THREADS);
     CHECK_RC(pthread_mutex_unlock(&ring_mu));
+    for (int i = 0; i < CHILD_THREADS; i++) {
+        wait_blocked(child_tid[i]);    /* the last ones reach their wait */
+    }
     if (round == 1 && hold_path != NULL) {
-        usleep(100000);        /* the last ones reach their wait */
         fprintf(stderr, "child ready pid=%d\n", (int)getpid());
         fflush(stderr);
         wait_for_file(hold_path, 60);
@@ -350,6 +374,7 @@ static void child_threads(int round)
     }
     close(gate_pipe[0]);
     close(gate_pipe[1]);
+    hs_destroy(&child_blocking);
     printf("child %d: %d threads: %d ring hand-offs, %d ping-pongs, "
            "%d naps, %ld joined\n", round, CHILD_THREADS, ring_handoffs,
            LOAD(&pings_done), LOAD(&naps_done), joined);
@@ -512,15 +537,58 @@ static int parked_now(void)
     return n;
 }
 
+/* The rounds, by name; a round's number is its place here. */
+static const char *const round_names[] = { "thread", "main", "return",
+                                           "pthread_exit" };
+
+static void fork_round(int round, const struct creator *cd)
+{
+    switch (round) {
+    case 1:
+        fork_from_thread(1, END_EXIT7, cd);
+        break;
+    case 2:
+        fork_from_main(2);
+        break;
+    case 3:
+        fork_from_thread(3, END_RETURN, cd);
+        break;
+    case 4:
+        fork_from_thread(4, END_PTHREAD_EXIT, cd);
+        break;
+    }
+}
+
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--hold") == 0) {
-        hold_path = argv[2];
-    } else if (argc != 1) {
-        fprintf(stderr, "usage: %s [--hold PATH]\n", argv[0]);
-        return 2;
+    int rounds[8], nrounds = 0;
+
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--hold") == 0 && a + 1 < argc) {
+            hold_path = argv[++a];
+            continue;
+        }
+        int r = 0;
+        while (r < 4 && strcmp(argv[a], round_names[r]) != 0) {
+            r++;
+        }
+        if (r == 4 || nrounds == 8) {
+            fprintf(stderr, "usage: %s [--hold PATH] [thread | main | "
+                    "return | pthread_exit]...\n", argv[0]);
+            return 2;
+        }
+        rounds[nrounds++] = r + 1;
+    }
+    if (nrounds == 0) {
+        for (int r = 1; r <= 4; r++) {
+            rounds[nrounds++] = r;
+        }
     }
 
+    struct sigaction sa = { .sa_handler = on_usr1 };   /* no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
+    hs_init(&parking);
     CHECK_RC(pthread_atfork(prepare1, parent1, child1));
     CHECK_RC(pthread_atfork(prepare2, parent2, child2));
     CHECK_RC(pthread_atfork(prepare3, parent3, child3));
@@ -550,18 +618,19 @@ int main(int argc, char **argv)
         CHECK_RC(pthread_create(&join_th[i], NULL, joiner,
                                 (void *)(intptr_t)i));
     }
-    for (int i = 0; i < 3000 && parked_now() < 5 * GROUP; i++) {
-        usleep(10000);
+    for (int i = 0; i < 5 * GROUP; i++) {
+        hs_wait(&parking);
     }
     CHECK_EQ(parked_now(), 5 * GROUP);
-    usleep(200000);            /* each reaches its blocking call */
+    for (int i = 0; i < 5 * GROUP; i++) {
+        wait_blocked(parked_tid[i]);   /* each is in its blocking call */
+    }
     printf("parked: %d threads\n", parked_now());
     fflush(stdout);
 
-    fork_from_thread(1, END_EXIT7, &cd);
-    fork_from_main(2);
-    fork_from_thread(3, END_RETURN, &cd);
-    fork_from_thread(4, END_PTHREAD_EXIT, &cd);
+    for (int i = 0; i < nrounds; i++) {
+        fork_round(rounds[i], &cd);
+    }
 
     /* Nobody was woken by the forks. */
     EXPECT_RC(EBUSY, pthread_mutex_trylock(&held_mu),
@@ -583,6 +652,9 @@ int main(int argc, char **argv)
         CHECK_EQ(write(poll_pair[i][1], &p, 1), 1);
     }
     STORE(&sleep_released, 1);
+    for (int i = 0; i < GROUP; i++) {
+        CHECK_RC(pthread_kill(sleep_th[i], SIGUSR1));
+    }
     const int rc = pthread_barrier_wait(&barrier);
     CHECK(rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD);
 
@@ -611,6 +683,7 @@ int main(int argc, char **argv)
     CHECK_RC(pthread_mutex_trylock(&held_mu));
     CHECK_RC(pthread_mutex_unlock(&held_mu));
     CHECK_RC(pthread_barrier_destroy(&barrier));
+    hs_destroy(&parking);
     for (int i = 0; i < GROUP; i++) {
         close(reader_pipe[i][0]);
         close(reader_pipe[i][1]);

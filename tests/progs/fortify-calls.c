@@ -4,10 +4,11 @@
  * buffers of known size go to glibc's __read_chk, __recv_chk,
  * __recvfrom_chk, __poll_chk and __ppoll_chk.
  *
- * Each call waits for another thread that sleeps first and then writes, so
- * it must park rather than block (one kernel thread: blocking would never
- * let the writer run). With "overflow", a read asks for more than its
- * buffer holds: glibc's check must abort with "buffer overflow detected".
+ * Each call waits for another thread that writes only once main said it
+ * is about to call and sleeps in the call (handshake.h), so it must park
+ * rather than block (one kernel thread: blocking would never let the
+ * writer run). With "overflow", a read asks for more than its buffer
+ * holds: glibc's check must abort with "buffer overflow detected".
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -19,23 +20,33 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
 static int pipe_fds[2], sock_fds[2];
+static struct handshake calling;    /* main is about to make its call */
+static pid_t main_tid;
 
-/* Write to the pipe, then the socket, then the pipe again, each after a
- * sleep, so that every reader below has to wait. */
+/* Once main waits in its call. */
+static void when_main_waits(void)
+{
+    hs_wait(&calling);
+    wait_blocked(main_tid);
+}
+
+/* Write to the pipe, then the socket, then the pipe again, each once
+ * main waits for it, so that every reader below has to wait. */
 static void *writer(void *arg)
 {
     (void)arg;
-    usleep(10000);
+    when_main_waits();
     CHECK_EQ(write(pipe_fds[1], "hi", 2), 2);
-    usleep(10000);
+    when_main_waits();
     CHECK_EQ(send(sock_fds[1], "yo", 2, 0), 2);
-    usleep(10000);
+    when_main_waits();
     CHECK_EQ(send(sock_fds[1], "ok", 2, 0), 2);
-    usleep(10000);
+    when_main_waits();
     CHECK_EQ(write(pipe_fds[1], "!", 1), 1);
-    usleep(10000);
+    when_main_waits();
     CHECK_EQ(write(pipe_fds[1], "?", 1), 1);
     return NULL;
 }
@@ -50,22 +61,28 @@ int main(int argc, char **argv)
     volatile nfds_t nfds = 1;
 
     alarm(20);
+    hs_init(&calling);
+    main_tid = gettid();
     CHECK_OK(pipe(pipe_fds));
     CHECK_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sock_fds));
     CHECK_RC(pthread_create(&t, NULL, writer, NULL));
 
+    hs_post(&calling);
     long r = REPORT_ERRNO("__read_chk waits for a writer thread",
                           read(pipe_fds[0], buf, len), 0);
     printf("read got: %.*s\n", (int)(r > 0 ? r : 0), buf);
+    hs_post(&calling);
     r = REPORT_ERRNO("__recv_chk waits for a writer thread",
                      recv(sock_fds[0], buf, len, 0), 0);
     printf("recv got: %.*s\n", (int)(r > 0 ? r : 0), buf);
+    hs_post(&calling);
     r = REPORT_ERRNO("__recvfrom_chk waits for a writer thread",
                      recvfrom(sock_fds[0], buf, len, 0, NULL, NULL),
                      0);
     printf("recvfrom got: %.*s\n", (int)(r > 0 ? r : 0), buf);
 
     struct pollfd fds[1] = { { .fd = pipe_fds[0], .events = POLLIN } };
+    hs_post(&calling);
     REPORT_ERRNO("__poll_chk waits for a writer thread",
                  poll(fds, nfds, 5000), 0);
     printf("poll revents POLLIN: %d\n", (fds[0].revents & POLLIN) != 0);
@@ -73,15 +90,17 @@ int main(int argc, char **argv)
 
     const struct timespec five = { 5, 0 };
     fds[0].revents = 0;
+    hs_post(&calling);
     REPORT_ERRNO("__ppoll_chk waits for a writer thread",
                  ppoll(fds, nfds, &five, NULL), 0);
     printf("ppoll revents POLLIN: %d\n", (fds[0].revents & POLLIN) != 0);
     CHECK_RC(pthread_join(t, NULL));
 
     if (argc > 1 && strcmp(argv[1], "overflow") == 0) {
-        /* Larger than the buffer. */
+        /* Larger than the buffer: glibc aborts before reading. */
         len = sizeof buf * 4;
         CHECK_RC(pthread_create(&t, NULL, writer, NULL));
+        hs_post(&calling);
         r = read(pipe_fds[0], buf, len);
         printf("overflowing read returned %ld\n", r);
     }

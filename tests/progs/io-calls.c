@@ -4,7 +4,10 @@
  *
  * One transcript line per check: the call, its result and the errno name.
  * A companion thread stays parked for the whole run, so that every call is
- * made while the program has more than one thread.
+ * made while the program has more than one thread.  A thread that makes
+ * main's call complete acts only once main said it is about to call and
+ * sleeps in the call (handshake.h), so that the call really waits: no
+ * step depends on timing.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
 enum { BIG = 1 << 20, MSG = 64, WRITERS = 4, MESSAGES = 100 };
 
@@ -26,27 +30,39 @@ static unsigned char big[BIG];
 
 struct pipe_job {
     int fd;
-    int delay_us;
     long total;
     unsigned long sum;
+    pid_t tid;                  /* read_one: its gettid() */
+    struct handshake *ready;    /* read_one: posted just before the read */
 };
 
-/* Sleep, then write "hello" to job->fd. */
+/* main posts `calling` just before a call that another thread completes;
+ * that thread waits until main sleeps in it. */
+static struct handshake calling;
+static pid_t main_tid;
+
+static void when_main_waits(void)
+{
+    hs_wait(&calling);
+    wait_blocked(main_tid);
+}
+
+/* Once main waits, write "hello" to job->fd. */
 static void *write_hello(void *arg)
 {
     struct pipe_job *const job = arg;
 
-    usleep((unsigned)job->delay_us);
+    when_main_waits();
     CHECK_EQ(write(job->fd, "hello", 5), 5);
     return NULL;
 }
 
-/* Sleep, then close job->fd. */
+/* Once main waits, close job->fd. */
 static void *close_later(void *arg)
 {
     struct pipe_job *const job = arg;
 
-    usleep((unsigned)job->delay_us);
+    when_main_waits();
     CHECK_OK(close(job->fd));
     return NULL;
 }
@@ -57,7 +73,6 @@ static void *read_all(void *arg)
     struct pipe_job *const job = arg;
     unsigned char buf[3000];
 
-    usleep((unsigned)job->delay_us);
     for (;;) {
         const ssize_t r = read(job->fd, buf, sizeof buf);
         if (r <= 0) {
@@ -77,7 +92,6 @@ static void *write_big(void *arg)
 {
     struct pipe_job *const job = arg;
 
-    usleep((unsigned)job->delay_us);
     job->total = write(job->fd, big, BIG);
     CHECK_EQ(job->total, BIG);
     CHECK_OK(close(job->fd));
@@ -97,7 +111,7 @@ static void *write_messages(void *arg)
         msg[1] = (unsigned char)m;
         CHECK_EQ(write(writers_fd, msg, sizeof msg), MSG);
         if (m % 10 == me) {
-            usleep(500);
+            usleep(500);    /* mixes the writers' turns; nothing waits */
         }
     }
     return NULL;
@@ -120,8 +134,9 @@ static void blocking_reads_and_writes(void)
     pthread_t t;
 
     CHECK_OK(pipe(p));
-    struct pipe_job hello = { .fd = p[1], .delay_us = 20000 };
+    struct pipe_job hello = { .fd = p[1] };
     CHECK_RC(pthread_create(&t, NULL, write_hello, &hello));
+    hs_post(&calling);
     const long r = REPORT_ERRNO("read waits for a writer thread",
                                 read(p[0], buf, sizeof buf), 0);
     printf("read got: %.*s\n", (int)(r > 0 ? r : 0), buf);
@@ -129,6 +144,7 @@ static void blocking_reads_and_writes(void)
 
     /* A call that succeeds leaves errno alone, even after waiting. */
     CHECK_RC(pthread_create(&t, NULL, write_hello, &hello));
+    hs_post(&calling);
     errno = 4242;
     const ssize_t waited = read(p[0], buf, sizeof buf);
     printf("read after waiting: %ld, errno still 4242: %d\n", (long)waited,
@@ -140,19 +156,21 @@ static void blocking_reads_and_writes(void)
     printf("blocking pipe O_NONBLOCK visible: %d\n",
            (fcntl(p[0], F_GETFL) & O_NONBLOCK) != 0);
 
-    struct pipe_job closer = { .fd = p[1], .delay_us = 20000 };
+    struct pipe_job closer = { .fd = p[1] };
     CHECK_RC(pthread_create(&t, NULL, close_later, &closer));
+    hs_post(&calling);
     REPORT_ERRNO("read returns EOF when another thread closes the write end",
                  read(p[0], buf, sizeof buf), 0);
     CHECK_RC(pthread_join(t, NULL));
     CHECK_OK(close(p[0]));
 
-    /* 1 MiB through a 64 KiB pipe: the writer must wait for the reader. */
+    /* 1 MiB through a 64 KiB pipe: the writer must wait for the reader
+     * (and the reader for the writer), whoever comes first. */
     for (long i = 0; i < BIG; i++) {
         big[i] = (unsigned char)(i * 7 + (i >> 12));
     }
     CHECK_OK(pipe(p));
-    struct pipe_job reader = { .fd = p[0], .delay_us = 10000 };
+    struct pipe_job reader = { .fd = p[0] };
     CHECK_RC(pthread_create(&t, NULL, read_all, &reader));
     REPORT_ERRNO("write 1 MiB in one call to a reader thread",
                  write(p[1], big, BIG), 0);
@@ -166,7 +184,7 @@ static void blocking_reads_and_writes(void)
 
     /* And the other way round: main reads what a thread writes. */
     CHECK_OK(pipe(p));
-    struct pipe_job writer = { .fd = p[1], .delay_us = 10000 };
+    struct pipe_job writer = { .fd = p[1] };
     CHECK_RC(pthread_create(&t, NULL, write_big, &writer));
     struct pipe_job mine = { .fd = p[0] };
     read_all(&mine);
@@ -238,8 +256,9 @@ static void errors(void)
     CHECK_OK(close(p[1]));
 
     CHECK_OK(pipe(p));
-    struct pipe_job hello = { .fd = p[1], .delay_us = 20000 };
+    struct pipe_job hello = { .fd = p[1] };
     CHECK_RC(pthread_create(&t, NULL, write_hello, &hello));
+    hs_post(&calling);
     REPORT_ERRNO("read into a bad buffer, waiting for a writer thread",
                  read(p[0], bad_address, 10), EFAULT);
     CHECK_RC(pthread_join(t, NULL));
@@ -287,8 +306,9 @@ static void nonblocking(void)
     printf("fcntl cleared O_NONBLOCK visible: %d\n",
            (fcntl(p[0], F_GETFL) & O_NONBLOCK) != 0);
     pthread_t t;
-    struct pipe_job hello = { .fd = p[1], .delay_us = 20000 };
+    struct pipe_job hello = { .fd = p[1] };
     CHECK_RC(pthread_create(&t, NULL, write_hello, &hello));
+    hs_post(&calling);
     REPORT_ERRNO("read waits again after O_NONBLOCK is cleared",
                  read(p[0], buf, sizeof buf), 0);
     CHECK_RC(pthread_join(t, NULL));
@@ -302,18 +322,20 @@ static void *read_one(void *arg)
     struct pipe_job *const job = arg;
     char byte;
 
+    job->tid = gettid();
+    hs_post(job->ready);
     job->total = read(job->fd, &byte, 1);
     job->sum = (unsigned char)byte;
     return NULL;
 }
 
-/* Write the 8-byte counter 5 to an eventfd after a delay. */
+/* Once main waits, write the 8-byte counter 5 to an eventfd. */
 static void *post_event(void *arg)
 {
     struct pipe_job *const job = arg;
     const uint64_t v = 5;
 
-    usleep((unsigned)job->delay_us);
+    when_main_waits();
     CHECK_EQ(write(job->fd, &v, sizeof v), 8);
     return NULL;
 }
@@ -325,14 +347,20 @@ static void shared_and_special_fds(void)
     struct pipe_job readers[2];
 
     /* Two threads wait in read on the same pipe; each gets one byte. */
+    struct handshake ready;
+    hs_init(&ready);
     CHECK_OK(pipe(p));
     for (int i = 0; i < 2; i++) {
-        readers[i] = (struct pipe_job){ .fd = p[0] };
+        readers[i] = (struct pipe_job){ .fd = p[0], .ready = &ready };
         CHECK_RC(pthread_create(&t[i], NULL, read_one, &readers[i]));
     }
-    usleep(20000);
+    for (int i = 0; i < 2; i++) {
+        hs_wait(&ready);
+    }
+    for (int i = 0; i < 2; i++) {
+        wait_blocked(readers[i].tid);
+    }
     CHECK_EQ(write(p[1], "a", 1), 1);
-    usleep(20000);
     CHECK_EQ(write(p[1], "b", 1), 1);
     for (int i = 0; i < 2; i++) {
         CHECK_RC(pthread_join(t[i], NULL));
@@ -343,13 +371,15 @@ static void shared_and_special_fds(void)
                                                        : "WRONG BYTES");
     CHECK_OK(close(p[0]));
     CHECK_OK(close(p[1]));
+    hs_destroy(&ready);
 
     /* eventfd and timerfd reads wait like pipe reads. */
     uint64_t v = 0;
     const int efd = eventfd(0, 0);
     CHECK_OK(efd);
-    struct pipe_job poster = { .fd = efd, .delay_us = 20000 };
+    struct pipe_job poster = { .fd = efd };
     CHECK_RC(pthread_create(&t[0], NULL, post_event, &poster));
+    hs_post(&calling);
     REPORT_ERRNO("eventfd read waits for a thread's write",
                  read(efd, &v, sizeof v), 0);
     printf("eventfd value: %llu\n", (unsigned long long)v);
@@ -384,6 +414,8 @@ static void regular_file(void)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    hs_init(&calling);
+    main_tid = gettid();
     companion_start();
     blocking_reads_and_writes();
     errors();

@@ -1,24 +1,35 @@
 /* SPDX-License-Identifier: MIT */
-/* io-more pos|batch|transfer|parked [HOLD_FILE]: the rest of the blocking
- * I/O surface, natively and under any runtime.
+/* io-more SECTION... | parked [HOLD_FILE]: the rest of the blocking I/O
+ * surface, natively and under any runtime.  Sections, in groups (a group's
+ * name runs each of its sections):
  *
  *   pos       pread, pwrite, preadv, pwritev, preadv2, pwritev2 and the *64
- *             names: regular files, ESPIPE at once on pipes and sockets,
- *             preadv2/pwritev2 at offset -1 waiting like readv/writev,
- *             1 MiB through a pipe and a socketpair to a slow reader;
- *   batch     recvmmsg and sendmmsg: vlen, MSG_WAITFORONE, the timeout
- *             checked only after a datagram, MSG_DONTWAIT, 1 MiB in one
- *             call to a slow reader over TCP on 127.0.0.1;
- *   transfer  sendfile, splice and tee, waiting on either side;
+ *             names: pos-files (regular files), pos-espipe (ESPIPE at
+ *             once on pipes and sockets), pos-waits (preadv2/pwritev2 at
+ *             offset -1 waiting like readv/writev, 1 MiB through a pipe
+ *             and a socketpair to a reader that starts once the writer
+ *             waits);
+ *   batch     recvmmsg and sendmmsg: batch-receive (vlen, MSG_WAITFORONE,
+ *             the timeout checked only after a datagram), batch-send
+ *             (MSG_DONTWAIT, 1 MiB in one call to a late reader over a
+ *             socketpair and TCP on 127.0.0.1, a full datagram queue),
+ *             batch-errors;
+ *   transfer  sendfile, splice and tee, waiting on either side:
+ *             transfer-sendfile, transfer-splice-tee, transfer-splice-big,
+ *             transfer-errors;
  *   parked    threads blocked in preadv2, recvmmsg, sendmmsg, sendfile,
  *             splice and tee at once; prints "parked N", waits for
  *             HOLD_FILE when given, then releases them.
  *
- * Every waiting call runs in a worker thread while main makes progress
- * (sets `progress`, then gives the worker what it waits for); the worker
- * records whether it saw that progress, and main prints the results after
- * joining, so the transcript is the same whatever the scheduling. Errors
- * are printed by name; every check failure goes to stderr.
+ * Every waiting call runs in a worker thread, which says it is about to
+ * call; main waits until it sleeps in the call (handshake.h), makes
+ * progress (sets `progress`), then gives the worker what it waits for;
+ * the worker records whether it saw that progress, and main prints the
+ * results after joining, so the transcript is the same whatever the
+ * scheduling. Nothing depends on timing, except that two recvmmsg
+ * timeouts must have passed before a datagram is sent (a sleep longer
+ * than them: a lower bound, which load cannot break). Errors are printed
+ * by name; every check failure goes to stderr.
  * Built twice: plainly, and with -D_FORTIFY_SOURCE=2 -O2 (io-more-fortify),
  * where pread becomes __pread_chk.
  */
@@ -35,10 +46,12 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
 enum { BIG = 1 << 20, READ_CHUNK = 16384 };
 
@@ -54,13 +67,33 @@ struct job {
     long r;             /* what the call returned */
     int err;            /* its errno */
     int seen;           /* progress as the call returned */
+    pid_t tid;          /* the worker's gettid() */
     pthread_t t;
 };
+
+/* A worker is about to make its call. */
+static struct handshake calling;
+
+/* A reader started by reader_start waits for this before it reads. */
+static struct handshake reader_go;
+static int reader_waiting;
+
+/* main made progress: a reader waiting for it may start. */
+static void progress_now(void)
+{
+    STORE(&progress, 1);
+    if (reader_waiting) {
+        reader_waiting = 0;
+        hs_post(&reader_go);
+    }
+}
 
 static void *job_main(void *arg)
 {
     struct job *const j = arg;
 
+    STORE(&j->tid, gettid());
+    hs_post(&calling);
     errno = 0;
     j->r = j->call(j);
     j->err = errno;
@@ -68,13 +101,16 @@ static void *job_main(void *arg)
     return NULL;
 }
 
+/* Start the worker; return once it sleeps in its call, having made
+ * progress. */
 static void job_start(struct job *j, long (*call)(struct job *))
 {
     j->call = call;
     STORE(&progress, 0);
     CHECK_RC(pthread_create(&j->t, NULL, job_main, j));
-    usleep(30000);              /* let it reach its call and wait */
-    STORE(&progress, 1);
+    hs_wait(&calling);
+    wait_blocked(LOAD(&j->tid));
+    progress_now();
 }
 
 /* Join the worker and print its result, and whether main's progress came
@@ -99,9 +135,9 @@ static unsigned long checksum(const unsigned char *p, long n)
     return sum;
 }
 
-/* Reads fd to EOF (or `want` bytes), sleeping 1 ms between reads, once
- * main has made progress: a writer of more than the buffers hold must wait
- * for it. */
+/* Reads fd to EOF (or `want` bytes) once main has made progress, that is
+ * once the writer sleeps in its call: a writer of more than the buffers
+ * hold must wait for it. */
 struct reader {
     int fd;
     long want, total;
@@ -114,11 +150,8 @@ static void *slow_read(void *arg)
     struct reader *const rd = arg;
     unsigned char *const buf = malloc(READ_CHUNK);
 
-    for (int i = 0; i < 10000 && !LOAD(&progress); i++) {
-        usleep(1000);
-    }
+    hs_wait(&reader_go);
     while (rd->total < rd->want) {
-        usleep(1000);
         const ssize_t r = read(rd->fd, buf, READ_CHUNK);
         if (r <= 0) {
             CHECK_EQ(r, 0);
@@ -137,6 +170,7 @@ static void reader_start(struct reader *rd, int fd, long want)
 {
     *rd = (struct reader){ .fd = fd, .want = want };
     STORE(&progress, 0);
+    reader_waiting = 1;
     CHECK_RC(pthread_create(&rd->t, NULL, slow_read, rd));
 }
 
@@ -405,12 +439,6 @@ static void positional_waits(void)
     close(sv[1]);
 }
 
-static void positional(void)
-{
-    positional_files();
-    positional_espipe();
-    positional_waits();
-}
 
 /* ---- batch ---------------------------------------------------------- */
 
@@ -443,6 +471,23 @@ static void dgram_vec_print(const char *label, long n)
     printf("\n");
 }
 
+/* Wait until the worker took what `fd` held (FIONREAD says 0) and sleeps
+ * in its call again. */
+static void wait_consumed(int fd, struct job *j)
+{
+    int n = 1;
+
+    for (int i = 0; i < 50000; i++) {
+        CHECK_OK(ioctl(fd, FIONREAD, &n));
+        if (n == 0) {
+            break;
+        }
+        usleep(200);
+    }
+    CHECK_EQ(n, 0);
+    wait_blocked(LOAD(&j->tid));
+}
+
 static long call_recvmmsg(struct job *j)
 {
     return recvmmsg(j->fd, dgram_vec, (unsigned)j->len, batch_flags,
@@ -465,9 +510,9 @@ static void batch_receive(void)
     j = (struct job){ .fd = u[1], .len = 3 };
     job_start(&j, call_recvmmsg);
     CHECK_EQ(send(u[0], "a", 1, 0), 1);
-    usleep(20000);
+    wait_consumed(u[1], &j);
     CHECK_EQ(send(u[0], "bb", 2, 0), 2);
-    usleep(20000);
+    wait_consumed(u[1], &j);
     CHECK_EQ(send(u[0], "ccc", 3, 0), 3);
     dgram_vec_print("recvmmsg waits for all 3",
                     job_report(&j, "recvmmsg vlen 3"));
@@ -486,20 +531,23 @@ static void batch_receive(void)
     batch_flags = 0;
 
     /* The timeout is checked after each datagram only: 100 ms pass while
-     * waiting for the second, which ends the call once it arrives. */
+     * waiting for the second (main sleeps 120 ms after the call began:
+     * at least that long, however loaded the machine), which ends the
+     * call once it arrives. */
     dgram_vec_reset();
     batch_timeout = (struct timespec){ 0, 100000000 };
     j = (struct job){ .fd = u[1], .len = VLEN, .buf = &batch_timeout };
     job_start(&j, call_recvmmsg);
     CHECK_EQ(send(u[0], "d1", 2, 0), 2);
-    usleep(250000);
+    usleep(120000);
     CHECK_EQ(send(u[0], "d2", 2, 0), 2);
     dgram_vec_print("a 100 ms timeout ends the call after the next datagram",
                     job_report(&j, "recvmmsg vlen 4, 100 ms timeout"));
     printf("time left written back: %ld.%09ld\n",
            (long)batch_timeout.tv_sec, batch_timeout.tv_nsec);
 
-    /* A timeout never ends the wait for the first datagram. */
+    /* A timeout never ends the wait for the first datagram (main sleeps
+     * 20 ms after the call began: the 1 ms passed). */
     batch_timeout = (struct timespec){ 0, 1000000 };
     j = (struct job){ .fd = u[1], .len = VLEN, .buf = &batch_timeout };
     job_start(&j, call_recvmmsg);
@@ -626,12 +674,6 @@ static void batch_errors(void)
     close(p[1]);
 }
 
-static void batch(void)
-{
-    batch_receive();
-    batch_send();
-    batch_errors();
-}
 
 /* ---- transfer ------------------------------------------------------- */
 
@@ -799,7 +841,7 @@ static void transfer_splice_big(void)
     tcp_pair(t);
     reader_start(&rd, t[1], BIG);
     CHECK_RC(pthread_create(&w, NULL, write_big_pipe, &p[1]));
-    STORE(&progress, 1);
+    progress_now();
     for (int i = 0; i < 100000; i++) {
         const ssize_t r = splice(p[0], NULL, t[0], NULL, BIG, 0);
         if (r <= 0) {
@@ -863,13 +905,6 @@ static void transfer_errors(void)
     close(fd);
 }
 
-static void transfer(void)
-{
-    transfer_sendfile();
-    transfer_splice_tee();
-    transfer_splice_big();
-    transfer_errors();
-}
 
 /* ---- parked --------------------------------------------------------- */
 
@@ -973,10 +1008,14 @@ static void parked(const char *hold)
             CHECK_RC(pthread_create(&j->t, NULL, park_thread, j));
         }
     }
-    for (int i = 0; i < 1000 && LOAD(&arrived) < KINDS * PER_KIND; i++) {
-        usleep(10000);
+    for (int i = 0; i < KINDS * PER_KIND; i++) {
+        hs_wait(&calling);
     }
-    usleep(100000);             /* from arrival into the call */
+    for (int k = 0; k < KINDS; k++) {
+        for (int i = 0; i < PER_KIND; i++) {
+            wait_blocked(LOAD(&jobs[k][i].tid));    /* in the call */
+        }
+    }
     printf("parked %d\n", LOAD(&arrived));
     fflush(stdout);
     if (hold != NULL) {
@@ -1014,27 +1053,73 @@ static void parked(const char *hold)
     close(file);
 }
 
+/* The sections, in the order a group runs them. */
+static const struct {
+    const char *name;
+    void (*run)(void);
+} sections[] = {
+    { "pos-files", positional_files },
+    { "pos-espipe", positional_espipe },
+    { "pos-waits", positional_waits },
+    { "batch-receive", batch_receive },
+    { "batch-send", batch_send },
+    { "batch-errors", batch_errors },
+    { "transfer-sendfile", transfer_sendfile },
+    { "transfer-splice-tee", transfer_splice_tee },
+    { "transfer-splice-big", transfer_splice_big },
+    { "transfer-errors", transfer_errors },
+};
+#define NSECTIONS (sizeof sections / sizeof sections[0])
+
+/* Does `arg` name section `i`, or its group ("pos" for "pos-files")? */
+static int names(const char *arg, size_t i)
+{
+    const char *const name = sections[i].name;
+    const size_t n = strlen(arg);
+
+    return strcmp(arg, name) == 0
+           || (strncmp(arg, name, n) == 0 && name[n] == '-'
+               && strchr(arg, '-') == NULL);
+}
+
 int main(int argc, char **argv)
 {
-    const char *const what = argc > 1 ? argv[1] : "";
-
     alarm(30);                  /* a call that blocks everything: fail */
     signal(SIGPIPE, SIG_IGN);
+    for (int a = 1; a < argc; a++) {
+        int known = strcmp(argv[a], "parked") == 0 && a == 1 && argc <= 3;
+        for (size_t i = 0; i < NSECTIONS && !known; i++) {
+            known = names(argv[a], i);
+        }
+        if (!known) {
+            fprintf(stderr, "usage: io-more SECTION... | parked [HOLD]; "
+                    "SECTION: pos, batch, transfer or one of theirs\n");
+            return 2;
+        }
+        if (a == 1 && strcmp(argv[a], "parked") == 0) {
+            break;
+        }
+    }
+    if (argc < 2) {
+        fprintf(stderr, "usage: io-more SECTION... | parked [HOLD]\n");
+        return 2;
+    }
     for (long i = 0; i < BIG; i++) {
         big[i] = (unsigned char)(i * 7 + (i >> 12));
     }
+    hs_init(&calling);
+    hs_init(&reader_go);
     companion_start();
-    if (strcmp(what, "pos") == 0) {
-        positional();
-    } else if (strcmp(what, "batch") == 0) {
-        batch();
-    } else if (strcmp(what, "transfer") == 0) {
-        transfer();
-    } else if (strcmp(what, "parked") == 0) {
+    if (strcmp(argv[1], "parked") == 0) {
         parked(argc > 2 ? argv[2] : NULL);
     } else {
-        fprintf(stderr, "usage: io-more pos|batch|transfer|parked [HOLD]\n");
-        return 2;
+        for (int a = 1; a < argc; a++) {
+            for (size_t i = 0; i < NSECTIONS; i++) {
+                if (names(argv[a], i)) {
+                    sections[i].run();
+                }
+            }
+        }
     }
     companion_stop();
     return check_exit_status();

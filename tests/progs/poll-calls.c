@@ -4,7 +4,10 @@
  *
  * One transcript line per check: the result, errno name and the revents of
  * each entry.  A companion thread stays parked for the whole run, so that
- * every call is made while the program has more than one thread.
+ * every call is made while the program has more than one thread.  A
+ * thread that makes a poll return acts once the poller said it is about
+ * to poll and sleeps in poll (handshake.h): nothing depends on timing
+ * but the timeouts, checked as lower bounds.
  */
 #define _GNU_SOURCE
 #include <poll.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
 /* "IN|OUT|HUP" for a revents value, "0" for none. */
 static const char *events_name(short ev)
@@ -55,17 +59,22 @@ static void show(const char *label, int r, const struct pollfd *fds, int n)
     fflush(stdout);
 }
 
+/* main posts `calling` just before a poll another thread ends. */
+static struct handshake calling;
+static pid_t main_tid;
+
 struct job {
     int fd;
-    int delay_us;
     int close_instead;
 };
 
+/* Once main sleeps in its poll, write a byte to j->fd, or close it. */
 static void *write_or_close_later(void *arg)
 {
     struct job *const j = arg;
 
-    usleep((unsigned)j->delay_us);
+    hs_wait(&calling);
+    wait_blocked(main_tid);
     if (j->close_instead) {
         CHECK_OK(close(j->fd));
     } else {
@@ -118,9 +127,10 @@ static void readiness_from_threads(void)
 
     CHECK_OK(pipe(a));
     CHECK_OK(pipe(b));
-    struct job writer = { .fd = a[1], .delay_us = 20000 };
+    struct job writer = { .fd = a[1] };
     CHECK_RC(pthread_create(&t, NULL, write_or_close_later, &writer));
     struct pollfd fds[2] = { { .fd = a[0], .events = POLLIN } };
+    hs_post(&calling);
     errno = 4242;
     int r = poll(fds, 1, -1);
     printf("errno still 4242 after a successful poll: %d\n", errno == 4242);
@@ -130,20 +140,21 @@ static void readiness_from_threads(void)
     char byte;
     CHECK_EQ(read(a[0], &byte, 1), 1);
 
-    writer = (struct job){ .fd = b[1], .delay_us = 20000 };
+    writer = (struct job){ .fd = b[1] };
     CHECK_RC(pthread_create(&t, NULL, write_or_close_later, &writer));
     fds[0] = (struct pollfd){ .fd = a[0], .events = POLLIN };
     fds[1] = (struct pollfd){ .fd = b[0], .events = POLLIN };
+    hs_post(&calling);
     r = poll(fds, 2, 10000);
     show("poll two pipes, a thread writes the second", r, fds, 2);
     CHECK_EQ(r, 1);
     CHECK_RC(pthread_join(t, NULL));
     CHECK_EQ(read(b[0], &byte, 1), 1);
 
-    struct job closer = { .fd = a[1], .delay_us = 20000,
-                          .close_instead = 1 };
+    struct job closer = { .fd = a[1], .close_instead = 1 };
     CHECK_RC(pthread_create(&t, NULL, write_or_close_later, &closer));
     fds[0] = (struct pollfd){ .fd = a[0], .events = POLLIN };
+    hs_post(&calling);
     r = poll(fds, 1, 10000);
     show("poll read end while a thread closes the write end", r, fds, 1);
     CHECK_EQ(r, 1);
@@ -155,9 +166,10 @@ static void readiness_from_threads(void)
     fds[0] = (struct pollfd){ .fd = sv[0], .events = POLLIN | POLLOUT };
     r = poll(fds, 1, 10000);
     show("poll socket for IN|OUT (OUT is ready at once)", r, fds, 1);
-    struct job sender = { .fd = sv[1], .delay_us = 20000 };
+    struct job sender = { .fd = sv[1] };
     CHECK_RC(pthread_create(&t, NULL, write_or_close_later, &sender));
     fds[0] = (struct pollfd){ .fd = sv[0], .events = POLLIN };
+    hs_post(&calling);
     r = poll(fds, 1, 10000);
     show("poll socket for IN while a thread sends", r, fds, 1);
     CHECK_RC(pthread_join(t, NULL));
@@ -171,6 +183,7 @@ struct poller {
     int fd;
     int result;
     short revents;
+    pid_t tid;
 };
 
 static void *poll_one(void *arg)
@@ -178,6 +191,8 @@ static void *poll_one(void *arg)
     struct poller *const p = arg;
     struct pollfd fds = { .fd = p->fd, .events = POLLIN };
 
+    STORE(&p->tid, gettid());
+    hs_post(&calling);
     p->result = poll(&fds, 1, 10000);
     p->revents = fds.revents;
     return NULL;
@@ -194,7 +209,12 @@ static void shared_fds(void)
         pollers[i] = (struct poller){ .fd = p[0] };
         CHECK_RC(pthread_create(&t[i], NULL, poll_one, &pollers[i]));
     }
-    usleep(20000);
+    for (int i = 0; i < 2; i++) {
+        hs_wait(&calling);
+    }
+    for (int i = 0; i < 2; i++) {
+        wait_blocked(LOAD(&pollers[i].tid));
+    }
     CHECK_EQ(write(p[1], "x", 1), 1);
     for (int i = 0; i < 2; i++) {
         CHECK_RC(pthread_join(t[i], NULL));
@@ -205,11 +225,12 @@ static void shared_fds(void)
     char byte;
     CHECK_EQ(read(p[0], &byte, 1), 1);
 
-    struct job writer = { .fd = p[1], .delay_us = 20000 };
+    struct job writer = { .fd = p[1] };
     CHECK_RC(pthread_create(&t[0], NULL, write_or_close_later, &writer));
     struct pollfd fds[3] = { { .fd = p[0], .events = POLLIN },
                              { .fd = p[0], .events = POLLIN | POLLPRI },
                              { .fd = p[0], .events = 0 } };
+    hs_post(&calling);
     int r = poll(fds, 3, 10000);
     show("poll one pipe in three entries while a thread writes", r, fds, 3);
     CHECK_RC(pthread_join(t[0], NULL));
@@ -259,6 +280,8 @@ static void errors(void)
 
 int main(void)
 {
+    hs_init(&calling);
+    main_tid = gettid();
     companion_start();
     timeouts();
     readiness_from_threads();

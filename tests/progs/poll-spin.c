@@ -8,7 +8,8 @@
  * pipe and a recv with MSG_DONTWAIT that give EAGAIN, a trylock of a
  * mutex and of a rwlock main holds, sem_trywait of an empty semaphore),
  * one thread blocks in read on a pipe and sets a flag once its byte
- * comes; main writes that byte, then a spinner thread calls the
+ * comes; once it sleeps in its read (handshake.h), main writes that
+ * byte, then a spinner thread calls the
  * non-waiting call in a loop until it sees the flag (at most 10 s, then
  * it reports a failure). Natively the kernel runs the reader beside the
  * spinner; a runtime that runs threads one at a time must let the reader
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
 enum call { POLL, PPOLL, SELECT, PSELECT, EPOLL_WAIT, EPOLL_PWAIT, WAITPID,
             NANOSLEEP, READ_NONBLOCK, RECV_DONTWAIT, MUTEX_TRYLOCK,
@@ -50,11 +52,15 @@ static int done;
 static pthread_mutex_t held = PTHREAD_MUTEX_INITIALIZER;    /* main's */
 static pthread_rwlock_t held_rw = PTHREAD_RWLOCK_INITIALIZER; /* main's */
 static sem_t empty;                 /* value 0 */
+static struct handshake reading;    /* the reader is about to read */
+static pid_t reader_tid;
 
 static void *reader(void *arg)
 {
     (void)arg;
     char c;
+    STORE(&reader_tid, gettid());
+    hs_post(&reading);
     CHECK_EQ(read(wake[0], &c, 1), 1);
     __atomic_store_n(&done, 1, __ATOMIC_SEQ_CST);
     return NULL;
@@ -144,6 +150,7 @@ static void *spinner(void *arg)
 
 int main(void)
 {
+    hs_init(&reading);
     CHECK_OK(pipe(wake));
     CHECK_OK(pipe(idle));
     CHECK_OK(sem_init(&empty, 0, 0));
@@ -163,7 +170,8 @@ int main(void)
         done = 0;
         pthread_t r, s;
         CHECK_RC(pthread_create(&r, NULL, reader, NULL));
-        usleep(20000);              /* the reader blocks in read */
+        hs_wait(&reading);
+        wait_blocked(LOAD(&reader_tid));    /* the reader blocks in read */
         CHECK_EQ(write(wake[1], "x", 1), 1);
         CHECK_RC(pthread_create(&s, NULL, spinner, (void *)(long)call));
         CHECK_RC(pthread_join(s, NULL));

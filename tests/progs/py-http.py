@@ -1,15 +1,50 @@
 # SPDX-License-Identifier: MIT
-# py-http.py DIR: http.server.ThreadingHTTPServer, a thread per connection,
-# bound to 127.0.0.1 port 0 with a listen backlog of 256; prints "port N"
-# once it listens, then serves until killed.  GET /echo/WORD answers 200
-# with the body "echo WORD\n"; GET /slow/WORD the same after sleeping 0.2 s
-# (so that many handler threads are alive at once); any other path is a
-# file of DIR (SimpleHTTPRequestHandler).  Standard library only; the
-# request log is not printed.
+# py-http.py DIR [N HOLD_FILE]: http.server.ThreadingHTTPServer, a thread
+# per connection, bound to 127.0.0.1 port 0 with a listen backlog of 256;
+# prints "port P" once it listens, then serves until killed.  GET
+# /echo/WORD answers 200 with the body "echo WORD\n"; GET /slow/WORD the
+# same, but the first N of them wait until N are in flight at once (so that
+# N handler threads are alive together, whatever the timing), then the
+# server prints "N in flight" and waits (at most 30 s) for HOLD_FILE to
+# exist before it answers them; any other path is a file of DIR
+# (SimpleHTTPRequestHandler).  Standard library only; the request log is
+# not printed.
 import functools
 import http.server
+import os
 import sys
+import threading
 import time
+
+
+class Gate:
+    """The first n slow requests wait until n are in flight together."""
+
+    def __init__(self, n, hold):
+        self.n, self.hold = n, hold
+        self.cv = threading.Condition()
+        self.arrived = 0
+        self.open = n == 0
+
+    def pass_through(self):
+        with self.cv:
+            if self.open:
+                return
+            self.arrived += 1
+            if self.arrived < self.n:
+                self.cv.wait_for(lambda: self.open, 60)
+                return
+        print("%d in flight" % self.n, flush=True)
+        for _ in range(3000):
+            if os.path.exists(self.hold):
+                break
+            time.sleep(0.01)
+        with self.cv:
+            self.open = True
+            self.cv.notify_all()
+
+
+GATE = Gate(0, None)
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -19,7 +54,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         kind, _, word = self.path[1:].partition("/")
         if kind in ("echo", "slow"):
             if kind == "slow":
-                time.sleep(0.2)
+                GATE.pass_through()
             body = ("echo %s\n" % word).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain")
@@ -42,6 +77,9 @@ class Server(http.server.ThreadingHTTPServer):
 
 
 def main():
+    global GATE
+    if len(sys.argv) == 4:
+        GATE = Gate(int(sys.argv[2]), sys.argv[3])
     handler = functools.partial(Handler, directory=sys.argv[1])
     server = Server(("127.0.0.1", 0), handler)
     print("port %d" % server.server_address[1], flush=True)

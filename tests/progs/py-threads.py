@@ -27,6 +27,14 @@
 # threads are alive (before each join_all, before each expiring wait, at
 # the two points above).
 #
+# Where a thread must be waiting before another acts (a lock released, a
+# semaphore or queue fed, the parked threads' release), the waiter says it
+# is about to block and the other side waits until /proc shows it asleep
+# (as tests/progs/handshake.h does for the C programs); that nothing else
+# woke a waiter is judged once other threads ran, not after a sleep.  Only
+# the expiring waits measure time, as lower bounds, which no load can
+# break; other sleeps only mix the threads' turns.
+#
 # Prints counts, sums and booleans only, nothing that depends on the order
 # in which threads run.  Failed checks go to stderr with the line number;
 # the exit status is 1 if any failed.  A daemon watchdog thread ends the
@@ -81,6 +89,80 @@ def eventually(pred, limit=5.0):
             return False
         time.sleep(0.001)
     return True
+
+
+def kernel_tid():
+    """The kernel's id of the calling thread's kernel thread."""
+    try:
+        return int(os.readlink("/proc/thread-self").rsplit("/", 1)[1])
+    except (OSError, ValueError):
+        return -1
+
+
+def thread_state(tid):
+    """The state letter of kernel thread `tid` of this process, or None."""
+    try:
+        with open(f"/proc/self/task/{tid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2:][:1] or None
+
+
+def wait_blocked(tid):
+    """Wait until the thread whose get_native_id() is `tid`, which said
+    its next call blocks, sleeps in the kernel (state S).  A thread /proc
+    does not list, or the caller's own kernel thread, shares its kernel
+    thread with the caller (green threads): it is not running while the
+    caller runs, so it already stopped in its blocking call."""
+    if tid == kernel_tid():
+        return
+    while thread_state(tid) not in (None, "S"):
+        time.sleep(0.0002)
+
+
+class Blockers:
+    """Threads that say they are about to block; another waits until they
+    sleep in their calls."""
+
+    def __init__(self):
+        self.cv = threading.Condition()
+        self.said = self.taken = 0
+        self.tids = []
+
+    def about_to_block(self):
+        with self.cv:
+            self.said += 1
+            self.tids.append(threading.get_native_id())
+            self.cv.notify_all()
+
+    def wait_blocked_all(self, n):
+        """Once n more threads said so, wait until each that ever did
+        sleeps (or has ended)."""
+        with self.cv:
+            self.taken += n
+            check(self.cv.wait_for(lambda: self.said >= self.taken, 20),
+                  "threads said they block")
+            tids = list(self.tids)
+        for t in tids:
+            wait_blocked(t)
+
+
+MAIN_TID = threading.get_native_id()
+
+
+def when_main_waits():
+    """For a thread that makes main's next call return: main sleeps in it
+    (main calls it right after starting this thread)."""
+    wait_blocked(MAIN_TID)
+
+
+def others_run():
+    """Let the other runnable threads run: 3 round trips with new ones."""
+    for _ in range(3):
+        t = threading.Thread(target=lambda: None)
+        t.start()
+        t.join()
 
 
 def timed(call, *args, **kwargs):
@@ -181,7 +263,7 @@ def section_lock():
         with held:
             taken.set()
             go.wait()
-            time.sleep(0.03)
+            when_main_waits()
 
     t = start(holder)
     taken.wait()
@@ -203,7 +285,7 @@ def section_lock():
     order = []
 
     def releaser():
-        time.sleep(0.02)
+        when_main_waits()
         order.append("release")
         handoff.release()
 
@@ -229,6 +311,7 @@ def section_rlock():
     results = {}
     phase = threading.Event()
     done_phase = threading.Event()
+    waiting = Blockers()
 
     def other():
         r, took = timed(rl.acquire, timeout=0.05)
@@ -237,6 +320,7 @@ def section_rlock():
         phase.wait()
         results["nonblocking"] = rl.acquire(blocking=False)
         done_phase.set()
+        waiting.about_to_block()
         results["blocking"] = rl.acquire(timeout=10)
         rl.release()
 
@@ -254,7 +338,7 @@ def section_rlock():
     print(f"rlock: acquire(blocking=False) while still held 1 deep: "
           f"{results['nonblocking']}")
     check(results["nonblocking"] is False, "rlock nonblocking")
-    time.sleep(0.02)
+    waiting.wait_blocked_all(1)
     rl.release()
     t.join()
     print(f"rlock: acquire once fully released: {results['blocking']}")
@@ -348,10 +432,12 @@ def section_condition():
     # notify(2) wakes exactly 2 of 5 waiters; notify_all the other 3.
     cv2 = threading.Condition()
     waiting, woke = [0], [0]
+    blockers = Blockers()
 
     def waiter():
         with cv2:
             waiting[0] += 1
+            blockers.about_to_block()
             cv2.wait()
             woke[0] += 1
 
@@ -361,11 +447,12 @@ def section_condition():
         with cv2:
             return c[0]
 
-    check(eventually(lambda: count(waiting) == 5), "5 waiters")
+    blockers.wait_blocked_all(5)
     with cv2:
         cv2.notify(2)
     check(eventually(lambda: count(woke) == 2), "2 woken")
-    time.sleep(0.05)
+    blockers.wait_blocked_all(0)    # the other 3 still wait
+    others_run()
     after_two = count(woke)
     with cv2:
         cv2.notify_all()
@@ -381,15 +468,18 @@ def section_event():
     ev = threading.Event()
     returned = []
     rlock = threading.Lock()
+    blockers = Blockers()
 
     def waiter(timeout):
+        blockers.about_to_block()
         r = ev.wait(timeout)
         with rlock:
             returned.append(r)
 
     ts = [start(waiter, None) for _ in range(10)]
     ts += [start(waiter, 10) for _ in range(5)]
-    time.sleep(0.05)
+    blockers.wait_blocked_all(15)
+    others_run()
     with rlock:
         early = len(returned)
     ev.set()
@@ -397,8 +487,10 @@ def section_event():
     print(f"event: 15 waiters, returned before set: {early}, after set: "
           f"{len(returned)}, all True: {yes_no(all(returned))}")
     check_eq((early, len(returned), all(returned)), (0, 15, True), "event")
-    r, took = timed(ev.wait, 10)
-    print(f"event: wait(10) when set: {r} at once: {yes_no(took < 5)}")
+    # When set, wait returns True at once: no one would set it again, and
+    # the watchdog turns a wait of 1000 s into a failure.
+    r, _ = timed(ev.wait, 1000)
+    print(f"event: wait(1000) when set: {r}")
     ev.clear()
     print(f"event: is_set() after clear: {ev.is_set()}")
     busy = threading.Event()
@@ -438,7 +530,7 @@ def section_semaphore():
           f"{zero.acquire(blocking=False)}")
     expires("semaphore: acquire(timeout=0.05) at 0", zero.acquire, 0.05,
             False, timeout=0.05)
-    t = start(lambda: (time.sleep(0.02), zero.release()))
+    t = start(lambda: (when_main_waits(), zero.release()))
     ok = zero.acquire(timeout=10)
     t.join()
     print(f"semaphore: acquire(timeout=10) released by another thread: {ok}")
@@ -638,11 +730,11 @@ def section_queue():
     t.join()
 
     # Blocked get and put released by other threads.
-    t = start(lambda: (time.sleep(0.02), empty.put("late")))
+    t = start(lambda: (when_main_waits(), empty.put("late")))
     r = empty.get(timeout=10)
     t.join()
     print(f"queue: get(timeout=10) released by a put: {r}")
-    t = start(lambda: (time.sleep(0.02), full.get()))
+    t = start(lambda: (when_main_waits(), full.get()))
     r, _ = timed(full.put, 3, timeout=10)
     t.join()
     print(f"queue: put(timeout=10) on a full queue released by a get: {r}, "
@@ -888,7 +980,7 @@ def section_socketserver(hold_file):
     with state:
         state.wait_for(lambda: mid[0] + len(bad) == CLIENTS, 20)
         reached = mid[0]
-    time.sleep(0.05)  # let the handlers reach their next readline
+    others_run()  # the handlers reach their next readline
     sample_kthreads()
     # main, the watchdog, serve_forever, 200 clients and 200 handlers
     print(f"socketserver: {reached} clients mid-exchange, "
@@ -918,11 +1010,13 @@ def section_parked(hold_file):
     returned = {k: 0 for k in kinds}
     lock = threading.Lock()
     threads = []
+    blockers = Blockers()
 
     def spawn(kind, body):
         def run():
             with lock:
                 arrived[0] += 1
+            blockers.about_to_block()
             body()
             with lock:
                 returned[kind] += 1
@@ -939,6 +1033,7 @@ def section_parked(hold_file):
     def rl_holder():
         with rl:
             rl_taken.set()
+            blockers.about_to_block()
             rl_go.wait()
 
     rl_thread = start(rl_holder)
@@ -971,7 +1066,12 @@ def section_parked(hold_file):
 
     spawn("sleep", sleeper)
     jev = threading.Event()
-    joinees = [start(jev.wait) for _ in range(per)]
+
+    def joinee():
+        blockers.about_to_block()
+        jev.wait()
+
+    joinees = [start(joinee) for _ in range(per)]
     it = iter(joinees)
     spawn("join", lambda: next(it).join())
     pairs = [socket.socketpair() for _ in range(per)]
@@ -980,8 +1080,10 @@ def section_parked(hold_file):
     rfd, wfd = os.pipe()
     spawn("select", lambda: select.select([rfd], [], []))
 
-    check(eventually(lambda: arrived[0] == per * len(kinds)), "arrivals")
-    time.sleep(0.1)  # let the last arrivals reach their waits
+    # Every one of them (and the RLock's holder and the joinees) sleeps in
+    # its wait.
+    blockers.wait_blocked_all(per * len(kinds) + 1 + per)
+    check_eq(arrived[0], per * len(kinds), "arrivals")
     sample_kthreads()
     with lock:
         early = sum(returned.values())

@@ -28,7 +28,7 @@ echo "words: $(echo "a b c d e" | wc -w)"
 # Background jobs and wait: each writes its own file; wait by PID and all.
 pids=()
 for i in 1 2 3 4 5 6 7 8; do
-    (sleep "0.$((9 - i))"; seq "$i" | paste -sd, >"$tmp/job$i") &
+    (sleep "0.0$((9 - i))"; seq "$i" | paste -sd, >"$tmp/job$i") &
     pids+=($!)
 done
 wait "${pids[0]}"

@@ -11,9 +11,9 @@
 // try_write WouldBlock); mpsc channels (several senders, per-sender order,
 // recv_timeout, disconnection; a rendezvous sync_channel(0)); a TCP echo
 // server on 127.0.0.1 with a thread per connection; Barrier (one
-// leader per round, nobody leaving early); Once with a sleeping
-// initialiser; thread::scope threads writing into a stack array they
-// borrow; park/unpark and park_timeout; thread_local! values with Drop (one
+// leader per round, nobody leaving early); Once whose initialiser the
+// other callers wait for; thread::scope threads writing into a stack
+// array they borrow; park/unpark and park_timeout; thread_local! values with Drop (one
 // drop per thread, with that thread's value); and thread::Builder with a
 // name and a stack size, checked through thread::current().name().
 //
@@ -23,7 +23,14 @@
 // sections run.
 //
 // Prints counts, sums and results only, nothing that depends on the order
-// in which threads run.  A watchdog thread ends the process with status 99
+// in which threads run.  Where a thread must be waiting before another
+// acts (a notify, a send, an unpark, an initialiser others wait for, the
+// parked threads), the waiter says it is about to block and the other
+// side waits until /proc shows it asleep in its call (as
+// tests/progs/handshake.h does for the C programs): those steps do not
+// depend on timing.  Timed waits are checked to last at least their time,
+// a bound no load can break; other naps only mix the threads' turns.
+// A watchdog thread ends the process with status 99
 // if it is still running 20 s after starting (or after the hold file
 // appeared); it is detached, and main exits without waiting for it.
 use std::cell::RefCell;
@@ -98,6 +105,84 @@ fn eventually<F: Fn() -> bool>(pred: F) -> bool {
         nap_ms(1);
     }
     true
+}
+
+// ---- handshakes ----
+
+// The kernel's id of the calling thread's kernel thread, from
+// /proc/thread-self ("PID/task/TID").
+fn kernel_tid() -> u32 {
+    std::fs::read_link("/proc/thread-self")
+        .ok()
+        .and_then(|l| {
+            l.to_str()
+                .and_then(|s| s.rsplit('/').next())
+                .and_then(|t| t.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+// The state letter of kernel thread `tid` of this process (R, S, D, ...),
+// or None when /proc does not list it.
+fn thread_state(tid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{}/stat", tid)).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.trim_start().chars().next()
+}
+
+// Wait until kernel thread `tid`, which said its next call blocks, sleeps
+// in it (state S).  A thread that shares the caller's kernel thread (a
+// runtime of green threads, like libgreen) is not running while the
+// caller runs: it already stopped in its blocking call.
+fn wait_blocked(tid: u32) {
+    if tid == kernel_tid() {
+        return;
+    }
+    loop {
+        match thread_state(tid) {
+            None | Some('S') => return,
+            _ => nap_us(200),
+        }
+    }
+}
+
+// Threads that say they are about to block; another waits until they
+// sleep in their calls.
+struct Blockers {
+    said: Mutex<(usize, Vec<u32>)>, // how many said so, their tids
+    cv: Condvar,
+    taken: Mutex<usize>,
+}
+
+impl Blockers {
+    fn new() -> Blockers {
+        Blockers {
+            said: Mutex::new((0, Vec::new())),
+            cv: Condvar::new(),
+            taken: Mutex::new(0),
+        }
+    }
+
+    fn about_to_block(&self) {
+        let mut g = self.said.lock().unwrap();
+        g.0 += 1;
+        g.1.push(kernel_tid());
+        self.cv.notify_all();
+    }
+
+    // Once n more threads said so, wait until each thread that ever said
+    // so sleeps (or has ended).
+    fn wait_blocked_all(&self, n: usize) {
+        let mut taken = self.taken.lock().unwrap();
+        *taken += n;
+        let want = *taken;
+        let g = self.cv.wait_while(self.said.lock().unwrap(), |s| s.0 < want).unwrap();
+        let tids = g.1.clone();
+        drop(g);
+        for t in tids {
+            wait_blocked(t);
+        }
+    }
 }
 
 // ---- the watchdog ----
@@ -212,23 +297,26 @@ fn test_mutex_condvar() {
 
     // try_lock while another thread holds it; a panic while holding it
     // poisons it, unwinding through a Drop that sleeps.
+    // The thread panics only once main's try_lock saw it held.
     let m = Arc::new(Mutex::new(7));
     let unwound = Arc::new(AtomicUsize::new(0));
-    let held = Arc::new(AtomicBool::new(false));
+    let (held_tx, held_rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {})); // the panics below are expected
     let panicker = {
-        let (m, unwound, held) = (Arc::clone(&m), Arc::clone(&unwound), Arc::clone(&held));
+        let (m, unwound) = (Arc::clone(&m), Arc::clone(&unwound));
         thread::spawn(move || {
             let _g = m.lock().unwrap();
-            held.store(true, SeqCst);
+            held_tx.send(()).unwrap();
             let _probe = SleepOnDrop(Arc::clone(&unwound));
-            nap_ms(10);
+            go_rx.recv().unwrap();
             panic!("{}", String::from("panic while holding the mutex"));
         })
     };
-    check!(eventually(|| held.load(SeqCst)));
+    held_rx.recv().unwrap();
     let busy = matches!(m.try_lock(), Err(TryLockError::WouldBlock));
+    go_tx.send(()).unwrap();
     let joined = panicker.join();
     std::panic::set_hook(default_hook);
     let payload = match &joined {
@@ -346,23 +434,28 @@ fn test_mutex_condvar() {
     drop(_g);
     check!(timed_out);
     check!(waited >= Duration::from_millis(50));
+    // Notified once main waits (the 5 s only turn a lost notify into a
+    // failure).
+    let waiting = Arc::new(Blockers::new());
     let notifier = {
-        let pair = Arc::clone(&pair);
+        let (pair, waiting) = (Arc::clone(&pair), Arc::clone(&waiting));
         thread::spawn(move || {
-            nap_ms(20);
+            waiting.wait_blocked_all(1);
             *pair.0.lock().unwrap() = true;
             pair.1.notify_one();
         })
     };
+    let guard = lock.lock().unwrap();
+    waiting.about_to_block();
     let (g, res) = cv
-        .wait_timeout_while(lock.lock().unwrap(), Duration::from_secs(5), |flag| !*flag)
+        .wait_timeout_while(guard, Duration::from_secs(5), |flag| !*flag)
         .unwrap();
     let notified = !res.timed_out() && *g;
     drop(g);
     notifier.join().unwrap();
     check!(notified);
     println!(
-        "Condvar: wait_timeout_while(50ms) timed out: {}, after >= 50 ms: {}; notified after 20 ms within 5 s: {}",
+        "Condvar: wait_timeout_while(50ms) timed out: {}, after >= 50 ms: {}; notified while it waited: {}",
         yes_no(timed_out),
         yes_no(waited >= Duration::from_millis(50)),
         yes_no(notified)
@@ -514,10 +607,15 @@ fn test_channel() {
         Err(mpsc::RecvTimeoutError::Timeout)
     );
     let waited = t0.elapsed();
-    let late = thread::spawn(move || {
-        nap_ms(20);
-        tx.send(42).unwrap();
-    });
+    let waiting = Arc::new(Blockers::new());
+    let late = {
+        let waiting = Arc::clone(&waiting);
+        thread::spawn(move || {
+            waiting.wait_blocked_all(1);
+            tx.send(42).unwrap();
+        })
+    };
+    waiting.about_to_block();
     let got = rx.recv_timeout(Duration::from_secs(5));
     late.join().unwrap();
     let disconnected = matches!(
@@ -541,16 +639,20 @@ fn test_channel() {
 fn test_sync_channel() {
     let (tx, rx) = mpsc::sync_channel::<usize>(0);
     let sent = Arc::new(AtomicUsize::new(0));
+    let sending = Arc::new(Blockers::new());
     let sender = {
-        let sent = Arc::clone(&sent);
+        let (sent, sending) = (Arc::clone(&sent), Arc::clone(&sending));
         thread::spawn(move || {
             for k in 0..10 {
+                if k == 0 {
+                    sending.about_to_block();
+                }
                 tx.send(k).unwrap();
                 sent.fetch_add(1, SeqCst);
             }
         })
     };
-    nap_ms(20);
+    sending.wait_blocked_all(1); // its first send waits for a recv
     let before = sent.load(SeqCst);
     let total: usize = rx.iter().sum();
     sender.join().unwrap();
@@ -581,8 +683,10 @@ fn test_tcp_echo() {
                     let mut out = stream.try_clone().unwrap();
                     for line in BufReader::new(stream).lines() {
                         let line = line.unwrap();
-                        out.write_all(line.to_uppercase().as_bytes()).unwrap();
-                        out.write_all(b"\n").unwrap();
+                        // One write per line: small writes in a row wait
+                        // for delayed ACKs (Nagle).
+                        out.write_all(format!("{}\n", line.to_uppercase()).as_bytes())
+                            .unwrap();
                         served.fetch_add(1, SeqCst);
                     }
                 }));
@@ -600,7 +704,8 @@ fn test_tcp_echo() {
                 let mut input = BufReader::new(stream);
                 let mut good = 0;
                 for k in 0..LINES {
-                    writeln!(out, "client {} line {}", c, k).unwrap();
+                    out.write_all(format!("client {} line {}\n", c, k).as_bytes())
+                        .unwrap();
                     if k % 2 == c % 2 {
                         nap_ms(1);
                     }
@@ -678,12 +783,15 @@ fn test_once() {
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     static DONE: AtomicBool = AtomicBool::new(false);
     let saw_done = Arc::new(AtomicUsize::new(0));
+    // The initialiser finishes only once the other callers wait for it.
+    let callers = Arc::new(Blockers::new());
     let handles: Vec<_> = (0..CALLERS)
         .map(|_| {
-            let saw_done = Arc::clone(&saw_done);
+            let (saw_done, callers) = (Arc::clone(&saw_done), Arc::clone(&callers));
             thread::spawn(move || {
+                callers.about_to_block();
                 INIT.call_once(|| {
-                    nap_ms(50);
+                    callers.wait_blocked_all(CALLERS);
                     RUNS.fetch_add(1, SeqCst);
                     DONE.store(true, SeqCst);
                 });
@@ -699,7 +807,7 @@ fn test_once() {
     check_eq!(RUNS.load(SeqCst), 1);
     check_eq!(saw_done.load(SeqCst), CALLERS);
     println!(
-        "Once: sleeping initialiser ran {} time(s), {} of {} callers returned after it finished",
+        "Once: an initialiser that others waited for ran {} time(s), {} of {} callers returned after it finished",
         RUNS.load(SeqCst),
         saw_done.load(SeqCst),
         CALLERS
@@ -749,10 +857,12 @@ fn test_park() {
     const PARKERS: usize = 4;
     let go = Arc::new(AtomicBool::new(false));
     let woke = Arc::new(AtomicUsize::new(0));
+    let parking = Arc::new(Blockers::new());
     let handles: Vec<_> = (0..PARKERS)
         .map(|_| {
-            let (go, woke) = (Arc::clone(&go), Arc::clone(&woke));
+            let (go, woke, parking) = (Arc::clone(&go), Arc::clone(&woke), Arc::clone(&parking));
             thread::spawn(move || {
+                parking.about_to_block();
                 while !go.load(SeqCst) {
                     thread::park();
                 }
@@ -760,7 +870,7 @@ fn test_park() {
             })
         })
         .collect();
-    nap_ms(20);
+    parking.wait_blocked_all(PARKERS);
     let before = woke.load(SeqCst);
     go.store(true, SeqCst);
     for h in &handles {
@@ -777,11 +887,12 @@ fn test_park() {
         woke.load(SeqCst)
     );
 
-    // An unpark before park leaves a token: park returns at once.
+    // An unpark before park leaves a token: park returns at once (nobody
+    // else would ever unpark main: the watchdog turns a hang into a
+    // failure).
     thread::current().unpark();
-    let t0 = Instant::now();
     thread::park();
-    let token_fast = t0.elapsed() < Duration::from_secs(2);
+    let token_fast = true;
     // park_timeout may wake early: loop until the deadline.
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_millis(30);
@@ -972,6 +1083,7 @@ fn test_parked(hold_file: Option<&str>) {
         "Once",
     ];
     let arrived = Arc::new(AtomicUsize::new(0));
+    let blocking = Arc::new(Blockers::new());
     let returned: Arc<Vec<AtomicUsize>> =
         Arc::new((0..KINDS).map(|_| AtomicUsize::new(0)).collect());
     let mut handles: Vec<thread::JoinHandle<()>> = Vec::new();
@@ -984,8 +1096,10 @@ fn test_parked(hold_file: Option<&str>) {
                 Arc::clone(&returned),
                 Arc::clone(&body),
             );
+            let blocking = Arc::clone(&blocking);
             handles.push(thread::spawn(move || {
                 arrived.fetch_add(1, SeqCst);
+                blocking.about_to_block();
                 body();
                 returned[kind].fetch_add(1, SeqCst);
             }));
@@ -1081,16 +1195,17 @@ fn test_parked(hold_file: Option<&str>) {
 
     let jcv = Arc::new((Mutex::new(false), Condvar::new()));
     for _ in 0..PER {
-        let jcv2 = Arc::clone(&jcv);
+        let (jcv2, blocking2) = (Arc::clone(&jcv), Arc::clone(&blocking));
         let joinee = thread::spawn(move || {
-            let _g = jcv2
-                .1
-                .wait_while(jcv2.0.lock().unwrap(), |go| !*go)
-                .unwrap();
+            let g = jcv2.0.lock().unwrap();
+            blocking2.about_to_block();
+            let _g = jcv2.1.wait_while(g, |go| !*go).unwrap();
         });
-        let (arrived, returned) = (Arc::clone(&arrived), Arc::clone(&returned));
+        let (arrived, returned, blocking) =
+            (Arc::clone(&arrived), Arc::clone(&returned), Arc::clone(&blocking));
         handles.push(thread::spawn(move || {
             arrived.fetch_add(1, SeqCst);
+            blocking.about_to_block();
             joinee.join().unwrap();
             returned[7].fetch_add(1, SeqCst);
         }));
@@ -1130,8 +1245,8 @@ fn test_parked(hold_file: Option<&str>) {
         );
     }
 
-    check!(eventually(|| arrived.load(SeqCst) == PER * KINDS));
-    nap_ms(100); // let the last arrivals reach their waits
+    // Every one of them (and the joinees) sleeps in its wait.
+    blocking.wait_blocked_all(PER * KINDS + PER);
     let early: usize = returned.iter().map(|r| r.load(SeqCst)).sum();
     println!("parked {} on {} kinds", arrived.load(SeqCst), KINDS);
     println!("returned before release: {}", early);

@@ -8,7 +8,11 @@
  * installed before (handler, sa_flags with and without the SA_RESTORER
  * glibc adds, sa_mask minus SIGKILL); their errors.  Then, each time with
  * a thread W blocked in read on a pipe and the signal sent to W with
- * pthread_kill 100 ms later: an SA_SIGINFO handler gets si_signo, si_code
+ * pthread_kill once W sleeps in its read (handshake.h: no step depends on
+ * timing; W's pipe is written only after the handler ran, or after a
+ * real-time signal sent behind an ignored one was handled, which the
+ * kernel delivers after any standard signal): an SA_SIGINFO handler gets
+ * si_signo, si_code
  * and si_pid; SA_RESETHAND runs the handler once and leaves SIG_DFL;
  * without SA_NODEFER the signal and sa_mask are blocked in the handler
  * and a signal raised inside it runs after it, with SA_NODEFER it nests;
@@ -27,8 +31,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
-enum { DELAY_US = 100000, WORKERS = 4 };
+enum { WORKERS = 4 };
 
 #ifndef SA_RESTORER
 #define SA_RESTORER 0x04000000
@@ -181,6 +186,8 @@ struct reader {
     long r;
     int e;
     int index;
+    pid_t tid;      /* W's gettid() */
+    struct handshake ready;     /* posted just before the read */
 };
 
 static void *reader_main(void *arg)
@@ -194,19 +201,25 @@ static void *reader_main(void *arg)
         sigaddset(&set, w->unblock);
         CHECK_RC(pthread_sigmask(SIG_UNBLOCK, &set, NULL));
     }
+    w->tid = gettid();
+    hs_post(&w->ready);
     errno = 0;
     w->r = read(w->p[0], &c, 1);
     w->e = errno;
     return NULL;
 }
 
+/* Start W and return once it sleeps in its read. */
 static void reader_start(struct reader *w, int unblock)
 {
     w->unblock = unblock;
     w->r = 0;
     w->e = 0;
     CHECK_OK(pipe(w->p));
+    hs_init(&w->ready);
     CHECK_RC(pthread_create(&w->t, NULL, reader_main, w));
+    hs_wait(&w->ready);
+    wait_blocked(w->tid);
 }
 
 /* Write W's pipe (in case it still waits), join it and print its read. */
@@ -219,18 +232,24 @@ static long reader_finish(struct reader *w, const char *label)
     fflush(stdout);
     close(w->p[0]);
     close(w->p[1]);
+    hs_destroy(&w->ready);
     return w->r == -1 ? -w->e : w->r;
 }
 
-/* Start W, send it `sig` after 100 ms, wait 100 ms more. */
+/* Each run of a recording handler posts `ran`. */
+static struct handshake ran;
+
+/* Start W, send it `sig` once it sleeps in read, and wait until the
+ * handler ran `runs` times. */
 static struct reader w;
 
-static void signal_reader(int sig)
+static void signal_reader(int sig, int runs)
 {
     reader_start(&w, 0);
-    usleep(DELAY_US);
     CHECK_RC(pthread_kill(w.t, sig));
-    usleep(DELAY_US);
+    for (int i = 0; i < runs; i++) {
+        hs_wait(&ran);
+    }
 }
 
 /* What the handlers saw. */
@@ -248,14 +267,15 @@ static void record(int sig)
     pthread_sigmask(SIG_BLOCK, NULL, &now);
     self_blocked = sigismember(&now, sig);
     usr2_blocked = sigismember(&now, SIGUSR2);
+    hs_post(&ran);
 }
 
 static void on_info(int sig, siginfo_t *si, void *uc)
 {
-    record(sig);
     si_signo_seen = si->si_signo;
     si_code_seen = si->si_code;
     si_pid_ours = si->si_pid == getpid() && uc != NULL;
+    record(sig);    /* last: it posts `ran` */
 }
 
 static void on_nest(int sig)
@@ -301,7 +321,7 @@ static void siginfo_handler(void)
     sa.sa_flags = SA_SIGINFO;
     CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
     reset_seen();
-    signal_reader(SIGUSR1);
+    signal_reader(SIGUSR1, 1);
     printf("SA_SIGINFO handler: ran %d in W %s, si_signo %d, si_code %s, "
            "si_pid ours and ucontext given %s\n", (int)runs,
            in_target ? "yes" : "no", (int)si_signo_seen,
@@ -322,7 +342,7 @@ static void resethand(void)
 
     install(SIGUSR1, on_nest, SA_RESETHAND);
     reset_seen();
-    signal_reader(SIGUSR1);
+    signal_reader(SIGUSR1, 1);
     CHECK_OK(sigaction(SIGUSR1, NULL, &now));
     printf("SA_RESETHAND: ran %d in W %s, SIGUSR1 blocked inside %d, "
            "disposition after %s, sa_flags after %#x\n", (int)runs,
@@ -339,7 +359,7 @@ static void nodefer(int flags, const char *label)
     install(SIGUSR1, on_nest, flags);
     reset_seen();
     raise_inside = 1;
-    signal_reader(SIGUSR1);
+    signal_reader(SIGUSR1, 2);
     printf("%s, raise inside: ran %d, max depth %d, SIGUSR1 blocked "
            "inside %d, SIGUSR2 (sa_mask) blocked inside %d\n", label,
            (int)runs, (int)max_depth, (int)self_blocked, (int)usr2_blocked);
@@ -360,7 +380,7 @@ static void interrupt_flag(void)
     printf("siginterrupt(SIGUSR1, 1): SA_RESTART %s\n",
            now.sa_flags & SA_RESTART ? "set" : "clear");
     reset_seen();
-    signal_reader(SIGUSR1);
+    signal_reader(SIGUSR1, 1);
     CHECK_EQ(runs, 1);
     CHECK_EQ(reader_finish(&w, "after siginterrupt(SIGUSR1, 1)"), -EINTR);
 
@@ -369,27 +389,58 @@ static void interrupt_flag(void)
     printf("siginterrupt(SIGUSR1, 0): SA_RESTART %s\n",
            now.sa_flags & SA_RESTART ? "set" : "clear");
     reset_seen();
-    signal_reader(SIGUSR1);
+    signal_reader(SIGUSR1, 1);
     CHECK_EQ(runs, 1);
     CHECK_EQ(reader_finish(&w, "after siginterrupt(SIGUSR1, 0)"), 1);
     REPORT_ERRNO("siginterrupt(0, 1)", siginterrupt(0, 1), EINVAL);
 }
 #pragma GCC diagnostic pop
 
+/* An ignored signal, then SIGRTMIN, whose SA_RESTART handler posts
+ * `fence`: the kernel delivers standard signals before real-time ones,
+ * so once the fence ran, the ignored signal was dealt with. */
+static struct handshake fence;
+
+static void on_fence(int sig)
+{
+    (void)sig;
+    hs_post(&fence);
+}
+
+static void ignored_then_fence(int sig)
+{
+    reader_start(&w, 0);
+    CHECK_RC(pthread_kill(w.t, sig));
+    CHECK_RC(pthread_kill(w.t, SIGRTMIN));
+    hs_wait(&fence);
+}
+
 static void ignored(void)
 {
+    struct sigaction sa;
+
+    hs_init(&fence);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fence;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    CHECK_OK(sigaction(SIGRTMIN, &sa, NULL));
+
     signal(SIGUSR2, SIG_IGN);
-    signal_reader(SIGUSR2);
+    ignored_then_fence(SIGUSR2);
     CHECK_EQ(reader_finish(&w, "SIGUSR2 SIG_IGN"), 1);
     signal(SIGUSR2, SIG_DFL);
 
     signal(SIGWINCH, SIG_DFL);
-    signal_reader(SIGWINCH);
+    ignored_then_fence(SIGWINCH);
     CHECK_EQ(reader_finish(&w, "SIGWINCH SIG_DFL (ignore)"), 1);
 
     signal(SIGURG, SIG_DFL);
-    signal_reader(SIGURG);
+    ignored_then_fence(SIGURG);
     CHECK_EQ(reader_finish(&w, "SIGURG SIG_DFL (ignore)"), 1);
+
+    signal(SIGRTMIN, SIG_DFL);
+    hs_destroy(&fence);
 }
 
 /* The self-pipe trick. */
@@ -397,6 +448,7 @@ static struct reader workers[WORKERS];
 static int self_pipe[2];
 static int got[WORKERS + 2];
 static int got_count;
+static struct handshake got_one;    /* the reader took a byte */
 
 static void to_self_pipe(int sig)
 {
@@ -428,6 +480,7 @@ static void *self_pipe_reader(void *arg)
         got[(unsigned char)c < WORKERS + 2 ? (unsigned char)c
                                            : WORKERS + 1]++;
         ADD(&got_count, 1);
+        hs_post(&got_one);
     }
     return NULL;
 }
@@ -442,16 +495,16 @@ static void self_pipe_trick(void)
     install(SIGUSR1, to_self_pipe, SA_RESTART);
     CHECK_RC(pthread_sigmask(SIG_BLOCK, &usr1, NULL));
     CHECK_OK(pipe(self_pipe));
+    hs_init(&got_one);
     CHECK_RC(pthread_create(&r, NULL, self_pipe_reader, NULL));
     for (int i = 0; i < WORKERS; i++) {
         reader_start(&workers[i], SIGUSR1);
     }
-    usleep(DELAY_US);
     for (int i = 0; i < WORKERS; i++) {
         CHECK_RC(pthread_kill(workers[i].t, SIGUSR1));
     }
-    for (int i = 0; i < 200 && LOAD(&got_count) < WORKERS; i++) {
-        usleep(10000);
+    for (int i = 0; i < WORKERS; i++) {
+        hs_wait(&got_one);
     }
     printf("self-pipe reader woke for each pthread_kill: %s, bytes from "
            "workers:", LOAD(&got_count) == WORKERS ? "yes" : "no");
@@ -480,6 +533,7 @@ static void self_pipe_trick(void)
     CHECK_RC(pthread_sigmask(SIG_UNBLOCK, &usr1, NULL));
     close(self_pipe[0]);
     close(self_pipe[1]);
+    hs_destroy(&got_one);
     signal(SIGUSR1, SIG_DFL);
 }
 
@@ -489,7 +543,8 @@ int main(void)
      * got. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     at_start();
-    alarm(20);
+    alarm(30);
+    hs_init(&ran);
     round_trips();
     siginfo_handler();
     resethand();

@@ -2,10 +2,12 @@
 /* signal-restart: a handler interrupts a blocked call that signal(7) says
  * SA_RESTART restarts.
  *
- * Each case blocks main in one call; a poker thread sends SIGUSR1 to main
- * with pthread_kill 100 ms later (main is certainly blocked by then) and,
- * 50 ms after that, does what lets the call complete (writes the pipe,
- * connects, unlocks, ...).  Installed without SA_RESTART the handler makes
+ * Each case blocks main in one call.  A poker thread waits until main
+ * said it is about to call and sleeps in the call (handshake.h: no step
+ * depends on timing), sends SIGUSR1 to main with pthread_kill, waits
+ * until the handler ran, and then does what lets the call complete
+ * (writes the pipe, connects, unlocks, ...).  Installed without SA_RESTART
+ * the handler makes
  * the call fail with EINTR; installed with SA_RESTART the call restarts
  * and completes.  Calls: read and write on pipes, recv and send on a
  * socketpair, accept on TCP loopback, connect to an AF_UNIX listener whose
@@ -30,18 +32,20 @@
 #include <unistd.h>
 
 #include "check.h"
-
-enum { DELAY_US = 100000, THEN_US = 50000 };
+#include "handshake.h"
 
 static volatile sig_atomic_t handled;
 static pthread_t main_thread;
+static pid_t main_tid;
 static volatile sig_atomic_t handler_in_main;
+static struct handshake handler_ran;    /* posted by each handler run */
 
 static void on_usr1(int sig)
 {
     (void)sig;
     handled++;
     handler_in_main = pthread_equal(pthread_self(), main_thread);
+    hs_post(&handler_ran);
 }
 
 static void install(int flags)
@@ -62,7 +66,8 @@ struct poke {
     void *arg;
 };
 
-static int poker_ready;
+static struct handshake poker_ready;   /* the poker ran `before` */
+static struct handshake calling;       /* main is about to call */
 
 static struct poke poke;
 
@@ -72,11 +77,12 @@ static void *poker(void *arg)
     if (poke.before != NULL) {
         poke.before();
     }
-    STORE(&poker_ready, 1);
-    usleep(DELAY_US);
+    hs_post(&poker_ready);
+    hs_wait(&calling);
+    wait_blocked(main_tid);
     CHECK_RC(pthread_kill(main_thread, SIGUSR1));
+    hs_wait(&handler_ran);
     if (poke.then != NULL) {
-        usleep(THEN_US);
         poke.then(poke.arg);
     }
     return NULL;
@@ -105,11 +111,9 @@ static long run_case(const char *label, int flags, long (*call)(void),
     handler_in_main = 0;
     poke.then = then;
     poke.arg = NULL;
-    STORE(&poker_ready, 0);
     CHECK_RC(pthread_create(&t, NULL, poker, NULL));
-    while (!LOAD(&poker_ready)) {
-        usleep(1000);
-    }
+    hs_wait(&poker_ready);
+    hs_post(&calling);
     errno = 0;
     const long r = call();
     const int e = r < 0 ? errno : 0;
@@ -435,11 +439,12 @@ static void waits(void)
 }
 
 /* The same connect without a signal: what the restarted connect waits for
- * (a listener accepting), shown on its own. */
+ * (a listener accepting, once main sleeps in connect), shown on its own. */
 static void *accept_later(void *arg)
 {
     (void)arg;
-    usleep(DELAY_US);
+    hs_wait(&calling);
+    wait_blocked(main_tid);
     accept_unix(NULL);
     return NULL;
 }
@@ -450,6 +455,7 @@ static void connect_without_signal(void)
 
     unix_listener();
     CHECK_RC(pthread_create(&t, NULL, accept_later, NULL));
+    hs_post(&calling);
     REPORT_ERRNO("connect AF_UNIX full backlog, no signal, until accepted",
                  connect_full_unix(), 0);
     CHECK_RC(pthread_join(t, NULL));
@@ -461,8 +467,12 @@ int main(void)
     /* Line-buffered, so that a run killed for hanging shows how far it
      * got. */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    alarm(20);
+    alarm(30);
     main_thread = pthread_self();
+    main_tid = gettid();
+    hs_init(&handler_ran);
+    hs_init(&poker_ready);
+    hs_init(&calling);
     pipes();
     connect_without_signal();
     sockets();

@@ -3,25 +3,29 @@
  * sigsuspend, pause and sigpending, while other threads keep running.
  *
  * main blocks SIGUSR1, SIGUSR2 and SIGRTMIN before it starts any thread,
- * so every thread inherits that mask.  A ticker thread counts every 5 ms
- * for the whole run: each wait checks that it advanced while the waiter
- * was blocked (the wait blocks only the calling thread).  Signals are sent
- * by another thread 100 ms after the waiter started.  Checked: the signal
- * number and siginfo (si_signo, si_code SI_USER for kill and also for
- * pthread_kill: the kernel says SI_TKILL, as a handler sees it, but
- * glibc's sigtimedwait and sigwaitinfo fold SI_TKILL into SI_USER;
- * SI_QUEUE with si_value for sigqueue; si_pid and si_uid), the
- * sigtimedwait timeout (EAGAIN, never early) and its zero timeout, a
- * sigtimedwait interrupted by a handler for another signal (EINTR even
- * with SA_RESTART), sigsuspend and pause returning -1 EINTR after the
- * handler ran in the waiting thread, sigsuspend restoring the mask,
- * sigpending showing process-wide and thread-private pending signals,
- * a standard signal sent twice while blocked being delivered once, and
- * real-time signals queued in order with their values.
+ * so every thread inherits that mask.  No step depends on timing: a
+ * thread that waits for a signal first says so (a handshake), the sender
+ * waits until it sleeps in its call (wait_blocked, handshake.h), and,
+ * where main waits, two other threads make 3 round trips before the
+ * signal is sent: main's wait ends only because they ran while it was
+ * blocked.  Checked: the signal number and siginfo (si_signo, si_code
+ * SI_USER for kill and also for pthread_kill: the kernel says SI_TKILL,
+ * as a handler sees it, but glibc's sigtimedwait and sigwaitinfo fold
+ * SI_TKILL into SI_USER; SI_QUEUE with si_value for sigqueue; si_pid and
+ * si_uid), the sigtimedwait timeout (EAGAIN, not before its deadline) and
+ * its zero timeout, a sigtimedwait interrupted by a handler for another
+ * signal (EINTR even with SA_RESTART), sigsuspend and pause returning -1
+ * EINTR after the handler ran in the waiting thread, sigsuspend restoring
+ * the mask, sigpending showing process-wide and thread-private pending
+ * signals, a standard signal sent twice while blocked being delivered
+ * once, and real-time signals queued in order with their values.  Waits
+ * that must end by a signal have a 10 s timeout, which only turns a lost
+ * signal into a failure.
  *
  * With "parked": one thread blocks in sigwait and one in read; main prints
- * "parked in sigwait and read", waits (at most 15 s) for HOLD_FILE when
- * given, then sends kill(getpid(), SIGUSR1) and writes the pipe.
+ * "parked in sigwait and read" once both are in their calls, waits (at
+ * most 15 s) for HOLD_FILE when given, then sends kill(getpid(), SIGUSR1)
+ * and writes the pipe.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -33,31 +37,23 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
-enum { DELAY_US = 100000, MIN_TICKS = 3 };
+enum { ROUNDS = 3 };
 
-static int ticks;
-static int stop_ticker;
+/* The partner that the sender, or main, makes ROUNDS round trips with
+ * while another thread waits. */
+static struct partner partner;
 
-static void *ticker(void *arg)
+/* Print that ROUNDS round trips were made while `what` (they were made
+ * between `r0`, the count before the wait, and its end). */
+static void rounds_made(const char *what, long r0)
 {
-    (void)arg;
-    while (!LOAD(&stop_ticker)) {
-        usleep(5000);
-        ADD(&ticks, 1);
-    }
-    return NULL;
-}
+    const long n = LOAD(&partner.rounds) - r0;
 
-/* Print whether the ticker advanced MIN_TICKS since `t0`. */
-static void ticked(const char *what, int t0)
-{
-    const int n = LOAD(&ticks) - t0;
-
-    printf("ticker advanced while %s: %s\n", what,
-           n >= MIN_TICKS ? "yes" : "no");
+    printf("round trips of two other threads while %s: %ld\n", what, n);
     fflush(stdout);
-    CHECK(n >= MIN_TICKS);
+    CHECK_EQ(n, ROUNDS);
 }
 
 static const char *sig_name(int sig)
@@ -86,7 +82,9 @@ static const char *code_name(int code)
     return "other";
 }
 
-/* How the sender thread sends `sig`, DELAY_US after it starts. */
+/* How the sender thread sends `sig`: once main said it is about to wait
+ * (`about`) and sleeps in its call, and after ROUNDS round trips with
+ * the partner. */
 enum how { BY_KILL, BY_PTHREAD_KILL, BY_SIGQUEUE };
 
 struct send {
@@ -96,11 +94,16 @@ struct send {
     int value;
 };
 
+static struct handshake about;
+static pid_t main_tid;
+
 static void *sender(void *arg)
 {
     const struct send *const s = arg;
 
-    usleep(DELAY_US);
+    hs_wait(&about);
+    wait_blocked(main_tid);
+    partner_rounds(&partner, ROUNDS);
     switch (s->how) {
     case BY_KILL:
         CHECK_OK(kill(getpid(), s->sig));
@@ -139,14 +142,15 @@ static void sigwait_in_main(void)
     const sigset_t set = one(SIGUSR1);
     int sig = 0;
 
-    const int t0 = LOAD(&ticks);
+    const long r0 = LOAD(&partner.rounds);
     const pthread_t t = start_sender(&s);
+    hs_post(&about);
     const int rc = sigwait(&set, &sig);
     printf("sigwait for kill(getpid(), SIGUSR1): %s, %s\n",
            errno_name(rc), sig_name(sig));
     CHECK_EQ(rc, 0);
     CHECK_EQ(sig, SIGUSR1);
-    ticked("main waited in sigwait", t0);
+    rounds_made("main waited in sigwait", r0);
     CHECK_RC(pthread_join(t, NULL));
 }
 
@@ -159,8 +163,9 @@ static void sigwaitinfo_in_main(enum how how, int sig, int expected_code)
 
     s = (struct send){ how, sig, pthread_self(), 42 };
     memset(&si, 0, sizeof si);
-    const int t0 = LOAD(&ticks);
+    const long r0 = LOAD(&partner.rounds);
     const pthread_t t = start_sender(&s);
+    hs_post(&about);
     errno = 0;
     const int r = sigwaitinfo(&set, &si);
     printf("sigwaitinfo: %s, si_signo %s, si_code %s, si_pid is ours %s",
@@ -176,22 +181,35 @@ static void sigwaitinfo_in_main(enum how how, int sig, int expected_code)
     CHECK_EQ(si.si_code, expected_code);
     CHECK_EQ(si.si_pid, getpid());
     CHECK_EQ(si.si_uid, getuid());
-    ticked("main waited in sigwaitinfo", t0);
+    rounds_made("main waited in sigwaitinfo", r0);
     CHECK_RC(pthread_join(t, NULL));
 }
 
 static void sigtimedwait_timeouts(void)
 {
+    static struct send s = { BY_KILL, SIGUSR1, 0, 0 };
     const sigset_t set = one(SIGUSR1);
     const struct timespec zero = { 0, 0 };
-    const struct timespec short_wait = { 0, 150000000 };
+    const struct timespec short_wait = { 0, 50000000 };
+    const struct timespec long_wait = { 10, 0 };
 
-    const int t0 = LOAD(&ticks);
+    /* The timeout only turns a lost signal into a failure. */
+    const long r0 = LOAD(&partner.rounds);
+    const pthread_t t = start_sender(&s);
+    hs_post(&about);
+    const int got = sigtimedwait(&set, NULL, &long_wait);
+    printf("sigtimedwait 10 s for kill(getpid(), SIGUSR1): %s\n",
+           got == -1 ? errno_name(errno) : sig_name(got));
+    CHECK_EQ(got, SIGUSR1);
+    rounds_made("main waited in sigtimedwait", r0);
+    CHECK_RC(pthread_join(t, NULL));
+
+    /* A timeout ends the wait, never before its deadline (a bound that
+     * load can only make later). */
     const long long start = now_ns(CLOCK_MONOTONIC);
-    REPORT_ERRNO("sigtimedwait 150 ms, nothing sent",
+    REPORT_ERRNO("sigtimedwait 50 ms, nothing sent",
                  sigtimedwait(&set, NULL, &short_wait), EAGAIN);
-    CHECK_WAITED(start, 150);
-    ticked("main waited in sigtimedwait", t0);
+    CHECK_WAITED(start, 50);
 
     REPORT_ERRNO("sigtimedwait 0, nothing pending",
                  sigtimedwait(&set, NULL, &zero), EAGAIN);
@@ -235,6 +253,8 @@ struct waiter {
     int e;
     siginfo_t si;
     int still_blocked;    /* SIGUSR1 in the mask after the wait */
+    pid_t tid;            /* the worker's gettid() */
+    struct handshake ready;   /* posted just before the wait */
 };
 
 enum { W_SIGTIMEDWAIT, W_SIGTIMEDWAIT_UNBLOCKED, W_SIGSUSPEND, W_PAUSE };
@@ -242,31 +262,29 @@ enum { W_SIGTIMEDWAIT, W_SIGTIMEDWAIT_UNBLOCKED, W_SIGSUSPEND, W_PAUSE };
 static void *waiter_main(void *arg)
 {
     struct waiter *const w = arg;
+    const sigset_t usr1 = one(SIGUSR1);
     const sigset_t usr2 = one(SIGUSR2);
-    const struct timespec second = { 1, 0 };
+    const struct timespec ten = { 10, 0 };    /* a lost signal fails */
     sigset_t none, now;
 
     sigemptyset(&none);
+    w->tid = gettid();
+    if (w->kind == W_SIGTIMEDWAIT_UNBLOCKED || w->kind == W_PAUSE) {
+        CHECK_RC(pthread_sigmask(SIG_UNBLOCK, &usr1, NULL));
+    }
+    hs_post(&w->ready);
     errno = 0;
     switch (w->kind) {
     case W_SIGTIMEDWAIT:
-        w->r = sigtimedwait(&usr2, &w->si, &second);
+    case W_SIGTIMEDWAIT_UNBLOCKED:
+        w->r = sigtimedwait(&usr2, &w->si, &ten);
         break;
-    case W_SIGTIMEDWAIT_UNBLOCKED: {
-        const sigset_t usr1 = one(SIGUSR1);
-        CHECK_RC(pthread_sigmask(SIG_UNBLOCK, &usr1, NULL));
-        w->r = sigtimedwait(&usr2, &w->si, &second);
-        break;
-    }
     case W_SIGSUSPEND:
         w->r = sigsuspend(&none);
         break;
-    case W_PAUSE: {
-        const sigset_t usr1 = one(SIGUSR1);
-        CHECK_RC(pthread_sigmask(SIG_UNBLOCK, &usr1, NULL));
+    case W_PAUSE:
         w->r = pause();
         break;
-    }
     }
     w->e = errno;
     CHECK_RC(pthread_sigmask(SIG_BLOCK, NULL, &now));
@@ -274,22 +292,27 @@ static void *waiter_main(void *arg)
     return NULL;
 }
 
-/* Start a worker making wait `kind`, send it `sig` with pthread_kill
- * 100 ms later, and join it; main counts ticks meanwhile. */
+/* Start a worker making wait `kind`; once it sleeps there, make ROUNDS
+ * round trips with the partner, send it `sig` with pthread_kill and join
+ * it. */
 static void worker_wait(struct waiter *w, int kind, int sig)
 {
     pthread_t t;
 
     memset(w, 0, sizeof *w);
     w->kind = kind;
+    hs_init(&w->ready);
     handled = 0;
     handler_thread = pthread_self();
-    const int t0 = LOAD(&ticks);
     CHECK_RC(pthread_create(&t, NULL, waiter_main, w));
-    usleep(DELAY_US);
+    hs_wait(&w->ready);
+    wait_blocked(w->tid);
+    const long r0 = LOAD(&partner.rounds);
+    partner_rounds(&partner, ROUNDS);
     CHECK_RC(pthread_kill(t, sig));
     CHECK_RC(pthread_join(t, NULL));
-    ticked("a worker waited", t0);
+    hs_destroy(&w->ready);
+    rounds_made("a worker waited", r0);
     printf("handler ran %d time(s), in the worker: %s\n", (int)handled,
            handled && pthread_equal(handler_thread, t) ? "yes" : "no");
     if (handled) {
@@ -346,8 +369,9 @@ static void waits_in_main(void)
     sigemptyset(&none);
 
     handled = 0;
-    int t0 = LOAD(&ticks);
+    long r0 = LOAD(&partner.rounds);
     pthread_t t = start_sender(&s);
+    hs_post(&about);
     errno = 0;
     long r = sigsuspend(&none);
     int e = errno;
@@ -360,12 +384,13 @@ static void waits_in_main(void)
            sigismember(&now, SIGUSR1) ? "yes" : "no");
     CHECK_EQ(r, -1);
     CHECK_EQ(handled, 1);
-    ticked("main waited in sigsuspend", t0);
+    rounds_made("main waited in sigsuspend", r0);
 
     CHECK_RC(pthread_sigmask(SIG_UNBLOCK, &usr1, NULL));
     handled = 0;
-    t0 = LOAD(&ticks);
+    r0 = LOAD(&partner.rounds);
     t = start_sender(&s);
+    hs_post(&about);
     errno = 0;
     r = pause();
     e = errno;
@@ -376,7 +401,7 @@ static void waits_in_main(void)
     CHECK_EQ(r, -1);
     CHECK_EQ(e, EINTR);
     CHECK_EQ(handled, 1);
-    ticked("main waited in pause", t0);
+    rounds_made("main waited in pause", r0);
     CHECK_RC(pthread_sigmask(SIG_BLOCK, &usr1, NULL));
 
     /* A signal already pending when sigsuspend unblocks it. */
@@ -477,11 +502,15 @@ static void realtime_queue(void)
 static int parked_pipe[2];
 static int parked_sig;
 static long parked_read;
+static pid_t parked_tid[2];
+static struct handshake parked_ready;
 
 static void *park_sigwait(void *arg)
 {
     const sigset_t set = one(SIGUSR1);
     (void)arg;
+    parked_tid[0] = gettid();
+    hs_post(&parked_ready);
     CHECK_RC(sigwait(&set, &parked_sig));
     return NULL;
 }
@@ -490,6 +519,8 @@ static void *park_read(void *arg)
 {
     char c;
     (void)arg;
+    parked_tid[1] = gettid();
+    hs_post(&parked_ready);
     parked_read = read(parked_pipe[0], &c, 1);
     return NULL;
 }
@@ -499,9 +530,13 @@ static void parked(const char *hold)
     pthread_t a, b;
 
     CHECK_OK(pipe(parked_pipe));
+    hs_init(&parked_ready);
     CHECK_RC(pthread_create(&a, NULL, park_sigwait, NULL));
     CHECK_RC(pthread_create(&b, NULL, park_read, NULL));
-    usleep(DELAY_US);
+    hs_wait(&parked_ready);
+    hs_wait(&parked_ready);
+    wait_blocked(parked_tid[0]);
+    wait_blocked(parked_tid[1]);
     printf("parked in sigwait and read\n");
     fflush(stdout);
     if (hold != NULL) {
@@ -516,12 +551,12 @@ static void parked(const char *hold)
     CHECK_EQ(parked_read, 1);
     close(parked_pipe[0]);
     close(parked_pipe[1]);
+    hs_destroy(&parked_ready);
 }
 
 int main(int argc, char **argv)
 {
     sigset_t set;
-    pthread_t tick;
 
     /* Line-buffered, so that a run killed for hanging shows how far it
      * got. */
@@ -539,8 +574,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s [parked [HOLD_FILE]]\n", argv[0]);
         return 2;
     }
-    alarm(20);
-    CHECK_RC(pthread_create(&tick, NULL, ticker, NULL));
+    alarm(30);
+    main_tid = gettid();
+    hs_init(&about);
+    partner_start(&partner);
     sigwait_in_main();
     sigwaitinfo_in_main(BY_KILL, SIGUSR1, SI_USER);
     sigwaitinfo_in_main(BY_PTHREAD_KILL, SIGUSR2, SI_USER);
@@ -550,7 +587,7 @@ int main(int argc, char **argv)
     waits_in_main();
     pending_signals();
     realtime_queue();
-    STORE(&stop_ticker, 1);
-    CHECK_RC(pthread_join(tick, NULL));
+    partner_stop(&partner);
+    hs_destroy(&about);
     return check_exit_status();
 }

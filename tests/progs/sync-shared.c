@@ -2,8 +2,10 @@
 /* sync-shared: mutexes and condition variables glibc keeps for the runtime
  * (process-shared, robust) used between threads of one process. With one
  * kernel thread, waiting for them must not block it: each check waits for
- * another thread that holds the lock or signals after a sleep, so a
- * blocking wait would never end (the alarm would fire).
+ * another thread that holds the lock, or signals, until main sleeps in its
+ * wait (handshake.h), so a blocking wait would never end (the alarm would
+ * fire). The timed lock's holder keeps the mutex until main's timedlock
+ * returned: nothing depends on timing.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -13,20 +15,43 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
 static pthread_mutex_t shared_mutex, robust_mutex;
 static pthread_cond_t shared_cond;
 static int flag, count;
 static sem_t holding;
+static struct handshake main_waits;     /* main is about to wait */
+static struct handshake release;        /* main is done with the holder */
+static pid_t main_tid;
 
-/* Hold `arg` (a mutex) for 20 ms; post `holding` once it is held. */
+/* Once main sleeps in its wait. */
+static void when_main_waits(void)
+{
+    hs_wait(&main_waits);
+    wait_blocked(main_tid);
+}
+
+/* Hold `arg` (a mutex) until main waits for it; post `holding` once it is
+ * held. */
 static void *hold(void *arg)
 {
     pthread_mutex_t *m = arg;
     CHECK_RC(pthread_mutex_lock(m));
     CHECK_OK(sem_post(&holding));
-    usleep(20000);
+    when_main_waits();
     count++;
+    CHECK_RC(pthread_mutex_unlock(m));
+    return NULL;
+}
+
+/* Hold `arg` until main posts `release`. */
+static void *hold_until_released(void *arg)
+{
+    pthread_mutex_t *m = arg;
+    CHECK_RC(pthread_mutex_lock(m));
+    CHECK_OK(sem_post(&holding));
+    hs_wait(&release);
     CHECK_RC(pthread_mutex_unlock(m));
     return NULL;
 }
@@ -34,7 +59,7 @@ static void *hold(void *arg)
 static void *signal_later(void *arg)
 {
     (void)arg;
-    usleep(10000);
+    when_main_waits();
     CHECK_RC(pthread_mutex_lock(&shared_mutex));
     flag = 1;
     CHECK_RC(pthread_cond_signal(&shared_cond));
@@ -59,6 +84,9 @@ int main(void)
     pthread_t t;
 
     alarm(20);
+    main_tid = gettid();
+    hs_init(&main_waits);
+    hs_init(&release);
     CHECK_OK(sem_init(&holding, 0, 0));
     CHECK_RC(pthread_mutexattr_init(&ma));
     CHECK_RC(pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED));
@@ -72,22 +100,25 @@ int main(void)
 
     CHECK_RC(pthread_create(&t, NULL, hold, &shared_mutex));
     CHECK_OK(sem_wait(&holding));
-    REPORT_RC("process-shared mutex held by a sleeping thread: lock",
+    hs_post(&main_waits);
+    REPORT_RC("process-shared mutex held by another thread: lock",
               pthread_mutex_lock(&shared_mutex));
     count++;
     printf("both held it in turn: %d\n", count);
     CHECK_RC(pthread_mutex_unlock(&shared_mutex));
     CHECK_RC(pthread_join(t, NULL));
 
-    CHECK_RC(pthread_create(&t, NULL, hold, &shared_mutex));
+    CHECK_RC(pthread_create(&t, NULL, hold_until_released, &shared_mutex));
     CHECK_OK(sem_wait(&holding));
     struct timespec soon = in_ms(5);
-    REPORT_RC("process-shared mutex held 20 ms: timedlock for 5 ms",
+    REPORT_RC("process-shared mutex held until then: timedlock for 5 ms",
               pthread_mutex_timedlock(&shared_mutex, &soon));
+    hs_post(&release);
     CHECK_RC(pthread_join(t, NULL));
 
     CHECK_RC(pthread_create(&t, NULL, signal_later, NULL));
     CHECK_RC(pthread_mutex_lock(&shared_mutex));
+    hs_post(&main_waits);           /* holding the mutex until it waits */
     while (!flag) {
         CHECK_RC(pthread_cond_wait(&shared_cond, &shared_mutex));
     }
@@ -107,7 +138,8 @@ int main(void)
 
     CHECK_RC(pthread_create(&t, NULL, hold, &robust_mutex));
     CHECK_OK(sem_wait(&holding));
-    REPORT_RC("robust mutex held by a sleeping thread: lock",
+    hs_post(&main_waits);
+    REPORT_RC("robust mutex held by another thread: lock",
               pthread_mutex_lock(&robust_mutex));
     CHECK_RC(pthread_mutex_unlock(&robust_mutex));
     CHECK_RC(pthread_join(t, NULL));
