@@ -4,9 +4,9 @@
 #
 # Runs the ordinary programs of tests/progs/ natively (run_plain) and under
 # libgreen (run_green MODE), compares their transcripts (compare_mode,
-# compare_transcripts, compare_both: a failure names the stack mode that
-# differed), inspects the kernel threads of a running process, and starts
-# background processes that teardown kills by PID.  The suite itself may run under
+# compare_transcripts: a failure names the stack mode that differed),
+# inspects the kernel threads of a running process, and starts background
+# processes that teardown kills by PID.  The suite itself may run under
 # LD_PRELOAD=libgreen.so, so every native run unsets LD_PRELOAD explicitly.
 #
 # Environment (exported by `make check`; the defaults suit a build in the
@@ -153,17 +153,11 @@ compare_with_native() {
     fi
 }
 
-# compare_transcripts PROG ARGS...: compare_mode in both stack modes.
+# compare_transcripts PROG ARGS...: compare_mode in both stack modes,
+# against one native run: native, then copy, then separate; a failure
+# names the mode.  Afterwards as compare_mode, with the separate run's
+# $output, $stderr and $status.
 compare_transcripts() {
-    compare_mode copy "$@"
-    compare_mode separate "$@"
-}
-
-# compare_both PROG ARGS...: compare_transcripts with one native run for
-# both stack modes (for programs slow to start, such as interpreters):
-# native, then copy, then separate; a failure names the mode.  Afterwards
-# as compare_mode, with the separate run's $output, $stderr and $status.
-compare_both() {
     run_plain "$@"
     show_run "native $*"
     native_output=$output

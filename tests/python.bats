@@ -34,13 +34,13 @@ setup() {
     PATH=/usr/bin:$PATH
 }
 
-# compare_py SECTION...: compare_both for py-threads.py, then check the
+# compare_py SECTION...: compare_transcripts for py-threads.py, then check the
 # Threads: samples it took: more than 1 kernel thread natively, exactly 1
 # under libgreen (copy, then separate).
 compare_py() {
     local kt=$BATS_TEST_TMPDIR/kthreads
     rm -f "$kt"
-    compare_both python3 -I "$PY_SCRIPT" --kthreads "$kt" "$@"
+    compare_transcripts python3 -I "$PY_SCRIPT" --kthreads "$kt" "$@"
     assert_success
     local lines
     mapfile -t lines <"$kt"
