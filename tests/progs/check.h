@@ -200,6 +200,48 @@ static inline int check_exit_status(void)
     return n == 0 ? 0 : 1;
 }
 
+/* One part of a program that a test can run alone, by name. */
+struct section {
+    const char *name;
+    void (*run)(void);
+};
+
+/* Run the section argv[1] names, or every section in table order when there
+ * is no argv[1]; later arguments are left to the caller.  When no section
+ * has that name, print "PROG: no section NAME" on stderr and return 2.
+ * Otherwise call `after` unless it is NULL, then return check_exit_status():
+ * `after` ends what must outlive the sections and still have its checks
+ * counted, such as companion_stop(). */
+static inline int run_sections(int argc, char **argv,
+                               const struct section *sections, size_t n,
+                               void (*after)(void)) __attribute__((unused));
+static inline int run_sections(int argc, char **argv,
+                               const struct section *sections, size_t n,
+                               void (*after)(void))
+{
+    size_t ran = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
+            sections[i].run();
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
+        return 2;
+    }
+    if (after != NULL) {
+        after();
+    }
+    return check_exit_status();
+}
+
+/* run_sections() over the whole array `sections`. */
+#define RUN_SECTIONS(argc, argv, sections, after)                          \
+    run_sections((argc), (argv), (sections),                               \
+                 sizeof(sections) / sizeof((sections)[0]), (after))
+
 /* Sequentially consistent loads and stores of counters that threads share. */
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)

@@ -1283,10 +1283,7 @@ void test_once_throwing()
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*run)();
-    } sections[] = {
+    static const struct section sections[] = {
         { "thread", test_thread },
         { "mutex", test_mutex },
         { "condvar", test_condition_variable },

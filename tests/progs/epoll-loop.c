@@ -818,10 +818,7 @@ static void echo_loop(const char *hold)
     hs_destroy(&blocking);
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "errors", errors },
     { "timeouts", timeouts },
     { "closed", closed_while_registered },

@@ -1054,10 +1054,7 @@ static void parked(const char *hold)
 }
 
 /* The sections, in the order a group runs them. */
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "pos-files", positional_files },
     { "pos-espipe", positional_espipe },
     { "pos-waits", positional_waits },

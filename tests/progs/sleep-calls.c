@@ -179,10 +179,7 @@ static void results_and_errors(void)
                  EFAULT);
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "results", results_and_errors },
     { "others", other_threads_run_while_main_sleeps },
     { "many", many_sleepers },
@@ -190,20 +187,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
     companion_start();
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "usage: %s [results|others|many]\n", argv[0]);
-        return 2;
-    }
-    companion_stop();
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, companion_stop);
 }

@@ -603,10 +603,7 @@ static void errors(void)
     CHECK_OK(close(sv[1]));
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "socketpair", socketpair_calls },
     { "duplex", full_duplex },
     { "tcp", tcp_calls },
@@ -616,22 +613,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
     signal(SIGPIPE, SIG_IGN);
     companion_start();
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "usage: %s [socketpair|duplex|tcp|connect|errors]\n",
-                argv[0]);
-        return 2;
-    }
-    companion_stop();
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, companion_stop);
 }

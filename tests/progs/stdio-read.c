@@ -821,10 +821,7 @@ static int run_overflow(const char *which)
 #endif
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "fgets", case_fgets },
     { "getc", case_getc },
     { "fread", case_fread },
@@ -845,9 +842,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc > 1 && strcmp(argv[1], "stdin") == 0) {
         return run_stdin(argc > 2 ? argv[2] : NULL);
@@ -855,15 +849,5 @@ int main(int argc, char **argv)
     if (argc > 1 && strncmp(argv[1], "overflow-", 9) == 0) {
         return run_overflow(argv[1]);
     }
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, NULL);
 }

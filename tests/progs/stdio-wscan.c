@@ -324,10 +324,7 @@ static void section_functions(void)
     }
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "functions", section_functions },
     { "matching", case_matching },
     { "eof", case_eof },
@@ -348,17 +345,5 @@ int main(int argc, char **argv)
         case_hold(argc > 2 ? argv[2] : NULL);
         return check_exit_status();
     }
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, NULL);
 }

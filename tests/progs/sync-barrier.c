@@ -267,10 +267,7 @@ static void spin_locks(void)
     EXPECT_RC(0, pthread_spin_destroy(&spin), "spin_destroy");
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "rounds", barrier_rounds },
     { "counts", barrier_counts },
     { "once", once_at_once },
@@ -279,21 +276,8 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
     /* Line-buffered even into a pipe: when the run's timeout ends a wait
      * that never returns, the transcript so far shows where it stopped. */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, NULL);
 }

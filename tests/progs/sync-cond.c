@@ -230,10 +230,7 @@ static void timed(void)
     timed_waits("CLOCK_MONOTONIC", CLOCK_MONOTONIC);
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "buffer", bounded_buffer },
     { "signal", signal_and_broadcast },
     { "timed", timed },
@@ -241,18 +238,5 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, NULL);
 }

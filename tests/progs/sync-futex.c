@@ -521,10 +521,7 @@ static void ping_pong(void)
     CHECK_EQ(LOAD(&out_of_turn), 0);
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "parked", parked },
     { "mutex", futex_mutex },
     { "waits", waits },
@@ -535,9 +532,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
     if (argc > 3 || (argc == 3 && strcmp(argv[1], "parked") != 0)) {
         fprintf(stderr, "usage: %s [SECTION | parked HOLD_FILE]\n", argv[0]);
         return 2;
@@ -546,15 +540,5 @@ int main(int argc, char **argv)
     /* Line-buffered even into a pipe: when the run's timeout ends a wait
      * that never returns, the transcript so far shows where it stopped. */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, NULL);
 }

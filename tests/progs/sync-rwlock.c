@@ -542,10 +542,7 @@ static void preferences(void)
     preference("static default initializer", &static_default, 0);
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "pairs", consistent_pairs },
     { "overlap", readers_overlap },
     { "conflicts", conflicts },
@@ -555,21 +552,8 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
     /* Line-buffered even into a pipe: when the run's timeout ends a lock
      * that never returns, the transcript so far shows where it stopped. */
     setvbuf(stdout, NULL, _IOLBF, 0);
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, NULL);
 }

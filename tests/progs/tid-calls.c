@@ -535,10 +535,7 @@ static void fork_gives_the_pid(void)
     stop(&w);
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "ids", ids_are_distinct },
     { "signals", signals_reach_their_thread },
     { "sched", sched_values_per_thread },
@@ -548,9 +545,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
     if (argc > 3 || (argc == 3 && strcmp(argv[1], "ids") != 0)) {
         fprintf(stderr, "usage: %s [SECTION | ids HOLD_FILE]\n", argv[0]);
         return 2;
@@ -558,15 +552,5 @@ int main(int argc, char **argv)
     hold_file = argc == 3 ? argv[2] : NULL;
     setvbuf(stdout, NULL, _IOLBF, 0);
     read_base();
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, NULL);
 }

@@ -575,10 +575,7 @@ static void parked(const char *hold)
     CHECK_OK(close(tx));
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "udp", udp_between_threads },
     { "stream", stream_socketpair },
     { "pipe", pipe_between_threads },
@@ -587,9 +584,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
     for (long i = 0; i < MIB; i++) {
         big[i] = pattern(i);
     }
@@ -606,16 +600,5 @@ int main(int argc, char **argv)
         return 2;
     }
     companion_start();
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    companion_stop();
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, companion_stop);
 }

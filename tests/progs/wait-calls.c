@@ -830,10 +830,7 @@ static void parked(const char *hold)
     CHECK_OK(close(p[1]));
 }
 
-static const struct {
-    const char *name;
-    void (*run)(void);
-} sections[] = {
+static const struct section sections[] = {
     { "epoll-wakeups", epoll_wakeups },
     { "epoll-timeouts", epoll_timeouts },
     { "epoll-errors", epoll_errors },
@@ -844,9 +841,6 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const size_t n = sizeof sections / sizeof sections[0];
-    size_t ran = 0;
-
     CHECK_OK(pipe(gate));
     if (argc >= 2 && strcmp(argv[1], "parked") == 0 && argc <= 3) {
         companion_start();
@@ -860,16 +854,5 @@ int main(int argc, char **argv)
         return 2;
     }
     companion_start();
-    for (size_t i = 0; i < n; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    companion_stop();
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, companion_stop);
 }
