@@ -64,8 +64,13 @@ static int sem_take(sem_t *sem, int64_t deadline)
     struct glibc_sem *s = as_glibc(sem);
     while ((s->data & SEM_VALUE_BITS) == 0) {
         if (green__self() == NULL) {
-            if (green__sync_wait(sem, deadline) < 0) {
-                return -ETIMEDOUT;
+            /* The value is the low half of `data`, its first 32 bits on
+             * a little-endian target, where glibc's futex waits too. A
+             * handler interrupts as it interrupts glibc's wait. */
+            const int r = green__sync_wait_word((const uint32_t *)&s->data,
+                                                0, deadline);
+            if (r < 0) {
+                return r;
             }
             continue;
         }
