@@ -541,6 +541,36 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 
 /* ---- actions -------------------------------------------------------- */
 
+/* Drop every record of `sig` from queue *q with pending set *pending. */
+static void discard(struct green__sigrec **q, uint64_t *pending, int sig)
+{
+    while (*q != NULL) {
+        struct green__sigrec *r = *q;
+        if (r->info.si_signo == sig) {
+            *q = r->next;
+            free(r);
+        } else {
+            q = &r->next;
+        }
+    }
+    *pending &= ~GREEN__SIGBIT(sig);
+}
+
+static bool discard_from(struct green__thread *t, int sig)
+{
+    discard(&t->sigq, &t->sigpending, sig);
+    return false;                   /* go on: every thread */
+}
+
+/* Whether action `h` ignores `sig`: SIG_IGN, or the default of a signal
+ * whose default is to ignore it (the kernel's sig_handler_ignored). */
+static bool ignores(__sighandler_t h, int sig)
+{
+    return h == SIG_IGN
+        || (h == SIG_DFL && (sig == SIGCHLD || sig == SIGURG
+                             || sig == SIGWINCH || sig == SIGCONT));
+}
+
 int green__signal_action(int sig, const struct sigaction *act,
                          struct sigaction *old)
 {
@@ -572,6 +602,12 @@ int green__signal_action(int sig, const struct sigaction *act,
         old->sa_sigaction = prev.sa_sigaction;
         old->sa_flags = (old->sa_flags & ~SA_SIGINFO)
             | (prev.sa_flags & SA_SIGINFO);
+    }
+    if (green__sched.active && ignores(act->sa_handler, sig)) {
+        /* sigaction(2): a pending signal whose action becomes "ignore"
+         * is discarded, in every thread; the kernel dropped its own. */
+        green__sched_find(discard_from, sig);
+        discard(&proc_q, &proc_pending, sig);
     }
     return 0;
 }

@@ -10,7 +10,9 @@
 #    thread other than main, and in main while another thread exists;
 #  - a signal main raised while blocking it before creating any thread
 #    stays main's: the new thread's pending set is empty and its mask is
-#    its creator's.
+#    its creator's;
+#  - a blocked, ignored signal sent to itself is pending, and runs the
+#    handler installed before the unblock; SIG_IGN discards a pending one.
 # Nothing depends on timing: the threads meet through handshakes.
 
 load helpers
@@ -27,5 +29,10 @@ load helpers
 
 @test "signal-own: a signal main raised and blocks before the first pthread_create is not pending in the new thread, which starts with its creator's mask" {
     compare_transcripts signal-own new-thread
+    assert_success
+}
+
+@test "signal-own: a blocked signal a thread sends itself while ignoring it is pending and runs the handler installed before the unblock; setting SIG_IGN discards a pending signal" {
+    compare_transcripts signal-own ignored
     assert_success
 }

@@ -9,7 +9,10 @@
  * main, `main`: main while another thread exists).  Section `new-thread`:
  * a signal main raised while blocking it before any pthread_create stays
  * main's: a new thread starts with an empty pending set and its creator's
- * mask.
+ * mask.  Section `ignored`: a signal sent to itself while blocked and
+ * ignored is pending too (the action may change before it is unblocked),
+ * and a handler installed meanwhile runs on unblock; setting SIG_IGN
+ * discards a pending signal.
  *
  * No step depends on timing: threads meet through handshakes
  * (handshake.h) and joins.  Transcript lines name threads by role.
@@ -195,6 +198,39 @@ static void section_new_thread(void)
            && pthread_equal(handler_thread, pthread_self()));
 }
 
+/* Sent to itself while blocked and ignored, a signal is still pending
+ * (the action may change before it is unblocked, signal(7)); a handler
+ * installed meanwhile runs on unblock; setting SIG_IGN discards it. */
+static void *ignorer(void *arg)
+{
+    (void)arg;
+    CHECK(signal(SIGUSR2, SIG_IGN) != SIG_ERR);
+    set_mask(SIG_BLOCK, SIGUSR2);
+    REPORT_ERRNO("raise ignored SIGUSR2", raise(SIGUSR2), 0);
+    printf("  pending: %d\n", is_pending(SIGUSR2));
+    install(SIGUSR2);
+    set_mask(SIG_UNBLOCK, SIGUSR2);
+    printf("  after a handler and unblock: handler ran %d, in this thread:"
+           " %d\n", (int)handled,
+           handled == 1 && pthread_equal(handler_thread, pthread_self()));
+    set_mask(SIG_BLOCK, SIGUSR2);
+    REPORT_ERRNO("raise handled SIGUSR2", raise(SIGUSR2), 0);
+    printf("  pending: %d\n", is_pending(SIGUSR2));
+    CHECK(signal(SIGUSR2, SIG_IGN) != SIG_ERR);
+    printf("  after SIG_IGN: pending %d\n", is_pending(SIGUSR2));
+    set_mask(SIG_UNBLOCK, SIGUSR2);
+    printf("  after unblock: handler ran %d\n", (int)handled);
+    return NULL;
+}
+
+static void section_ignored(void)
+{
+    pthread_t t;
+
+    CHECK_RC(pthread_create(&t, NULL, ignorer, NULL));
+    CHECK_RC(pthread_join(t, NULL));
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -204,8 +240,10 @@ int main(int argc, char **argv)
         section_main();
     } else if (argc == 2 && strcmp(argv[1], "new-thread") == 0) {
         section_new_thread();
+    } else if (argc == 2 && strcmp(argv[1], "ignored") == 0) {
+        section_ignored();
     } else {
-        fprintf(stderr, "usage: %s thread|main|new-thread\n", argv[0]);
+        fprintf(stderr, "usage: %s thread|main|new-thread|ignored\n", argv[0]);
         return 2;
     }
     return check_exit_status();
