@@ -184,7 +184,10 @@ GREEN_WRAP int sem_post(sem_t *sem)
         green__signal_defer_wake(sem, 1);
         return 0;
     }
-    s->data++;
+    /* One atomic add: a handler that posts between a load and a store
+     * of ours would lose its post (before the runtime starts a handler
+     * runs with handler_depth 0 and comes here too). */
+    __atomic_fetch_add(&s->data, 1, __ATOMIC_SEQ_CST);
     green__lot_wake(sem, 1);
     return 0;
 }
