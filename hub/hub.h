@@ -231,10 +231,12 @@ unsigned green__signal_runs(void);
  * it had SA_RESTART. Green thread only. */
 bool green__signal_restarts(void);
 
-/* Send `info` to green thread `t` (pthread_kill, pthread_sigqueue from a
- * green thread): queue it and interrupt the thread's wait if its mask
- * lets it through, or act as the kernel does for a signal without a
- * handler. Returns 0 or an error number. Green thread only. */
+/* Send `info` to green thread `t` (pthread_kill, pthread_sigqueue, raise
+ * from a green thread): queue it and interrupt the thread's wait if its
+ * mask lets it through, or act as the kernel does for a signal without a
+ * handler that `t` does not block. Sent to the calling thread itself, it
+ * is handled before this returns unless blocked, else pending on it.
+ * Returns 0 or an error number. Green thread only. */
 int green__signal_send(struct green__thread *t, const siginfo_t *info);
 
 /* green__signal_send of `sig` as tgkill, tkill and pthread_kill send it

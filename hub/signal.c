@@ -13,7 +13,7 @@
  *
  *   fault (SIGSEGV, ...), no runtime,      -> run the handler now, as
  *   or another kernel thread                  natively
- *   raise()/SIGPIPE of the running thread  -> the running thread
+ *   abort()/SIGPIPE of the running thread  -> the running thread
  *   process-directed                        -> main if its mask lets it
  *                                              through, else the running
  *                                              thread, else the hub looks
@@ -26,10 +26,17 @@
  * if it is parked; the target runs the handler as it resumes
  * (green__sched_block), then its wait returns -EINTR. Handlers never
  * switch threads: while one runs, every wrapper passes straight through.
+ *
+ * A signal a green thread sends itself (raise, pthread_kill, tgkill: the
+ * wrappers call green__signal_send) never reaches the kernel: it is
+ * queued on the thread, pending there while the thread blocks it, and
+ * handled before the call returns when it does not. What the one thread
+ * had pending for itself when the runtime starts becomes main's.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +140,65 @@ void green__signal_exec_end(const struct green__thread *self)
     }
 }
 
+static void enqueue(struct green__sigrec **q, uint64_t *pending,
+                    const siginfo_t *info);
+
+/* The kernel thread's own pending set (SigPnd in /proc/thread-self/status,
+ * proc(5)), without the process's: 0 when /proc does not say. */
+static uint64_t kernel_thread_pending(void)
+{
+    char buf[2048];
+    const long fd = green__sys(SYS_openat, AT_FDCWD, "/proc/thread-self/status",
+                               O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return 0;
+    }
+    const long n = green__sys(SYS_read, fd, buf, sizeof buf - 1);
+    green__sys(SYS_close, fd);
+    if (n <= 0) {
+        return 0;
+    }
+    buf[n] = '\0';
+    const char *p = strstr(buf, "\nSigPnd:");
+    if (p == NULL) {
+        return 0;
+    }
+    p += strlen("\nSigPnd:");
+    while (*p == ' ' || *p == '\t') {
+        p++;
+    }
+    return strtoull(p, NULL, 16);
+}
+
+/* Signals sent to the one thread before the runtime started (raise(), a
+ * pthread_kill of main) and still pending are main's: new threads start
+ * with an empty pending set (pthread_create(3)), so they must not see
+ * them in sigpending. Move them from the kernel thread to main's queue;
+ * the kernel takes a thread's own signals before the process's
+ * (dequeue_signal), so each take below is one of main's. */
+static void adopt_kernel_pending(struct green__thread *main_thread,
+                                 uint64_t blocked)
+{
+    sigset_t k;
+    if (GREEN_REAL_FN(sigpending)(&k) != 0
+        || (green__sigset_word(&k) & blocked) == 0) {
+        return;
+    }
+    uint64_t own;
+    while ((own = kernel_thread_pending() & blocked) != 0) {
+        const int sig = __builtin_ctzll(own) + 1;
+        sigset_t one;
+        green__sigset_make(&one, GREEN__SIGBIT(sig));
+        const struct timespec zero = { 0, 0 };
+        siginfo_t info;
+        if (green__sys(SYS_rt_sigtimedwait, &one, &info, &zero,
+                       sizeof(uint64_t)) != sig) {
+            return;
+        }
+        enqueue(&main_thread->sigq, &main_thread->sigpending, &info);
+    }
+}
+
 void green__signal_activate(struct green__thread *main_thread)
 {
     sigset_t s;
@@ -143,6 +209,7 @@ void green__signal_activate(struct green__thread *main_thread)
     kernel_mask = main_thread->sigmask;
     count(main_thread->sigmask, 1);
     counted = 1;
+    adopt_kernel_pending(main_thread, main_thread->sigmask);
 }
 
 void green__signal_adopt(struct green__thread *t,
@@ -431,7 +498,7 @@ static struct green__thread *pick(const siginfo_t *info,
             || (info->si_code == SI_USER
                 && (sig == SIGPIPE || sig == SIGXFSZ)));
     if (from_self && cur != NULL) {
-        return cur;                 /* raise(), or the kernel's SIGPIPE */
+        return cur;                 /* abort(), or the kernel's SIGPIPE */
     }
     struct green__thread *main_thread = green__sched_main();
     if (!green__sched_private.main_exited && accepts(main_thread, sig)) {
@@ -474,6 +541,36 @@ static void trampoline(int sig, siginfo_t *info, void *uc)
 
 /* ---- actions -------------------------------------------------------- */
 
+/* Drop every record of `sig` from queue *q with pending set *pending. */
+static void discard(struct green__sigrec **q, uint64_t *pending, int sig)
+{
+    while (*q != NULL) {
+        struct green__sigrec *r = *q;
+        if (r->info.si_signo == sig) {
+            *q = r->next;
+            free(r);
+        } else {
+            q = &r->next;
+        }
+    }
+    *pending &= ~GREEN__SIGBIT(sig);
+}
+
+static bool discard_from(struct green__thread *t, int sig)
+{
+    discard(&t->sigq, &t->sigpending, sig);
+    return false;                   /* go on: every thread */
+}
+
+/* Whether action `h` ignores `sig`: SIG_IGN, or the default of a signal
+ * whose default is to ignore it (the kernel's sig_handler_ignored). */
+static bool ignores(__sighandler_t h, int sig)
+{
+    return h == SIG_IGN
+        || (h == SIG_DFL && (sig == SIGCHLD || sig == SIGURG
+                             || sig == SIGWINCH || sig == SIGCONT));
+}
+
 int green__signal_action(int sig, const struct sigaction *act,
                          struct sigaction *old)
 {
@@ -506,6 +603,12 @@ int green__signal_action(int sig, const struct sigaction *act,
         old->sa_flags = (old->sa_flags & ~SA_SIGINFO)
             | (prev.sa_flags & SA_SIGINFO);
     }
+    if (green__sched.active && ignores(act->sa_handler, sig)) {
+        /* sigaction(2): a pending signal whose action becomes "ignore"
+         * is discarded, in every thread; the kernel dropped its own. */
+        green__sched_find(discard_from, sig);
+        discard(&proc_q, &proc_pending, sig);
+    }
     return 0;
 }
 
@@ -529,8 +632,9 @@ int green__signal_send(struct green__thread *t, const siginfo_t *info)
     if (GREEN_REAL_FN(sigaction)(sig, NULL, &k) != 0) {
         return errno;
     }
-    if (k.sa_handler == SIG_IGN) {
-        return 0;                   /* discarded, as by the kernel */
+    if (k.sa_handler == SIG_IGN && !(t->sigmask & GREEN__SIGBIT(sig))) {
+        return 0;   /* discarded, as by the kernel unless blocked (the
+                       handler may change before it is unblocked) */
     }
     if (k.sa_sigaction == trampoline || (t->sigmask & GREEN__SIGBIT(sig))) {
         queue_on(t, info);

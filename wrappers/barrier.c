@@ -33,6 +33,8 @@ GREEN_WRAP int pthread_barrier_wait(pthread_barrier_t *barrier)
         green__lot_wake(barrier, b->count - 1);
         return PTHREAD_BARRIER_SERIAL_THREAD;
     }
-    green__sync_wait(barrier, -1);
+    while (green__sync_wait(barrier, -1) == -EINTR) {
+        /* Before the runtime: a handler ran; glibc's wait goes on. */
+    }
     return 0;
 }

@@ -38,7 +38,9 @@ static int rdlock(pthread_rwlock_t *rw, int64_t deadline)
     }
     while (rw->__data.__cur_writer != 0
            || (prefers_writers(rw) && rw->__data.__writers > 0)) {
-        if (green__sync_wait(&rw->__data.__readers, deadline) < 0) {
+        /* glibc's rwlock waits go on after a handler (-EINTR). */
+        if (green__sync_wait(&rw->__data.__readers, deadline)
+            == -ETIMEDOUT) {
             return ETIMEDOUT;
         }
     }
@@ -59,7 +61,7 @@ static int wrlock(pthread_rwlock_t *rw, int64_t deadline)
         rw->__data.__writers++;
         const int r = green__sync_wait(&rw->__data.__writers, deadline);
         rw->__data.__writers--;
-        if (r < 0) {
+        if (r == -ETIMEDOUT) {
             /* Readers held back by this writer may go now. */
             if (rw->__data.__writers == 0 && rw->__data.__cur_writer == 0) {
                 green__lot_wake(&rw->__data.__readers, UINT_MAX);

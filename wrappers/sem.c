@@ -64,8 +64,13 @@ static int sem_take(sem_t *sem, int64_t deadline)
     struct glibc_sem *s = as_glibc(sem);
     while ((s->data & SEM_VALUE_BITS) == 0) {
         if (green__self() == NULL) {
-            if (green__sync_wait(sem, deadline) < 0) {
-                return -ETIMEDOUT;
+            /* The value is the low half of `data`, its first 32 bits on
+             * a little-endian target, where glibc's futex waits too. A
+             * handler interrupts as it interrupts glibc's wait. */
+            const int r = green__sync_wait_word((const uint32_t *)&s->data,
+                                                0, deadline);
+            if (r < 0) {
+                return r;
             }
             continue;
         }
@@ -179,7 +184,10 @@ GREEN_WRAP int sem_post(sem_t *sem)
         green__signal_defer_wake(sem, 1);
         return 0;
     }
-    s->data++;
+    /* One atomic add: a handler that posts between a load and a store
+     * of ours would lose its post (before the runtime starts a handler
+     * runs with handler_depth 0 and comes here too). */
+    __atomic_fetch_add(&s->data, 1, __ATOMIC_SEQ_CST);
     green__lot_wake(sem, 1);
     return 0;
 }

@@ -4,7 +4,10 @@
  * kernel); sigprocmask and pthread_sigmask set the calling green thread's
  * mask; sigpending, sigwait, sigwaitinfo, sigtimedwait, sigsuspend and
  * pause wait in the calling green thread only; pthread_sigqueue reaches a
- * green thread as pthread_kill does (wrappers/thread-info.c).
+ * green thread as pthread_kill does (wrappers/thread-info.c), and raise()
+ * is pthread_kill(pthread_self(), sig): glibc's raise signals the kernel
+ * thread's tid through a system call of its own, which would make the
+ * signal the running thread's of the moment it arrives.
  *
  * Outside a green thread (before the runtime starts, on other kernel
  * threads) the calls are glibc's, except sigaction and signal(), which
@@ -340,4 +343,35 @@ GREEN_WRAP int pthread_sigqueue(pthread_t thread, int sig,
     info.si_uid = getuid();
     info.si_value = value;
     return green__signal_send(t, &info);
+}
+
+/* raise and its alias gsignal: glibc's raise is
+ * pthread_kill(pthread_self(), sig), with the error in errno. */
+static int raise_green(int sig)
+{
+    struct green__thread *const self = green__self();
+    const int r = green__signal_tkill(self, sig);
+    if (r != 0) {
+        errno = r;
+        return -1;
+    }
+    return 0;
+}
+
+GREEN_WRAP int raise(int sig)
+{
+    green__ensure_init();
+    if (!green__in_green_thread() || !green__sig_usable(sig)) {
+        return GREEN_REAL_FN(raise)(sig);
+    }
+    return raise_green(sig);
+}
+
+GREEN_WRAP int gsignal(int sig)
+{
+    green__ensure_init();
+    if (!green__in_green_thread() || !green__sig_usable(sig)) {
+        return GREEN_REAL_FN(gsignal)(sig);
+    }
+    return raise_green(sig);
 }

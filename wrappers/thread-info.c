@@ -81,10 +81,12 @@ GREEN_WRAP int pthread_kill(pthread_t thread, int sig)
     if (green__sched_finished(t)) {
         return sig == 0 ? 0 : ESRCH;    /* glibc: exited, not joined */
     }
-    if (sig == 0 || t == green__self() || !green__sig_usable(sig)) {
-        /* To itself (raise), a check, or an invalid signal: glibc's. */
+    if (sig == 0 || !green__sig_usable(sig)) {
+        /* A check, or an invalid signal: glibc's. */
         return GREEN_REAL_FN(pthread_kill)(kernel_thread(), sig);
     }
+    /* To itself too: the signal is the thread's own, pending on it while
+     * it blocks the signal, handled before this returns if it does not. */
     return green__signal_tkill(t, sig);
 }
 

@@ -3,8 +3,9 @@
  * tid is its id (struct green__thread.id, hub/sched.c: main's is the
  * kernel tid, the pid; the others' 0x40000000 + n, above every kernel
  * tid), which mutexes already hold as their __owner: gettid() and
- * syscall(SYS_gettid) return it. tgkill and tkill to a green tid run the
- * handler in that thread, as pthread_kill does (hub/signal.c). The
+ * syscall(SYS_gettid) return it. tgkill and tkill to a green tid, its
+ * own included, run the handler in that thread, as pthread_kill does
+ * (hub/signal.c). The
  * scheduling values of sched_{get,set}affinity, sched_{get,set}param,
  * sched_{get,set}scheduler and {get,set}priority(PRIO_PROCESS) are kept
  * here per green thread, after the kernel's own checks; a new thread
@@ -15,7 +16,8 @@
  * Tids of anything else (other processes, helper kernel threads), calls
  * from other kernel threads or from libgreen itself, and every call before
  * the runtime starts go to the kernel. glibc's thread descriptor keeps the
- * kernel tid, which raise() and abort() signal. syscall() passes the
+ * kernel tid, which abort() signals (raise() is wrapped,
+ * wrappers/signal.c). syscall() passes the
  * numbers here (wrappers/syscall.c); /proc/self/task/ and system calls made
  * without libc's syscall() see the one kernel thread.
  */
@@ -291,9 +293,9 @@ static long do_tgkill(pid_t tgid, pid_t tid, int sig, bool group)
     if (sig == 0) {
         return 0;
     }
-    if (t == green__self() || green__sig_reserved(sig)) {
-        /* To itself, as raise(); glibc's internal signals act on glibc's
-         * thread, the kernel thread: as pthread_kill does. */
+    if (green__sig_reserved(sig)) {
+        /* glibc's internal signals act on glibc's thread, the kernel
+         * thread: as pthread_kill does. */
         return raw(SYS_tgkill, getpid(), green__sched_kernel_tid(), sig);
     }
     return -(long)green__signal_tkill(t, sig);

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -76,15 +77,40 @@ int green__sync_wait(const void *key, int64_t deadline)
         return green__lot_wait(key, deadline);
     }
     const int entry_errno = errno;
+    int r;
     if (deadline < 0) {
-        for (;;) {
-            syscall(SYS_pause);
+        GREEN_REAL_FN(pause)();
+        r = -EINTR;
+    } else {
+        const struct timespec until = green__ns_timespec(deadline);
+        r = -GREEN_REAL_FN(clock_nanosleep)(CLOCK_MONOTONIC, TIMER_ABSTIME,
+                                            &until, NULL);
+        if (r == 0) {
+            r = -ETIMEDOUT;
         }
     }
-    const struct timespec until = green__ns_timespec(deadline);
-    while (GREEN_REAL_FN(clock_nanosleep)(CLOCK_MONOTONIC, TIMER_ABSTIME,
-                                       &until, NULL) == EINTR) {
-    }
     errno = entry_errno;
-    return -ETIMEDOUT;
+    return r;
+}
+
+int green__sync_wait_word(const uint32_t *word, uint32_t val,
+                          int64_t deadline)
+{
+    if (green__self() != NULL) {
+        return green__lot_wait(word, deadline);
+    }
+    const int entry_errno = errno;
+    const struct timespec until = green__ns_timespec(deadline < 0 ? 0
+                                                     : deadline);
+    /* FUTEX_WAIT_BITSET: an absolute CLOCK_MONOTONIC deadline. */
+    const long r = GREEN_REAL_FN(syscall)(SYS_futex, word,
+                                          FUTEX_WAIT_BITSET_PRIVATE, val,
+                                          deadline < 0 ? NULL : &until,
+                                          NULL, FUTEX_BITSET_MATCH_ANY);
+    const int err = errno;
+    errno = entry_errno;
+    if (r == 0 || err == EAGAIN) {
+        return 0;
+    }
+    return err == ETIMEDOUT || err == EINTR ? -err : 0;
 }

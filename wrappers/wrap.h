@@ -76,11 +76,23 @@ static inline long green__neg_errno(void)
 
 
 /* Wait on lot `key` for a synchronisation primitive the runtime handles
- * from the start (rwlock, semaphore, barrier, once, spin, futex): parks
+ * from the start (rwlock, semaphore, barrier, once, stdio locks): parks
  * while the runtime runs. Before it starts only this thread exists, so
- * nothing but the deadline can end the wait: sleep until then, or forever,
- * as the native wait would. Returns 0 or -ETIMEDOUT. Green kernel thread. */
+ * only a signal handler can change what the caller waits for: sleep until
+ * the deadline (-1: none) or until a handler has run. Returns 0 (woken),
+ * -EINTR (before the runtime: a handler ran; look again) or -ETIMEDOUT.
+ * Green kernel thread. */
 int green__sync_wait(const void *key, int64_t deadline);
+
+/* green__sync_wait for a primitive whose state is the 32-bit `word` (a
+ * semaphore's value), waiting while it holds `val`. Before the runtime
+ * starts this is the kernel's futex wait, as glibc's own, so that a
+ * handler changing the word cannot be missed and the kernel decides
+ * whether a handler restarts the wait (futex(2), signal(7)). Returns 0
+ * (woken, or the word changed), -EINTR or -ETIMEDOUT. Green kernel
+ * thread. */
+int green__sync_wait_word(const uint32_t *word, uint32_t val,
+                          int64_t deadline);
 
 /* Copy `len` bytes of the program's memory at `src` without faulting.
  * Returns 0 or -EFAULT. Any. */
