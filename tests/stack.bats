@@ -16,3 +16,12 @@ load helpers
     assert_success
     assert_line "threads 39"
 }
+
+# Default mode only: in copy mode every thread runs in the one shared
+# region (LIBGREEN_STACK_SIZE), so a thread's own stack size has no guard
+# of its own (README, copy mode).
+@test "stack: a thread made with a 64 KiB stack that recurses without end faults at its guard, as natively (default mode)" {
+    compare_mode default stack-overflow
+    assert_success
+    assert_line "the overflow faulted within the thread's 64 KiB stack: yes"
+}
