@@ -136,6 +136,13 @@ void green__sched_yield(void);
 #define GREEN__SPINS 64
 void green__sched_spun(void);
 
+/* pthread_exit(retval) of the running green thread, main included: unwind
+ * its frames as glibc does (C++ destructors, cleanup handlers), then end
+ * it. Called again by __pthread_unwind_next after each cleanup handler,
+ * when green__exit_unwinding(). Never returns. Green thread only. */
+__attribute__((noreturn)) void green__exit_unwind(void *retval);
+bool green__exit_unwinding(void);
+
 /* End the running thread with `retval`. Never returns. Green only. */
 __attribute__((noreturn)) void green__sched_exit(void *retval);
 

@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <unwind.h>
+
 #include "hub/hub.h"
 #include "switch/switch.h"
 
@@ -163,6 +165,13 @@ struct green__thread {
     struct green__thread *all_next, *all_prev;  /* every live thread */
 
     struct green__stack stack;
+
+    /* pthread_exit's unwind (hub/exit.c). */
+    bool unwinding;
+    uintptr_t unwind_top;           /* thread_main's frame: the end */
+    void *cleanup_chain;            /* glibc's cleanup buffers, while the
+                                       TCB is another thread's (tls.c) */
+    struct _Unwind_Exception exc;
 };
 
 /* ---- sched.c: lifecycle and run queue ------------------------------ */
@@ -383,6 +392,17 @@ bool green__hub_owns(uintptr_t sp);
  * may use), say once on stderr that copy mode cannot run the program.
  * Only reads memory. Hub only; call only with LIBGREEN_DEBUG. */
 void green__copycheck(struct green__thread *x);
+
+/* ---- exit.c: pthread_exit's unwind ---------------------------------- */
+
+/* Find where glibc's struct pthread keeps its cleanup buffers and load
+ * the unwinder. Returns false when exits cannot unwind (they then end at
+ * once, as before). Once, on the kernel thread's own thread pointer. */
+bool green__exit_init(void);
+
+/* The running TCB's head of glibc's registered cleanup buffers (struct
+ * pthread's cleanup_jmp_buf), or NULL when unknown. Any. */
+void **green__exit_chain(void);
 
 /* ---- park.c -------------------------------------------------------- */
 

@@ -95,6 +95,7 @@ int green__sched_activate(const struct green__hooks *wrapper_hooks)
     main_thread.is_main = true;
     main_thread.stack.kind = GREEN__STACK_FOREIGN;
     main_thread.stack.live = true;
+    green__exit_init();
     if (green__tls_init(&main_thread) < 0) {
         GREEN_DEBUG("no memory to track TLS: __thread values are shared\n");
     }
@@ -174,6 +175,13 @@ static void thread_main(void *arg)
     struct green__thread *self = arg;
     errno = 0;
     h_errno = 0;                    /* glibc's, shared by green threads */
+    /* pthread_exit's unwind ends at this frame, and no cleanup buffer of
+     * the thread that made this TCB's copy is this thread's. */
+    self->unwind_top = (uintptr_t)__builtin_frame_address(0);
+    void **chain = green__exit_chain();
+    if (chain != NULL) {
+        *chain = NULL;
+    }
     green__sched_exit(self->start(self->arg));
 }
 

@@ -350,6 +350,10 @@ static void dtv_detach(void)
     if (tls.running != NULL) {
         tls.running->dtv = *dtv_field(tls.tp);
         tls.running->dtv_tp = tls.tp;
+        void **chain = green__exit_chain();
+        if (chain != NULL) {
+            tls.running->cleanup_chain = *chain;
+        }
         tls.running = NULL;
     }
     if (tls.doomed_dtv != NULL) {
@@ -363,6 +367,10 @@ static void dtv_attach(struct green__thread *to)
 {
     dtv_rebase(to->dtv, to->dtv_tp, tls.tp);
     *dtv_field(tls.tp) = to->dtv;
+    void **chain = green__exit_chain();
+    if (chain != NULL) {
+        *chain = to->cleanup_chain;
+    }
     tls.running = to;
 }
 

@@ -63,6 +63,7 @@ GREEN_REAL(int, pthread_create, (pthread_t *, const pthread_attr_t *,
 GREEN_REAL(int, pthread_join, (pthread_t, void **))
 GREEN_REAL(int, pthread_detach, (pthread_t))
 GREEN_REAL(void, pthread_exit, (void *))
+GREEN_REAL(void, __pthread_unwind_next, (__pthread_unwind_buf_t *))
 GREEN_REAL(pthread_t, pthread_self, (void))
 GREEN_REAL(int, pthread_getattr_np, (pthread_t, pthread_attr_t *))
 GREEN_REAL(int, pthread_tryjoin_np, (pthread_t, void **))

@@ -160,15 +160,23 @@ GREEN_WRAP int pthread_detach(pthread_t thread)
 GREEN_WRAP void pthread_exit(void *retval)
 {
     green__ensure_init();
-    if (green__in_green_thread()) {
-        if (!green__thread_is_main(green__self())) {
-            green__sched_exit(retval);
-        }
-        if (green__sched.live > 1) {
-            green__sched_exit_main(retval);
-        }
+    if (green__in_green_thread()
+        && (!green__thread_is_main(green__self()) || green__sched.live > 1)) {
+        green__exit_unwind(retval);
     }
     GREEN_REAL_FN(pthread_exit)(retval);
+    __builtin_unreachable();
+}
+
+/* After a cleanup handler that pthread_cleanup_push registered: go on
+ * with the green thread's unwind (hub/exit.c), else glibc's. */
+GREEN_WRAP void __pthread_unwind_next(__pthread_unwind_buf_t *buf)
+{
+    green__ensure_init();
+    if (green__in_green_thread() && green__exit_unwinding()) {
+        green__exit_unwind(NULL);
+    }
+    GREEN_REAL_FN(__pthread_unwind_next)(buf);
     __builtin_unreachable();
 }
 
