@@ -150,6 +150,21 @@ bool green__sched_finished(const struct green__thread *t);
 /* The thread object behind a pthread_t, or NULL if it is not ours. */
 struct green__thread *green__sched_lookup(pthread_t th);
 
+/* What a pthread_t that was ours once is now, when it is no live
+ * thread's: the thread ended and was joined (glibc's descriptor then
+ * reads tid -1), or ended detached (tid 0). glibc answers calls on such
+ * handles from that tid; wrappers answer as it does and never pass the
+ * handle to glibc. */
+enum green__stale {
+    GREEN__STALE_NO = 0,        /* not a stale handle of ours */
+    GREEN__STALE_JOINED,
+    GREEN__STALE_DETACHED,
+};
+
+/* Whether `th` is the handle of one of our threads that is gone. Any
+ * (green kernel thread). */
+enum green__stale green__sched_stale(pthread_t th);
+
 /* The pthread_t the program sees for `t`. */
 pthread_t green__sched_handle(struct green__thread *t);
 

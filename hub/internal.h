@@ -103,6 +103,9 @@ enum green__wake { GREEN__WOKE_EVENT, GREEN__WOKE_TIMEOUT, GREEN__WOKE_LOT,
                    GREEN__WOKE_SIGNAL };
 
 #define GREEN__THREAD_MAGIC 0x677265656e746872ULL   /* "greenthr" */
+/* An ended thread's object kept after it was joined or detached, so that
+ * its stale pthread_t still reads as ours (hub/sched.c, graveyard). */
+#define GREEN__THREAD_GONE 0x677265656e676f6eULL    /* "greengon" */
 
 struct green__thread {
     struct green__ctx ctx;          /* registers while switched out */
@@ -132,6 +135,8 @@ struct green__thread {
     uint32_t tls_slot;              /* TLS window (tls.c); 0: home */
     unsigned tls_home;              /* >0: in a call that runs at home */
     char name[16];                  /* pthread_setname_np; "" until set */
+    enum green__stale gone;         /* magic GREEN__THREAD_GONE: how it
+                                       ended (joined, or detached) */
 
     /* Parking: everything the hub points at lives here, never on a stack. */
     enum green__wake woke;
