@@ -203,6 +203,12 @@ bool green__thread_detached(const struct green__thread *t);
 void green__thread_stack(const struct green__thread *t, void **lo,
                          size_t *size, size_t *guard);
 
+/* `t`'s CPU time in ns: the time the kernel thread ran it, from its
+ * start (main: from the process's start) until now if it is running, else
+ * until it last switched out. A new thread's starts at zero. Green
+ * kernel thread. */
+int64_t green__thread_cpu_ns(const struct green__thread *t);
+
 /* ---- fork.c: the fork sequence ------------------------------------- */
 
 /* Fork with `fork_call`, a fork that runs no atfork handlers (_Fork, a

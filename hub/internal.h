@@ -135,6 +135,9 @@ struct green__thread {
     uint32_t tls_slot;              /* TLS window (tls.c); 0: home */
     unsigned tls_home;              /* >0: in a call that runs at home */
     char name[16];                  /* pthread_setname_np; "" until set */
+    int64_t cpu_ns;                 /* CPU time of its runs that ended:
+                                       the kernel thread's CPU clock,
+                                       sampled at each switch (ns) */
     enum green__stale gone;         /* magic GREEN__THREAD_GONE: how it
                                        ended (joined, or detached) */
 
@@ -179,7 +182,13 @@ struct green__sched_private {
                                        did not, since the last switch */
     bool poll_soon;                 /* the hub polls libev after this run */
     uint64_t created, switches, parks;
+    int64_t cpu_in;                 /* the kernel thread's CPU clock when
+                                       the running thread came in (ns) */
 };
+
+/* The kernel thread's CPU clock (CLOCK_THREAD_CPUTIME_ID) in ns, read
+ * with the runtime's own system call. Green kernel thread. */
+int64_t green__sched_kthread_cpu(void);
 
 extern struct green__sched_private green__sched_private;
 

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/single_threaded.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hub/internal.h"
@@ -479,6 +480,24 @@ int green__sched_detach(struct green__thread *t)
 
 /* ---- what wrappers/ may know of a thread ---------------------------- */
 
+int64_t green__sched_kthread_cpu(void)
+{
+    struct timespec ts;
+    if (green__sys(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
+        return 0;
+    }
+    return green__timespec_ns(&ts);
+}
+
+int64_t green__thread_cpu_ns(const struct green__thread *t)
+{
+    if (t != green__sched.current) {
+        return t->cpu_ns;
+    }
+    return t->cpu_ns + green__sched_kthread_cpu()
+           - green__sched_private.cpu_in;
+}
+
 int green__thread_id(const struct green__thread *t)
 {
     return t->id;
@@ -576,6 +595,10 @@ void green__sched_fork(struct green__thread *self)
      * (hub/fork.c made green__sched_kernel_tid ask again). */
     const int parent_id = self->id;
     self->id = green__sched_kernel_tid();
+    /* The child's kernel thread is new: its CPU clock, and so the
+     * thread's, starts again from zero, as natively. */
+    self->cpu_ns = 0;
+    green__sched_private.cpu_in = 0;
     if (!self->is_main) {
         green__sched_private.main_exited = true;
     }

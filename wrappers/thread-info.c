@@ -4,11 +4,12 @@
  * CPU-time clocks, scheduling parameters and CPU affinity.
  *
  * A green thread has its own name (16 bytes with the NUL, as the kernel's;
- * until set, it reads as the kernel thread's). Everything else describes
- * the one kernel thread that runs all green threads: a green thread's CPU
- * clock, scheduling parameters and affinity are that kernel thread's, and
- * a signal sent to a green thread goes to that kernel thread, whose current
- * green thread runs the handler. Main and threads the runtime did not make
+ * until set, it reads as the kernel thread's) and its own CPU clock
+ * (wrappers/clock.c). Everything else describes the one kernel thread
+ * that runs all green threads: a green thread's scheduling parameters and
+ * affinity are that kernel thread's, and a signal sent to a green thread
+ * goes to that kernel thread, whose current green thread runs the
+ * handler. Main and threads the runtime did not make
  * get glibc's answers. The id of a green thread that is gone (joined, or
  * ended detached) gets the answer glibc gives for its own such ids,
  * and never reaches glibc.
@@ -116,8 +117,11 @@ GREEN_WRAP int pthread_getcpuclockid(pthread_t thread, clockid_t *clock)
     if (gone(thread) != GREEN__STALE_NO) {
         return ESRCH;                   /* glibc: tid 0 or -1 */
     }
-    if (green_only(thread) != NULL) {
-        thread = kernel_thread();
+    struct green__thread *t = green_only(thread);
+    if (t != NULL) {
+        /* Its own clock (wrappers/clock.c), not the kernel thread's. */
+        *clock = green__cpu_clock_of(green__thread_id(t));
+        return 0;
     }
     return GREEN_REAL_FN(pthread_getcpuclockid)(thread, clock);
 }
