@@ -203,10 +203,15 @@ bool green__thread_detached(const struct green__thread *t);
 void green__thread_stack(const struct green__thread *t, void **lo,
                          size_t *size, size_t *guard);
 
-/* `t`'s CPU time in ns: the time the kernel thread ran it, from its
- * start (main: from the process's start) until now if it is running, else
- * until it last switched out. A new thread's starts at zero. Green
- * kernel thread. */
+/* Start accounting threads' CPU time (two system calls a switch, so
+ * only once a program asks for a green thread's CPU clock): from now on
+ * each switch adds the time the kernel thread ran a thread to its clock;
+ * the kernel thread's time until now is main's. Green kernel thread. */
+void green__sched_cpu_start(void);
+
+/* `t`'s CPU time in ns, accounted since green__sched_cpu_start (which
+ * this calls): until now if it is running, else until it last switched
+ * out; a thread made since then started at zero. Green kernel thread. */
 int64_t green__thread_cpu_ns(const struct green__thread *t);
 
 /* ---- fork.c: the fork sequence ------------------------------------- */

@@ -182,6 +182,7 @@ struct green__sched_private {
                                        did not, since the last switch */
     bool poll_soon;                 /* the hub polls libev after this run */
     uint64_t created, switches, parks;
+    bool cpu_on;                    /* threads' CPU time is accounted */
     int64_t cpu_in;                 /* the kernel thread's CPU clock when
                                        the running thread came in (ns) */
 };
@@ -191,6 +192,25 @@ struct green__sched_private {
 int64_t green__sched_kthread_cpu(void);
 
 extern struct green__sched_private green__sched_private;
+
+/* Once green__sched_cpu_start has run: at each switch, add the kernel
+ * thread's CPU time since `self` came in to its clock. Green thread,
+ * switching out. */
+static inline void green__sched_cpu_out(struct green__thread *self)
+{
+    if (__builtin_expect(green__sched_private.cpu_on, 0)) {
+        self->cpu_ns += green__sched_kthread_cpu()
+                        - green__sched_private.cpu_in;
+    }
+}
+
+/* The same as thread `t` comes in. Hub only. */
+static inline void green__sched_cpu_in(void)
+{
+    if (__builtin_expect(green__sched_private.cpu_on, 0)) {
+        green__sched_private.cpu_in = green__sched_kthread_cpu();
+    }
+}
 
 /* Put `t` on the run queue. Any context on the green kernel thread. */
 void green__sched_ready(struct green__thread *t);

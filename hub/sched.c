@@ -489,8 +489,26 @@ int64_t green__sched_kthread_cpu(void)
     return green__timespec_ns(&ts);
 }
 
+void green__sched_cpu_start(void)
+{
+    if (green__sched_private.cpu_on) {
+        return;
+    }
+    /* What ran so far is main's: it had the kernel thread to itself
+     * until the runtime started, and a thread's time counts from here. */
+    const int64_t now = green__sched_kthread_cpu();
+    if (green__sched.current == &main_thread) {
+        green__sched_private.cpu_in = 0;
+    } else {
+        main_thread.cpu_ns = now;
+        green__sched_private.cpu_in = now;
+    }
+    green__sched_private.cpu_on = true;
+}
+
 int64_t green__thread_cpu_ns(const struct green__thread *t)
 {
+    green__sched_cpu_start();
     if (t != green__sched.current) {
         return t->cpu_ns;
     }

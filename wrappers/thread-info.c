@@ -120,6 +120,7 @@ GREEN_WRAP int pthread_getcpuclockid(pthread_t thread, clockid_t *clock)
     struct green__thread *t = green_only(thread);
     if (t != NULL) {
         /* Its own clock (wrappers/clock.c), not the kernel thread's. */
+        green__sched_cpu_start();
         *clock = green__cpu_clock_of(green__thread_id(t));
         return 0;
     }
