@@ -6,7 +6,7 @@
 # nothing a stale id points at and never hands one to glibc.  Works means:
 # tests/progs/stale-ids.c prints the same answers (ESRCH, EINVAL, EBUSY,
 # ENOENT, ...) and exit status natively and under libgreen in both stack
-# modes, and nothing crashes.
+# modes, and nothing crashes, also after 200 more threads came and went.
 
 load helpers
 
@@ -21,4 +21,10 @@ load helpers
     compare_transcripts stale-ids detached
     assert_success
     assert_line "detached: pthread_join: EINVAL"
+}
+
+@test "stale-ids: a joined thread's id kept while 200 threads come and go still reads as joined, and nothing crashes" {
+    compare_transcripts stale-ids reused
+    assert_success
+    assert_line "reused: pthread_join: ESRCH"
 }

@@ -108,6 +108,24 @@ static void joined(void)
            errno_name(pthread_getaffinity_np(t, sizeof set, &set)));
 }
 
+/* An old id kept while 200 threads come and go, whose objects may take
+ * its place (glibc's cached descriptors, libgreen's thread objects): each
+ * was joined, so the id still reads as a joined thread's. */
+static void reused(void)
+{
+    pthread_t old, t;
+
+    CHECK_RC(pthread_create(&old, NULL, returns, NULL));
+    CHECK_RC(pthread_join(old, NULL));
+    for (int i = 0; i < 200; i++) {
+        CHECK_RC(pthread_create(&t, NULL, returns, NULL));
+        CHECK_RC(pthread_join(t, NULL));
+    }
+    printf("reused: pthread_join: %s\n", errno_name(pthread_join(old, NULL)));
+    printf("reused: pthread_detach: %s\n", errno_name(pthread_detach(old)));
+    printf("reused: pthread_kill 0: %s\n", errno_name(pthread_kill(old, 0)));
+}
+
 /* Natively a detached thread has ended once its /proc entry is gone;
  * under libgreen its id is no kernel thread's, and it ended before the
  * post reached main. */
@@ -146,6 +164,7 @@ int main(int argc, char **argv)
     } sections[] = {
         { "joined", joined },
         { "detached", detached },
+        { "reused", reused },
     };
     int ran = 0;
 
