@@ -37,6 +37,7 @@ static void run(struct green__thread *t)
     t->state = GREEN__RUNNING;
     green__sched.current = t;
     green__sched_private.switches++;
+    green__sched_cpu_in();
     green__switch(&hub.ctx, &t->ctx);
     green__sched.current = NULL;
     if (__builtin_expect(green__config.debug, 0)) {
@@ -98,6 +99,7 @@ int green__hub_init(void)
 
 void green__hub_enter(struct green__thread *self)
 {
+    green__sched_cpu_out(self);
     green__switch(&self->ctx, &hub.ctx);
 }
 

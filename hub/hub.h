@@ -157,6 +157,21 @@ bool green__sched_finished(const struct green__thread *t);
 /* The thread object behind a pthread_t, or NULL if it is not ours. */
 struct green__thread *green__sched_lookup(pthread_t th);
 
+/* What a pthread_t that was ours once is now, when it is no live
+ * thread's: the thread ended and was joined (glibc's descriptor then
+ * reads tid -1), or ended detached (tid 0). glibc answers calls on such
+ * handles from that tid; wrappers answer as it does and never pass the
+ * handle to glibc. */
+enum green__stale {
+    GREEN__STALE_NO = 0,        /* not a stale handle of ours */
+    GREEN__STALE_JOINED,
+    GREEN__STALE_DETACHED,
+};
+
+/* Whether `th` is the handle of one of our threads that is gone. Any
+ * (green kernel thread). */
+enum green__stale green__sched_stale(pthread_t th);
+
 /* The pthread_t the program sees for `t`. */
 pthread_t green__sched_handle(struct green__thread *t);
 
@@ -194,6 +209,17 @@ void **green__thread_keys(struct green__thread *t);
 bool green__thread_detached(const struct green__thread *t);
 void green__thread_stack(const struct green__thread *t, void **lo,
                          size_t *size, size_t *guard);
+
+/* Start accounting threads' CPU time (two system calls a switch, so
+ * only once a program asks for a green thread's CPU clock): from now on
+ * each switch adds the time the kernel thread ran a thread to its clock;
+ * the kernel thread's time until now is main's. Green kernel thread. */
+void green__sched_cpu_start(void);
+
+/* `t`'s CPU time in ns, accounted since green__sched_cpu_start (which
+ * this calls): until now if it is running, else until it last switched
+ * out; a thread made since then started at zero. Green kernel thread. */
+int64_t green__thread_cpu_ns(const struct green__thread *t);
 
 /* ---- fork.c: the fork sequence ------------------------------------- */
 

@@ -105,6 +105,9 @@ enum green__wake { GREEN__WOKE_EVENT, GREEN__WOKE_TIMEOUT, GREEN__WOKE_LOT,
                    GREEN__WOKE_SIGNAL };
 
 #define GREEN__THREAD_MAGIC 0x677265656e746872ULL   /* "greenthr" */
+/* An ended thread's object kept after it was joined or detached, so that
+ * its stale pthread_t still reads as ours (hub/sched.c, graveyard). */
+#define GREEN__THREAD_GONE 0x677265656e676f6eULL    /* "greengon" */
 
 struct green__thread {
     struct green__ctx ctx;          /* registers while switched out */
@@ -134,6 +137,11 @@ struct green__thread {
     uint32_t tls_slot;              /* TLS window (tls.c); 0: home */
     unsigned tls_home;              /* >0: in a call that runs at home */
     char name[16];                  /* pthread_setname_np; "" until set */
+    int64_t cpu_ns;                 /* CPU time of its runs that ended:
+                                       the kernel thread's CPU clock,
+                                       sampled at each switch (ns) */
+    enum green__stale gone;         /* magic GREEN__THREAD_GONE: how it
+                                       ended (joined, or detached) */
 
     /* Parking: everything the hub points at lives here, never on a stack. */
     enum green__wake woke;
@@ -183,9 +191,35 @@ struct green__sched_private {
                                        did not, since the last switch */
     bool poll_soon;                 /* the hub polls libev after this run */
     uint64_t created, switches, parks;
+    bool cpu_on;                    /* threads' CPU time is accounted */
+    int64_t cpu_in;                 /* the kernel thread's CPU clock when
+                                       the running thread came in (ns) */
 };
 
+/* The kernel thread's CPU clock (CLOCK_THREAD_CPUTIME_ID) in ns, read
+ * with the runtime's own system call. Green kernel thread. */
+int64_t green__sched_kthread_cpu(void);
+
 extern struct green__sched_private green__sched_private;
+
+/* Once green__sched_cpu_start has run: at each switch, add the kernel
+ * thread's CPU time since `self` came in to its clock. Green thread,
+ * switching out. */
+static inline void green__sched_cpu_out(struct green__thread *self)
+{
+    if (__builtin_expect(green__sched_private.cpu_on, 0)) {
+        self->cpu_ns += green__sched_kthread_cpu()
+                        - green__sched_private.cpu_in;
+    }
+}
+
+/* The same as thread `t` comes in. Hub only. */
+static inline void green__sched_cpu_in(void)
+{
+    if (__builtin_expect(green__sched_private.cpu_on, 0)) {
+        green__sched_private.cpu_in = green__sched_kthread_cpu();
+    }
+}
 
 /* Put `t` on the run queue. Any context on the green kernel thread. */
 void green__sched_ready(struct green__thread *t);

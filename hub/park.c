@@ -26,11 +26,12 @@
 #include <stdlib.h>
 
 #include "hub/internal.h"
+#include "preload/real.h"
 
 int64_t green__now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    GREEN_REAL_FN(clock_gettime)(CLOCK_MONOTONIC, &ts);
     return green__timespec_ns(&ts);
 }
 

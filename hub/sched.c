@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Green-thread lifecycle and the run queue: starting the runtime on the
  * first pthread_create, creating threads, making them runnable, blocking,
- * yielding, exiting, and freeing them once joined or detached. The hub
+ * yielding, exiting, and laying them to rest once joined or detached
+ * (the graveyard: a stale pthread_t keeps pointing at a thread object). The hub
  * (hub/hub.c) decides what runs; switch/ moves registers and stack bytes.
  *
  * main() keeps running on the process stack as the thread object
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/single_threaded.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hub/internal.h"
@@ -169,6 +171,9 @@ static int take_id(void)
     return id;
 }
 
+static struct green__thread *unbury(void);
+static void bury(struct green__thread *t);
+
 /* First function of every green thread, on its own stack. */
 static void thread_main(void *arg)
 {
@@ -189,7 +194,7 @@ int green__sched_spawn(struct green__thread **out, void *(*start)(void *),
                        void *arg, bool detached, void *stack,
                        size_t stack_size, size_t size_hint)
 {
-    struct green__thread *t = calloc(1, sizeof *t);
+    struct green__thread *t = unbury();
     if (t == NULL) {
         return -EAGAIN;
     }
@@ -216,7 +221,8 @@ int green__sched_spawn(struct green__thread **out, void *(*start)(void *),
     }
     if (r < 0) {
         green__tls_release(t);
-        free(t);
+        t->detached = true;
+        bury(t);
         return r;
     }
     green__signal_adopt(t, green__sched.current);
@@ -355,6 +361,15 @@ struct green__thread *green__sched_find(bool (*pred)(struct green__thread *,
     return NULL;
 }
 
+enum green__stale green__sched_stale(pthread_t th)
+{
+    if (!green__sched.active || th == main_handle || th == 0) {
+        return GREEN__STALE_NO;
+    }
+    const struct green__thread *t = (const struct green__thread *)th;
+    return t->magic == GREEN__THREAD_GONE ? t->gone : GREEN__STALE_NO;
+}
+
 struct green__thread *green__sched_lookup(pthread_t th)
 {
     if (!green__sched.active) {
@@ -375,6 +390,51 @@ pthread_t green__sched_handle(struct green__thread *t)
     return t->is_main ? main_handle : (pthread_t)t;
 }
 
+/* Thread objects are never given back to malloc: a program may keep an
+ * ended thread's pthread_t, which is the object's address, and pass it to
+ * pthread_join or pthread_kill later, as it may with glibc's (whose
+ * descriptors stay in its stack cache). An object that is no thread's
+ * waits in the graveyard, oldest first, marked GREEN__THREAD_GONE, until
+ * GRAVE_KEEP newer ones wait behind it; only then is it used for a new
+ * thread, as glibc reuses its cached descriptors, so that a stale handle
+ * reaches a new thread only after many threads have come and gone. */
+#define GRAVE_KEEP 64
+
+static struct {
+    struct green__thread *head, *tail;  /* linked through runq_next */
+    unsigned len;
+} grave;
+
+static void bury(struct green__thread *t)
+{
+    const enum green__stale gone = t->joined ? GREEN__STALE_JOINED
+                                             : GREEN__STALE_DETACHED;
+    memset(t, 0, sizeof *t);
+    t->magic = GREEN__THREAD_GONE;
+    t->gone = gone;
+    if (grave.tail != NULL) {
+        grave.tail->runq_next = t;
+    } else {
+        grave.head = t;
+    }
+    grave.tail = t;
+    grave.len++;
+}
+
+/* A zeroed thread object: the oldest buried one once enough are, else a
+ * new one; NULL when out of memory. */
+static struct green__thread *unbury(void)
+{
+    if (grave.len <= GRAVE_KEEP) {
+        return calloc(1, sizeof(struct green__thread));
+    }
+    struct green__thread *t = grave.head;
+    grave.head = t->runq_next;
+    grave.len--;
+    memset(t, 0, sizeof *t);
+    return t;
+}
+
 /* Free `t` if nothing can refer to it any more; that may in turn free the
  * creators it kept alive for the stack chain. */
 static void free_if_done(struct green__thread *t)
@@ -385,8 +445,7 @@ static void free_if_done(struct green__thread *t)
         struct green__stack *c = green__stack_unlink(&t->stack);
         free(t->ios);
         free(t->keys);
-        t->magic = 0;
-        free(t);
+        bury(t);
         t = c ? (struct green__thread *)((char *)c
                  - offsetof(struct green__thread, stack)) : NULL;
     }
@@ -428,6 +487,42 @@ int green__sched_detach(struct green__thread *t)
 }
 
 /* ---- what wrappers/ may know of a thread ---------------------------- */
+
+int64_t green__sched_kthread_cpu(void)
+{
+    struct timespec ts;
+    if (green__sys(SYS_clock_gettime, CLOCK_THREAD_CPUTIME_ID, &ts) != 0) {
+        return 0;
+    }
+    return green__timespec_ns(&ts);
+}
+
+void green__sched_cpu_start(void)
+{
+    if (green__sched_private.cpu_on) {
+        return;
+    }
+    /* What ran so far is main's: it had the kernel thread to itself
+     * until the runtime started, and a thread's time counts from here. */
+    const int64_t now = green__sched_kthread_cpu();
+    if (green__sched.current == &main_thread) {
+        green__sched_private.cpu_in = 0;
+    } else {
+        main_thread.cpu_ns = now;
+        green__sched_private.cpu_in = now;
+    }
+    green__sched_private.cpu_on = true;
+}
+
+int64_t green__thread_cpu_ns(const struct green__thread *t)
+{
+    green__sched_cpu_start();
+    if (t != green__sched.current) {
+        return t->cpu_ns;
+    }
+    return t->cpu_ns + green__sched_kthread_cpu()
+           - green__sched_private.cpu_in;
+}
 
 int green__thread_id(const struct green__thread *t)
 {
@@ -526,6 +621,10 @@ void green__sched_fork(struct green__thread *self)
      * (hub/fork.c made green__sched_kernel_tid ask again). */
     const int parent_id = self->id;
     self->id = green__sched_kernel_tid();
+    /* The child's kernel thread is new: its CPU clock, and so the
+     * thread's, starts again from zero, as natively. */
+    self->cpu_ns = 0;
+    green__sched_private.cpu_in = 0;
     if (!self->is_main) {
         green__sched_private.main_exited = true;
     }

@@ -22,6 +22,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "preload/real.h"
+
 #define GREEN__NS_PER_SEC INT64_C(1000000000)
 #define GREEN__NS_PER_MS  INT64_C(1000000)
 #define GREEN__NS_PER_US  INT64_C(1000)
@@ -156,7 +158,7 @@ static inline int64_t green__deadline_abs(clockid_t clock,
         return when > 0 ? when : 0;     /* before boot: passed already */
     }
     struct timespec now;
-    clock_gettime(clock, &now);
+    GREEN_REAL_FN(clock_gettime)(clock, &now);
     const int64_t left = when - green__timespec_ns(&now);
     return green__now() + (left > 0 ? left : 0);
 }

@@ -55,6 +55,8 @@ GREEN_REAL(int, pselect, (int, fd_set *, fd_set *, fd_set *,
 GREEN_REAL(unsigned int, sleep, (unsigned int))
 GREEN_REAL(int, usleep, (useconds_t))
 GREEN_REAL(int, nanosleep, (const struct timespec *, struct timespec *))
+GREEN_REAL(int, clock_gettime, (clockid_t, struct timespec *))
+GREEN_REAL(int, clock_getres, (clockid_t, struct timespec *))
 GREEN_REAL(int, clock_nanosleep, (clockid_t, int, const struct timespec *,
                                   struct timespec *))
 GREEN_REAL(int, sched_yield, (void))

@@ -17,7 +17,11 @@
  * glibc's objects, which another process may hold: while other green
  * threads could run, waiting for one polls glibc's trylock with a growing
  * green sleep (from 0.1 ms, doubling while under 16 ms: hub/backoff.c),
- * so the kernel thread never blocks. Calls made by a malloc that replaced
+ * so the kernel thread never blocks. glibc records their owner as the
+ * kernel tid, which all green threads share: which green thread holds
+ * one is kept here, so that they answer each green thread as glibc
+ * answers each kernel thread (EBUSY, EPERM, EDEADLK, recursion by the
+ * owner only). Calls made by a malloc that replaced
  * glibc's (jemalloc) go straight to glibc: its locks are shared with its
  * own kernel thread and held as briefly as glibc's arena locks.
  * Everything before the runtime starts is glibc's (one thread: glibc
@@ -36,15 +40,98 @@
 #include "wrappers/mutex.h"
 #include "wrappers/wrap.h"
 
+/* glibc records its mutexes' owner as the kernel tid (__owner), the same
+ * for every green thread. Which green thread holds one of glibc's mutexes
+ * that this kernel thread holds is kept here, by address, for as many
+ * mutexes as green threads hold at once (HELD_MAX; beyond that a mutex
+ * reads as main's, as before the runtime started, when main was the only
+ * thread). */
+#define HELD_MAX 64
+
+static struct {
+    const pthread_mutex_t *m;
+    int id;
+} held[HELD_MAX];
+
+/* The id of the green thread holding glibc's mutex `m`, or 0 when glibc
+ * does not record this kernel thread as its owner (it is free, or held in
+ * another process or kernel thread). Green kernel thread. */
+static int holder(const pthread_mutex_t *m)
+{
+    const int ktid = green__sched_kernel_tid();
+    if (m->__data.__owner != ktid) {
+        return 0;
+    }
+    for (int i = 0; i < HELD_MAX; i++) {
+        if (held[i].m == m) {
+            return held[i].id;
+        }
+    }
+    return ktid;                        /* main's id */
+}
+
+static void forget_holder(const pthread_mutex_t *m)
+{
+    for (int i = 0; i < HELD_MAX; i++) {
+        if (held[i].m == m) {
+            held[i].m = NULL;
+        }
+    }
+}
+
+/* Green thread `id` has just taken glibc's mutex `m`. */
+static void set_holder(const pthread_mutex_t *m, int id)
+{
+    forget_holder(m);
+    if (id == green__sched_kernel_tid()) {
+        return;                         /* main: what no record means */
+    }
+    for (int i = 0; i < HELD_MAX; i++) {
+        if (held[i].m == NULL) {
+            held[i].m = m;
+            held[i].id = id;
+            return;
+        }
+    }
+}
+
+/* glibc's trylock on `m` for the calling green thread: EBUSY while
+ * another green thread holds it, as glibc answers another kernel
+ * thread. */
+static int shared_trylock(pthread_mutex_t *m)
+{
+    const int me = green__thread_id(green__self());
+    const int h = holder(m);
+    if (h != 0 && h != me) {
+        return EBUSY;
+    }
+    const int r = GREEN_REAL_FN(pthread_mutex_trylock)(m);
+    if ((r == 0 || r == EOWNERDEAD) && h == 0) {
+        set_holder(m, me);
+    }
+    return r;
+}
+
+/* glibc's lock, for its owner, answers at once: an error-checking mutex
+ * EDEADLK (its trylock, EBUSY). */
+static bool relock_deadlocks(const pthread_mutex_t *m)
+{
+    return green__mutex_type(m) == PTHREAD_MUTEX_ERRORCHECK
+        && holder(m) == green__thread_id(green__self());
+}
+
 /* Poll glibc's trylock on `m` until it stops answering EBUSY or `deadline`
- * (-1: none) passes. Returns trylock's answer (0, EOWNERDEAD, ...) or
- * ETIMEDOUT. */
+ * (-1: none) passes. Returns trylock's answer (0, EOWNERDEAD, ...),
+ * EDEADLK or ETIMEDOUT. Green thread. */
 static int polled_lock(pthread_mutex_t *m, int64_t deadline)
 {
+    if (relock_deadlocks(m)) {
+        return EDEADLK;
+    }
     struct green__backoff b = GREEN__BACKOFF(100 * GREEN__NS_PER_US,
                                              16 * GREEN__NS_PER_MS);
     int r;
-    while ((r = GREEN_REAL_FN(pthread_mutex_trylock)(m)) == EBUSY) {
+    while ((r = shared_trylock(m)) == EBUSY) {
         if (green__backoff_sleep(&b, deadline) == -ETIMEDOUT) {
             return ETIMEDOUT;
         }
@@ -56,7 +143,10 @@ static int polled_lock(pthread_mutex_t *m, int64_t deadline)
 static int polled_clocklock(pthread_mutex_t *m, clockid_t clock,
                             const struct timespec *abstime)
 {
-    const int r = GREEN_REAL_FN(pthread_mutex_trylock)(m);
+    if (relock_deadlocks(m)) {
+        return EDEADLK;
+    }
+    const int r = shared_trylock(m);
     if (r != EBUSY) {
         return r;
     }
@@ -80,7 +170,11 @@ GREEN_WRAP int pthread_mutex_lock(pthread_mutex_t *m)
     if (green__may_park()) {
         return polled_lock(m, -1);
     }
-    return GREEN_REAL_FN(pthread_mutex_lock)(m);
+    const int r = GREEN_REAL_FN(pthread_mutex_lock)(m);
+    if ((r == 0 || r == EOWNERDEAD) && green__in_green_thread()) {
+        set_holder(m, green__thread_id(green__self()));
+    }
+    return r;
 }
 
 GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -90,6 +184,9 @@ GREEN_WRAP int pthread_mutex_trylock(pthread_mutex_t *m)
         return GREEN_REAL_FN(pthread_mutex_trylock)(m);
     }
     if (!green__mutex_is_ours(m)) {
+        if (green__in_green_thread()) {
+            return shared_trylock(m);
+        }
         return GREEN_REAL_FN(pthread_mutex_trylock)(m);
     }
     if (m->__data.__lock != 0) {
@@ -155,6 +252,36 @@ GREEN_WRAP int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
                 : polled_clocklock(m, clock, abstime);
 }
 
+/* Unlock one of glibc's mutexes. In a green thread, an error-checking or
+ * recursive one held by another green thread gives EPERM, as glibc
+ * answers another kernel thread. */
+static int shared_unlock(pthread_mutex_t *m)
+{
+    const bool green = green__in_green_thread();
+    const int type = green__mutex_type(m);
+    bool last = true;
+    if (green) {
+        const int h = holder(m);
+        if (h != 0 && h != green__thread_id(green__self())
+            && (type == PTHREAD_MUTEX_RECURSIVE
+                || type == PTHREAD_MUTEX_ERRORCHECK)) {
+            return EPERM;
+        }
+        last = type != PTHREAD_MUTEX_RECURSIVE || m->__data.__count <= 1;
+    }
+    /* From another kernel thread: glibc wakes kernel waiters; green ones
+     * (they marked the lock contended) need the hub. */
+    const bool contended = m->__data.__lock == 2;
+    const int r = GREEN_REAL_FN(pthread_mutex_unlock)(m);
+    if (r == 0 && contended && !green__on_green_kthread()) {
+        green__remote_wake(m, 1);
+    }
+    if (r == 0 && green && last) {
+        forget_holder(m);               /* by address only: m may be gone */
+    }
+    return r;
+}
+
 GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     green__ensure_init();
@@ -162,14 +289,7 @@ GREEN_WRAP int pthread_mutex_unlock(pthread_mutex_t *m)
         return GREEN_REAL_FN(pthread_mutex_unlock)(m);
     }
     if (!green__mutex_is_ours(m)) {
-        /* From another kernel thread: glibc wakes kernel waiters; green
-         * ones (they marked the lock contended) need the hub. */
-        const bool contended = m->__data.__lock == 2;
-        const int r = GREEN_REAL_FN(pthread_mutex_unlock)(m);
-        if (r == 0 && contended && !green__on_green_kthread()) {
-            green__remote_wake(m, 1);
-        }
-        return r;
+        return shared_unlock(m);
     }
     return green__mutex_unlock(m, false, NULL);
 }

@@ -328,6 +328,9 @@ GREEN_WRAP int pthread_sigqueue(pthread_t thread, int sig,
 {
     green__ensure_init();
     struct green__thread *t = green__sched_lookup(thread);
+    if (t == NULL && green__sched_stale(thread) != GREEN__STALE_NO) {
+        return ESRCH;                   /* glibc: tid 0 or -1 */
+    }
     if (t == NULL || !green__in_green_thread() || !green__sig_usable(sig)) {
         return GREEN_REAL_FN(pthread_sigqueue)(
             t != NULL ? GREEN_REAL_FN(pthread_self)() : thread, sig, value);

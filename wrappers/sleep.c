@@ -41,11 +41,63 @@ GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
     return (int)green__wrap_ret(r, entry_errno);
 }
 
+/* Sleep until green thread `t`'s CPU clock (wrappers/clock.c) reads
+ * `req` (TIMER_ABSTIME) or has advanced by `req`, as the kernel sleeps on
+ * another thread's CPU clock; on its own, EINVAL. Looks again after each
+ * growing green sleep, as nothing wakes a thread when another's clock
+ * passes a value. Returns clock_nanosleep's error number. */
+static int sleep_on_cpu_clock(clockid_t clock, struct green__thread *t,
+                              int flags, const struct timespec *req,
+                              struct timespec *rem)
+{
+    if (t == green__self()) {
+        return EINVAL;
+    }
+    struct timespec ts;
+    if (green__peek(&ts, req, sizeof ts) != 0) {
+        return EFAULT;
+    }
+    if (!green__timeout_valid(&ts)) {
+        return EINVAL;
+    }
+    const int entry_errno = errno;
+    const int64_t until = green__timespec_ns(&ts)
+        + (flags & TIMER_ABSTIME ? 0 : green__thread_cpu_ns(t));
+    struct green__backoff b = GREEN__BACKOFF(GREEN__NS_PER_MS / 4,
+                                             50 * GREEN__NS_PER_MS);
+    int64_t now = green__thread_cpu_ns(t);
+    while (now < until) {
+        if (green__backoff_sleep(&b, -1) == -EINTR) {
+            errno = entry_errno;
+            if (rem != NULL && !(flags & TIMER_ABSTIME)) {
+                const struct timespec left = green__ns_timespec(until - now);
+                if (green__poke(rem, &left, sizeof left) != 0) {
+                    return EFAULT;
+                }
+            }
+            return EINTR;
+        }
+        t = green__cpu_clock_thread(clock);
+        if (t == NULL) {
+            break;                      /* it ended: its clock stopped */
+        }
+        now = green__thread_cpu_ns(t);
+    }
+    errno = entry_errno;
+    return 0;
+}
+
 GREEN_WRAP int clock_nanosleep(clockid_t clock, int flags,
                                const struct timespec *req,
                                struct timespec *rem)
 {
     green__ensure_init();
+    if (clock < 0 && green__may_park()) {
+        struct green__thread *t = green__cpu_clock_thread(clock);
+        if (t != NULL) {
+            return sleep_on_cpu_clock(clock, t, flags, req, rem);
+        }
+    }
     if (!green__may_park()
         || (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC
             && clock != CLOCK_BOOTTIME)) {

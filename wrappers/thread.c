@@ -101,11 +101,27 @@ static struct green__thread *green_target(pthread_t thread)
     return green__in_green_thread() ? green__sched_lookup(thread) : NULL;
 }
 
+/* A join of a thread that is gone (hub/hub.h, green__sched_stale), as
+ * glibc 2.36 answers it: a joined thread's descriptor reads tid -1 (ESRCH;
+ * a try finds it not yet ended, EBUSY), a detached one's is detached
+ * (EINVAL). */
+static int join_gone(enum green__stale gone, bool try)
+{
+    if (gone == GREEN__STALE_DETACHED) {
+        return EINVAL;
+    }
+    return try ? EBUSY : ESRCH;
+}
+
 GREEN_WRAP int pthread_join(pthread_t thread, void **retval)
 {
     green__ensure_init();
     struct green__thread *t = green_target(thread);
     if (t == NULL) {
+        const enum green__stale gone = green__sched_stale(thread);
+        if (gone != GREEN__STALE_NO) {
+            return join_gone(gone, false);
+        }
         return GREEN_REAL_FN(pthread_join)(thread, retval);
     }
     return green__sched_join(t, retval, -1);
@@ -116,6 +132,10 @@ GREEN_WRAP int pthread_tryjoin_np(pthread_t thread, void **retval)
     green__ensure_init();
     struct green__thread *t = green_target(thread);
     if (t == NULL) {
+        const enum green__stale gone = green__sched_stale(thread);
+        if (gone != GREEN__STALE_NO) {
+            return join_gone(gone, true);
+        }
         return GREEN_REAL_FN(pthread_tryjoin_np)(thread, retval);
     }
     return green__sched_join(t, retval, 0);
@@ -128,6 +148,10 @@ GREEN_WRAP int pthread_clockjoin_np(pthread_t thread, void **retval,
     green__ensure_init();
     struct green__thread *t = green_target(thread);
     if (t == NULL) {
+        const enum green__stale gone = green__sched_stale(thread);
+        if (gone != GREEN__STALE_NO) {
+            return join_gone(gone, false);
+        }
         return GREEN_REAL_FN(pthread_clockjoin_np)(thread, retval, clock,
                                                 abstime);
     }
@@ -152,6 +176,11 @@ GREEN_WRAP int pthread_detach(pthread_t thread)
     green__ensure_init();
     struct green__thread *t = green_target(thread);
     if (t == NULL) {
+        const enum green__stale gone = green__sched_stale(thread);
+        if (gone != GREEN__STALE_NO) {
+            /* glibc: tid -1 is ESRCH, a detached thread EINVAL. */
+            return gone == GREEN__STALE_JOINED ? ESRCH : EINVAL;
+        }
         return GREEN_REAL_FN(pthread_detach)(thread);
     }
     return green__sched_detach(t);
@@ -193,6 +222,18 @@ GREEN_WRAP int pthread_getattr_np(pthread_t thread, pthread_attr_t *attr)
 {
     green__ensure_init();
     struct green__thread *t = green_target(thread);
+    const enum green__stale gone = t == NULL ? green__sched_stale(thread)
+                                             : GREEN__STALE_NO;
+    if (gone == GREEN__STALE_JOINED) {
+        return ESRCH;                   /* glibc: tid -1 */
+    }
+    if (gone == GREEN__STALE_DETACHED) {
+        /* glibc describes what is left of a detached thread's descriptor;
+         * its stack is gone here: only the detach state remains. */
+        int r = pthread_attr_init(attr);
+        return r != 0 ? r : pthread_attr_setdetachstate(
+                                attr, PTHREAD_CREATE_DETACHED);
+    }
     if (t == NULL || green__thread_is_main(t)) {
         return GREEN_REAL_FN(pthread_getattr_np)(thread, attr);
     }

@@ -94,6 +94,16 @@ int green__sync_wait(const void *key, int64_t deadline);
 int green__sync_wait_word(const uint32_t *word, uint32_t val,
                           int64_t deadline);
 
+/* The CPU clock id of the thread with id `id` (wrappers/clock.c): for a
+ * kernel tid, glibc's (pthread_getcpuclockid(3)); for a green id, one in
+ * the same encoding that no kernel tid has. Any. */
+clockid_t green__cpu_clock_of(int id);
+
+/* The live green thread whose CPU clock `clock` is
+ * (CLOCK_THREAD_CPUTIME_ID: the calling green thread), or NULL: a clock
+ * for glibc. Green kernel thread. */
+struct green__thread *green__cpu_clock_thread(clockid_t clock);
+
 /* Copy `len` bytes of the program's memory at `src` without faulting.
  * Returns 0 or -EFAULT. Any. */
 int green__peek(void *dst, const void *src, size_t len);
