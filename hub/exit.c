@@ -33,9 +33,7 @@
 
 #include "hub/internal.h"
 
-/* Where struct pthread keeps the head of the registered cleanup buffers,
- * from the thread pointer; 0 until found (then exit does not unwind). */
-static size_t chain_off;
+size_t green__exit_chain_off;
 
 static struct {
     _Unwind_Reason_Code (*forced_unwind)(struct _Unwind_Exception *,
@@ -53,7 +51,7 @@ static uintptr_t thread_pointer(void)
 
 void **green__exit_chain(void)
 {
-    return chain_off ? (void **)(thread_pointer() + chain_off) : NULL;
+    return green__exit_chain_off ? (void **)(thread_pointer() + green__exit_chain_off) : NULL;
 }
 
 bool green__exit_init(void)
@@ -63,7 +61,7 @@ bool green__exit_init(void)
     const uintptr_t tp = thread_pointer();
     for (size_t off = 0; off < 4096; off += sizeof(void *)) {
         if (*(void **)(tp + off) == (void *)&probe) {
-            chain_off = off;
+            green__exit_chain_off = off;
             break;
         }
     }
@@ -74,9 +72,9 @@ bool green__exit_init(void)
             dlsym(lib, "_Unwind_ForcedUnwind");
         gcc.get_cfa = (__typeof__(gcc.get_cfa))dlsym(lib, "_Unwind_GetCFA");
     }
-    if (chain_off == 0 || gcc.forced_unwind == NULL || gcc.get_cfa == NULL) {
+    if (green__exit_chain_off == 0 || gcc.forced_unwind == NULL || gcc.get_cfa == NULL) {
         GREEN_DEBUG("pthread_exit cannot unwind green threads here\n");
-        chain_off = 0;
+        green__exit_chain_off = 0;
         return false;
     }
     return true;
@@ -169,7 +167,7 @@ void green__exit_unwind(void *retval)
             .exception_cleanup = not_rethrown,
         };
     }
-    if (chain_off != 0) {
+    if (green__exit_chain_off != 0) {
         gcc.forced_unwind(&self->exc, stop, self);
     }
     finish(self);                   /* no unwinder: end at once */

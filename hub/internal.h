@@ -438,6 +438,10 @@ bool green__exit_init(void);
  * pthread's cleanup_jmp_buf), or NULL when unknown. Any. */
 void **green__exit_chain(void);
 
+/* Where struct pthread keeps that head, from the thread pointer; 0 when
+ * unknown (exits then end at once, without unwinding). */
+extern size_t green__exit_chain_off;
+
 /* ---- park.c -------------------------------------------------------- */
 
 /* Hub callback: an event or deadline for parked `t` fired; disarm the

@@ -350,9 +350,9 @@ static void dtv_detach(void)
     if (tls.running != NULL) {
         tls.running->dtv = *dtv_field(tls.tp);
         tls.running->dtv_tp = tls.tp;
-        void **chain = green__exit_chain();
-        if (chain != NULL) {
-            tls.running->cleanup_chain = *chain;
+        if (green__exit_chain_off != 0) {
+            tls.running->cleanup_chain =
+                *(void **)(tls.tp + green__exit_chain_off);
         }
         tls.running = NULL;
     }
@@ -367,9 +367,8 @@ static void dtv_attach(struct green__thread *to)
 {
     dtv_rebase(to->dtv, to->dtv_tp, tls.tp);
     *dtv_field(tls.tp) = to->dtv;
-    void **chain = green__exit_chain();
-    if (chain != NULL) {
-        *chain = to->cleanup_chain;
+    if (green__exit_chain_off != 0) {
+        *(void **)(tls.tp + green__exit_chain_off) = to->cleanup_chain;
     }
     tls.running = to;
 }
