@@ -3,8 +3,8 @@
 # signal-own: a signal a thread sends to itself is that thread's own.
 # Works means: tests/progs/signal-own.c prints the same transcript and
 # exit status natively and under libgreen, in both stack modes:
-#  - raise, pthread_kill(pthread_self()) and tgkill to its own tid, sent
-#    while the thread blocks the signal, leave it pending in that thread's
+#  - raise, gsignal, pthread_kill(pthread_self()) and tgkill to its own
+#    tid, sent while the thread blocks the signal, leave it pending in that thread's
 #    sigpending only (not main's), with the handler not run; unblocking
 #    runs the handler in that thread before pthread_sigmask returns; in a
 #    thread other than main, and in main while another thread exists;
@@ -17,12 +17,12 @@
 
 load helpers
 
-@test "signal-own: raise, pthread_kill and tgkill to itself in a blocking thread other than main stay pending on that thread, and its handler runs in it when it unblocks" {
+@test "signal-own: raise, gsignal, pthread_kill and tgkill to itself in a blocking thread other than main stay pending on that thread, and its handler runs in it when it unblocks" {
     compare_transcripts signal-own thread
     assert_success
 }
 
-@test "signal-own: raise, pthread_kill and tgkill to itself in main while another thread exists stay pending on main, and the handler runs in main when it unblocks" {
+@test "signal-own: raise, gsignal, pthread_kill and tgkill to itself in main while another thread exists stay pending on main, and the handler runs in main when it unblocks" {
     compare_transcripts signal-own main
     assert_success
 }

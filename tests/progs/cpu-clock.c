@@ -194,26 +194,11 @@ static void calls(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*run)(void);
-    } sections[] = {
+    static const struct section sections[] = {
         { "start", start },
         { "advance", advance },
         { "parked", parked },
         { "calls", calls },
     };
-    int ran = 0;
-
-    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
-        if (argc < 2 || strcmp(argv[1], sections[i].name) == 0) {
-            sections[i].run();
-            ran++;
-        }
-    }
-    if (ran == 0) {
-        fprintf(stderr, "%s: no section %s\n", argv[0], argv[1]);
-        return 2;
-    }
-    return check_exit_status();
+    return RUN_SECTIONS(argc, argv, sections, NULL);
 }

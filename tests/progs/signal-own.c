@@ -74,6 +74,8 @@ static void send_self(const char *how, int sig)
     snprintf(label, sizeof label, "%s", how);
     if (strcmp(how, "raise") == 0) {
         REPORT_ERRNO(label, raise(sig), 0);
+    } else if (strcmp(how, "gsignal") == 0) {
+        REPORT_ERRNO(label, gsignal(sig), 0);
     } else if (strcmp(how, "pthread_kill") == 0) {
         REPORT_RC(label, pthread_kill(pthread_self(), sig));
     } else {
@@ -81,7 +83,8 @@ static void send_self(const char *how, int sig)
     }
 }
 
-static const char *const hows[] = { "raise", "pthread_kill", "tgkill" };
+static const char *const hows[] = { "raise", "gsignal", "pthread_kill",
+                                    "tgkill" };
 
 /* One round in the calling thread: block, send to itself, look, let
  * `other` (if any) look at its own pending set, unblock. */
