@@ -4,8 +4,9 @@
 # Works means: tests/progs/signal-own.c prints the same transcript and
 # exit status natively and under libgreen, in both stack modes:
 #  - raise, gsignal, pthread_kill(pthread_self()) and tgkill to its own
-#    tid, sent while the thread blocks the signal, leave it pending in that thread's
-#    sigpending only (not main's), with the handler not run; unblocking
+#    tid, sent while the thread blocks the signal, leave it pending in
+#    that thread's sigpending only (not main's), with the handler not
+#    run; unblocking
 #    runs the handler in that thread before pthread_sigmask returns; in a
 #    thread other than main, and in main while another thread exists;
 #  - a signal main raised while blocking it before creating any thread

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "handshake.h"
 
 static sem_t sem;
 static volatile sig_atomic_t handled;
@@ -48,26 +49,6 @@ static void install(int flags)
     CHECK_OK(sigaction(SIGUSR1, &sa, NULL));
 }
 
-/* The state letter of process `pid` (its main thread), or 0. */
-static char proc_state(pid_t pid)
-{
-    char path[64], buf[512];
-
-    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)pid);
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return 0;
-    }
-    const ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) {
-        return 0;
-    }
-    buf[n] = '\0';
-    const char *const paren = strrchr(buf, ')');
-    return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
-}
-
 /* Fork a child that, once told through the pipe that this process is
  * about to wait, sends SIGUSR1 when /proc shows it asleep. Returns its
  * pid; `*tell` is the pipe's write end. */
@@ -83,7 +64,7 @@ static pid_t start_sender(int *tell)
         char c;
         close(p[1]);
         while (read(p[0], &c, 1) == 1) {
-            while (proc_state(parent) != 'S') {
+            while (task_state(parent, parent) != 'S') {
                 usleep(200);
             }
             kill(parent, SIGUSR1);

@@ -90,15 +90,15 @@ static inline pid_t kernel_thread_id(void)
     return task != NULL ? (pid_t)atoi(task + 6) : -1;
 }
 
-/* The state letter of thread `tid` of this process in
- * /proc/self/task/TID/stat (R, S, D, ...), or 0 when /proc does not list
+/* The state letter of thread `tid` of process `pid` in
+ * /proc/PID/task/TID/stat (R, S, D, ...), or 0 when /proc does not list
  * it. */
-static inline char thread_state(pid_t tid) __attribute__((unused));
-static inline char thread_state(pid_t tid)
+static inline char task_state(pid_t pid, pid_t tid) __attribute__((unused));
+static inline char task_state(pid_t pid, pid_t tid)
 {
     char path[64], buf[512];
 
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
     const int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd == -1) {
         return 0;
@@ -112,6 +112,13 @@ static inline char thread_state(pid_t tid)
     /* "TID (COMM) STATE ...": COMM may hold anything, even ") ". */
     const char *const paren = strrchr(buf, ')');
     return paren != NULL && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* The same for thread `tid` of this process. */
+static inline char thread_state(pid_t tid) __attribute__((unused));
+static inline char thread_state(pid_t tid)
+{
+    return task_state(getpid(), tid);
 }
 
 /* Wait until the thread whose gettid() is `tid` sleeps in the kernel
