@@ -5,8 +5,8 @@
 # pthread_getcpuclockid gives start near zero in a new thread while main's
 # shows the 200 ms main burned; a thread's clock, read by another, advances
 # while it computes and stands still while it is blocked and main
-# computes; clock_getres, clock_nanosleep on such clocks, and a joined
-# thread's clock give glibc's answers) prints the same transcript and exit
+# computes; clock_getres and clock_nanosleep on such clocks give glibc's
+# answers) prints the same transcript and exit
 # status natively and under libgreen in both stack modes.  The program
 # prints only orderings that hold however loaded the machine is.
 
@@ -31,6 +31,6 @@ section() {
     section parked
 }
 
-@test "cpu-clock: clock_getres, clock_nanosleep on threads' clocks and a joined thread's clock give glibc's answers" {
+@test "cpu-clock: clock_getres and clock_nanosleep on threads' clocks give glibc's answers" {
     section calls
 }

@@ -144,7 +144,7 @@ static void parked(void)
     hs_destroy(&parked_go);
 }
 
-/* ---- calls: clock_getres, clock_nanosleep, a joined thread's clock --- */
+/* ---- calls: clock_getres, clock_nanosleep --------------------------- */
 
 static int spin_stop;
 
@@ -186,10 +186,9 @@ static void calls(void)
            yes(after - before >= 10 * MS));
     STORE(&spin_stop, 1);
     CHECK_RC(pthread_join(t, NULL));
-    printf("calls: a joined thread's clock: %s\n",
-           errno_name(clock_gettime(c, &ts) == 0 ? 0 : errno));
-    printf("calls: clock_getres of a joined thread's clock: %s\n",
-           errno_name(clock_getres(c, &ts) == 0 ? 0 : errno));
+    /* Not asked: a joined thread's clock. Natively its kernel thread may
+     * still be ending after the join returns, so the answer (0 or EINVAL)
+     * depends on timing. */
 }
 
 int main(int argc, char **argv)

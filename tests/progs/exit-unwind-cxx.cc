@@ -58,8 +58,10 @@ int main()
         std::lock_guard<std::mutex> guard(held);
         std::printf("main takes the mutex the exited thread held\n");
     }
-    Noisy mains{"main's object"};
+    // Destroyed in reverse: main's object first, then the lock, which
+    // only then lets the waiter print.
     std::unique_lock<std::mutex> mine(held);
+    Noisy mains{"main's object"};
     std::thread waiter([] {
         std::lock_guard<std::mutex> guard(held);
         std::printf("a thread takes the mutex main held across its exit\n");
