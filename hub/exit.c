@@ -51,7 +51,8 @@ static uintptr_t thread_pointer(void)
 
 void **green__exit_chain(void)
 {
-    return green__exit_chain_off ? (void **)(thread_pointer() + green__exit_chain_off) : NULL;
+    return green__exit_chain_off != 0
+        ? (void **)(thread_pointer() + green__exit_chain_off) : NULL;
 }
 
 bool green__exit_init(void)
@@ -66,13 +67,20 @@ bool green__exit_init(void)
         }
     }
     __pthread_unregister_cancel(&probe);
+    /* glibc keeps it just before cancelhandling, which it describes. */
+    const size_t cancel = green__tls_db_offset(
+        "_thread_db_pthread_cancelhandling");
+    if (cancel != 0 && green__exit_chain_off + sizeof(void *) != cancel) {
+        green__exit_chain_off = 0;
+    }
     void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
     if (lib != NULL) {
         gcc.forced_unwind = (__typeof__(gcc.forced_unwind))
             dlsym(lib, "_Unwind_ForcedUnwind");
         gcc.get_cfa = (__typeof__(gcc.get_cfa))dlsym(lib, "_Unwind_GetCFA");
     }
-    if (green__exit_chain_off == 0 || gcc.forced_unwind == NULL || gcc.get_cfa == NULL) {
+    if (green__exit_chain_off == 0 || gcc.forced_unwind == NULL
+        || gcc.get_cfa == NULL) {
         GREEN_DEBUG("pthread_exit cannot unwind green threads here\n");
         green__exit_chain_off = 0;
         return false;
@@ -86,7 +94,8 @@ static uintptr_t buffer_sp(const __pthread_unwind_buf_t *buf)
 {
     uintptr_t guard;
     __asm__("mov %%fs:0x30, %0" : "=r"(guard));
-    const uintptr_t v = (uintptr_t)buf->__cancel_jmp_buf[0].__cancel_jmp_buf[6];
+    const uintptr_t v =
+        (uintptr_t)buf->__cancel_jmp_buf[0].__cancel_jmp_buf[6];
     return ((v >> 0x11) | (v << (64 - 0x11))) ^ guard;
 }
 

@@ -291,7 +291,8 @@ static int connect_green(int fd, const struct sockaddr *addr, socklen_t len)
     while ((r = connect_once(fd, flags, addr, len)) == -EAGAIN) {
         /* A Unix-domain listener with a full backlog: a blocking connect
          * would wait for room, which poll does not announce. */
-        if (green__backoff_sleep(&b, -1) == -EINTR && !green__signal_restarts()) {
+        if (green__backoff_sleep(&b, -1) == -EINTR
+            && !green__signal_restarts()) {
             return -EINTR;
         }
     }
