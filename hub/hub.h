@@ -276,6 +276,10 @@ int green__signal_send(struct green__thread *t, const siginfo_t *info);
  * (SI_TKILL, from this process and user). Green thread only. */
 int green__signal_tkill(struct green__thread *t, int sig);
 
+/* The same as pthread_sigqueue sends it (SI_QUEUE with `value`). */
+int green__signal_sigqueue(struct green__thread *t, int sig,
+                           union sigval value);
+
 /* Take a pending signal of `set` meant for the calling thread (its own or
  * the process's kept by the runtime) into *info. Returns the signal or 0.
  * Green thread only. */

@@ -614,15 +614,30 @@ int green__signal_action(int sig, const struct sigaction *act,
 
 /* ---- sending, taking, waiting --------------------------------------- */
 
-int green__signal_tkill(struct green__thread *t, int sig)
+/* green__signal_send of `sig` from this process and user, as a thread
+ * sends it (`code`: SI_TKILL or SI_QUEUE with `value`). */
+static int send_from_here(struct green__thread *t, int sig, int code,
+                          union sigval value)
 {
     siginfo_t info;
     memset(&info, 0, sizeof info);
     info.si_signo = sig;
-    info.si_code = SI_TKILL;
+    info.si_code = code;
     info.si_pid = getpid();
     info.si_uid = getuid();
+    info.si_value = value;
     return green__signal_send(t, &info);
+}
+
+int green__signal_tkill(struct green__thread *t, int sig)
+{
+    return send_from_here(t, sig, SI_TKILL, (union sigval){ 0 });
+}
+
+int green__signal_sigqueue(struct green__thread *t, int sig,
+                           union sigval value)
+{
+    return send_from_here(t, sig, SI_QUEUE, value);
 }
 
 int green__signal_send(struct green__thread *t, const siginfo_t *info)

@@ -338,14 +338,7 @@ GREEN_WRAP int pthread_sigqueue(pthread_t thread, int sig,
     if (green__sched_finished(t)) {
         return ESRCH;
     }
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = sig;
-    info.si_code = SI_QUEUE;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
-    info.si_value = value;
-    return green__signal_send(t, &info);
+    return green__signal_sigqueue(t, sig, value);
 }
 
 /* raise and its alias gsignal: glibc's raise is

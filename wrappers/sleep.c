@@ -41,6 +41,16 @@ GREEN_WRAP int nanosleep(const struct timespec *req, struct timespec *rem)
     return (int)green__wrap_ret(r, entry_errno);
 }
 
+/* Read clock_nanosleep's request as the kernel does: 0, EFAULT for a bad
+ * pointer or EINVAL for a bad time. */
+static int read_request(const struct timespec *req, struct timespec *ts)
+{
+    if (green__peek(ts, req, sizeof *ts) != 0) {
+        return EFAULT;
+    }
+    return green__timeout_valid(ts) ? 0 : EINVAL;
+}
+
 /* Sleep until green thread `t`'s CPU clock (wrappers/clock.c) reads
  * `req` (TIMER_ABSTIME) or has advanced by `req`, as the kernel sleeps on
  * another thread's CPU clock; on its own, EINVAL. Looks again after each
@@ -54,11 +64,9 @@ static int sleep_on_cpu_clock(clockid_t clock, struct green__thread *t,
         return EINVAL;
     }
     struct timespec ts;
-    if (green__peek(&ts, req, sizeof ts) != 0) {
-        return EFAULT;
-    }
-    if (!green__timeout_valid(&ts)) {
-        return EINVAL;
+    const int bad = read_request(req, &ts);
+    if (bad != 0) {
+        return bad;
     }
     const int entry_errno = errno;
     const int64_t until = green__timespec_ns(&ts)
@@ -104,11 +112,9 @@ GREEN_WRAP int clock_nanosleep(clockid_t clock, int flags,
         return GREEN_REAL_FN(clock_nanosleep)(clock, flags, req, rem);
     }
     struct timespec ts;
-    if (green__peek(&ts, req, sizeof ts) != 0) {
-        return EFAULT;
-    }
-    if (!green__timeout_valid(&ts)) {
-        return EINVAL;
+    const int bad = read_request(req, &ts);
+    if (bad != 0) {
+        return bad;
     }
     const int entry_errno = errno;
     int64_t deadline;
